@@ -1,0 +1,37 @@
+# Every target installs what it needs first, so each works as the first command on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export TARGET
+
+.PHONY: install crawl demo test lint lock
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+# make crawl TARGET=example.com [ARGS="-a max_pages=500 -O backlinks.jsonl"]
+crawl: install
+	@test -n "$$TARGET" || { echo 'usage: make crawl TARGET=example.com [ARGS="-a max_pages=500"]' >&2; exit 2; }
+	$(BIN)/scrapy crawl backlinks -a "target=$$TARGET" $(ARGS)
+
+demo: install
+	$(BIN)/python -m backlink_spider.demo
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Re-pin every dependency after changing pyproject.toml.
+lock:
+	rm -rf /tmp/backlinks-lock && $(PYTHON) -m venv /tmp/backlinks-lock
+	/tmp/backlinks-lock/bin/pip install --quiet '.[dev]'
+	/tmp/backlinks-lock/bin/pip freeze --exclude backlink_spider > requirements.lock

@@ -1,0 +1,162 @@
+"""Anchor text: normalisation and the anchor class of a backlink.
+
+Classes (see DESIGN.md): ``empty``, ``url`` (a naked URL or host), ``branded`` (names
+the target's brand), ``exact``/``partial`` (equals / contains one of the target's
+keywords), ``generic`` ("click here", "read more" ...), and ``other`` for descriptive
+text that is none of these.
+"""
+
+from __future__ import annotations
+
+import re
+
+from backlink_spider.domains import unicode_host
+
+_SPACE = re.compile(r"\s+")
+_URLISH = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|www\.)\S+$|^[\w-]+(?:\.[\w-]+)+(?:/\S*)?$", re.IGNORECASE)
+_PUNCT = re.compile(r"[^\w\s]+")
+
+# Anchors that say nothing about the page they point at, in the languages seen most.
+GENERIC_ANCHORS = frozenset(
+    word.strip()
+    for word in [
+        "\n    click here",
+        "click",
+        "here",
+        "this",
+        "this link",
+        "link",
+        "link here",
+        "read more",
+        "more",
+        "learn more",
+        "see more",
+        "\n    find out more",
+        "more info",
+        "more information",
+        "details",
+        "website",
+        "web site",
+        "site",
+        "homepage",
+        "home page",
+        "\n    home",
+        "visit",
+        "visit site",
+        "visit website",
+        "go",
+        "go to",
+        "go here",
+        "source",
+        "via",
+        "page",
+        "this page",
+        "this site",
+        "\n    this article",
+        "article",
+        "post",
+        "the website",
+        "official website",
+        "continue",
+        "continue reading",
+        "\n    download",
+        "download here",
+        "view",
+        "view more",
+        "open",
+        "check it out",
+        "check this out",
+        "see here",
+        "url",
+        "\n    hier",
+        "hier klicken",
+        "mehr",
+        "weiterlesen",
+        "mehr erfahren",
+        "webseite",
+        "klicken sie hier",
+        "\n    ici",
+        "cliquez ici",
+        "en savoir plus",
+        "lire la suite",
+        "plus",
+        "site web",
+        "\n    aquí",
+        "aqui",
+        "haga clic aquí",
+        "haz clic aquí",
+        "leer más",
+        "más",
+        "más información",
+        "sitio web",
+        "\n    clique aqui",
+        "saiba mais",
+        "leia mais",
+        "\n    qui",
+        "clicca qui",
+        "leggi tutto",
+        "di più",
+        "\n    hier klikken",
+        "lees meer",
+        "meer",
+        "\n    здесь",
+        "тут",
+        "подробнее",
+        "читать далее",
+        "сайт",
+        "\n    ここ",
+        "詳細",
+        "続きを読む",
+        "这里",
+        "点击这里",
+        "更多",
+        "\n    ",
+    ]
+    if word.strip()
+)
+
+
+def normalise_anchor(text: str) -> str:
+    """Collapse whitespace runs to one space, trim, and drop NULs and lone surrogates."""
+    text = _SPACE.sub(" ", text).strip()
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    return text.encode("utf-8", "replace").decode("utf-8") if _has_surrogate(text) else text
+
+
+def _has_surrogate(text: str) -> bool:
+    return any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+def brand_name(domain: str) -> str:
+    """The brand of a registered domain: its first label (``plausible.io`` -> ``plausible``)."""
+    return unicode_host(domain).split(".", 1)[0]
+
+
+def _words(text: str) -> str:
+    return " ".join(_PUNCT.sub(" ", text.lower()).split())
+
+
+def classify_anchor(anchor: str, target_domain: str, keywords: tuple[str, ...] = ()) -> str:
+    """The anchor class of ``anchor`` for a link to ``target_domain``."""
+    if not anchor:
+        return "empty"
+    lowered = anchor.lower()
+    if _URLISH.match(lowered):
+        return "url"
+    words = _words(anchor)
+    brand = brand_name(target_domain)
+    squashed = words.replace(" ", "")
+    if brand and (brand in squashed or brand.replace("-", "") in squashed):
+        return "branded"
+    for keyword in keywords:
+        key = _words(keyword)
+        if key and words == key:
+            return "exact"
+    for keyword in keywords:
+        key = _words(keyword)
+        if key and (f" {key} " in f" {words} " or any(w in words.split() for w in key.split())):
+            return "partial"
+    if words in GENERIC_ANCHORS or lowered.strip(" .!>»›→") in GENERIC_ANCHORS:
+        return "generic"
+    return "other"

@@ -1,0 +1,51 @@
+"""PageBudget: the ``max_pages`` budget of a crawl, enforced on downloads.
+
+Counts every page fetch (robots.txt excluded). Once the budget is spent, queued
+requests are dropped as they come out of the scheduler, the spider stops creating
+new ones (it asks ``exhausted``), fetches already in flight finish and are stored,
+and the crawl ends on its own with ``max_pages`` as its finish reason.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+
+from backlink_spider.robots import is_robots_request
+
+logger = logging.getLogger(__name__)
+
+STAT_FETCHES = "backlinks/budget/fetches"
+STAT_EXHAUSTED = "backlinks/budget/exhausted"
+
+
+class PageBudget:
+    def __init__(self, crawler: Crawler) -> None:
+        assert crawler.stats is not None
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.fetches = 0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PageBudget:
+        return cls(crawler)
+
+    @property
+    def max_pages(self) -> int:
+        spider = self.crawler.spider
+        return int(getattr(spider, "max_pages", 0) or self.crawler.settings.getint("BACKLINKS_MAX_PAGES"))
+
+    def process_request(self, request: Request) -> None:
+        if is_robots_request(request):
+            return
+        if self.fetches >= self.max_pages:
+            if not self.stats.get_value(STAT_EXHAUSTED):
+                self.stats.set_value(STAT_EXHAUSTED, True)
+                logger.info("Page budget of %d spent: finishing what is in flight", self.max_pages)
+            self.stats.inc_value("backlinks/budget/dropped")
+            raise IgnoreRequest("max_pages reached")
+        self.fetches += 1
+        self.stats.set_value(STAT_FETCHES, self.fetches)

@@ -1,0 +1,1 @@
+"""Project commands of backlink_spider (``scrapy <command>`` inside the project)."""

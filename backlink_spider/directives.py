@@ -1,0 +1,76 @@
+"""Link and page directives: ``rel`` tokens and robots ``nofollow`` (meta tags and headers).
+
+Pure functions over strings; the extraction module feeds them attribute values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+# Robots meta names that speak to every crawler or to the ones we resemble.
+ROBOTS_META_NAMES = frozenset({"robots", "googlebot", "bingbot", "backlink_spider"})
+
+
+@dataclass(frozen=True, slots=True)
+class Rel:
+    """The ``rel`` attribute of a link, as tokens and the flags search engines read."""
+
+    tokens: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, value: str | None) -> Rel:
+        if not value:
+            return _EMPTY_REL
+        seen: dict[str, None] = {}
+        for token in value.lower().split():
+            seen.setdefault(token, None)
+        return cls(tuple(seen))
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.tokens)
+
+    @property
+    def nofollow(self) -> bool:
+        return "nofollow" in self.tokens
+
+    @property
+    def ugc(self) -> bool:
+        return "ugc" in self.tokens
+
+    @property
+    def sponsored(self) -> bool:
+        return "sponsored" in self.tokens
+
+    def dofollow(self, page_nofollow: bool) -> bool:
+        """Followable: no nofollow, ugc or sponsored, and the page is not nofollow as a whole."""
+        return not (page_nofollow or self.nofollow or self.ugc or self.sponsored)
+
+
+_EMPTY_REL = Rel()
+
+
+def robots_nofollow(directives: str) -> bool:
+    """True when a robots directive list (meta content or header value) says nofollow.
+
+    ``none`` means ``noindex, nofollow``. An ``X-Robots-Tag`` value may start with a
+    user agent (``googlebot: nofollow``); only the directives after it count.
+    """
+    for part in directives.lower().replace(";", ",").split(","):
+        token = part.rsplit(":", 1)[-1].strip()
+        if token in ("nofollow", "none"):
+            return True
+    return False
+
+
+def header_nofollow(values: Iterable[str]) -> bool:
+    """True when any ``X-Robots-Tag`` header value says nofollow for every crawler or
+    for one we resemble (a value scoped to another user agent does not count)."""
+    for value in values:
+        scope, _, rest = value.partition(":")
+        if rest and scope.strip().lower() not in ROBOTS_META_NAMES and " " not in scope.strip():
+            continue
+        if robots_nofollow(value):
+            return True
+    return False

@@ -1,0 +1,49 @@
+"""Items the spider yields: one ``Backlink`` per link to a target, one ``PageRecord`` per page.
+
+Plain dataclasses (Scrapy exports them as they are): ``-O backlinks.jsonl`` writes the
+backlinks; page records go to the database only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(slots=True)
+class Backlink:
+    """A link on another site's page to a target; the fields of the ``backlinks`` table."""
+
+    target_domain: str
+    target_url: str
+    source_url: str
+    source_host: str
+    source_domain: str
+    anchor_text: str
+    anchor_class: str
+    rel: str
+    nofollow: bool
+    ugc: bool
+    sponsored: bool
+    dofollow: bool
+    link_type: str
+    placement: str
+    snippet: str
+    seen_at: datetime
+    discovered_via: str = "crawl"
+
+
+@dataclass(slots=True)
+class PageRecord:
+    """A page fetched and parsed; the fields of the ``pages`` table."""
+
+    url: str
+    host: str
+    domain: str
+    status: int
+    fetched_at: datetime
+    nofollow: bool
+    outlinks: int
+    backlinks: int
+    depth: int
+    rendered: bool = False

@@ -1,0 +1,103 @@
+"""A small multi-domain web served on loopback, for the offline demo and the tests.
+
+One threaded HTTP server plays every site: it answers as an HTTP proxy, by the host
+of the requested URL (or the ``Host`` header), so a crawler pointed at it with
+``http_proxy=http://127.0.0.1:PORT`` sees ``http://blog.com/`` and ``http://news.org/``
+as separate sites. Plain HTTP only.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+
+@dataclass(frozen=True)
+class Resource:
+    """What one URL answers: a body, a status and headers."""
+
+    body: bytes | str = b""
+    status: int = 200
+    headers: Mapping[str, str] = field(default_factory=lambda: {"Content-Type": "text/html; charset=utf-8"})
+    delay: float = 0.0
+
+    def payload(self) -> bytes:
+        return self.body.encode("utf-8") if isinstance(self.body, str) else self.body
+
+
+def redirect(location: str, status: int = 301) -> Resource:
+    return Resource(b"", status, {"Location": location})
+
+
+# host -> path (with query) -> resource
+Sites = Mapping[str, Mapping[str, Resource]]
+
+
+class LocalWeb:
+    """Serves ``sites`` on 127.0.0.1 in a background thread; use as a context manager."""
+
+    def __init__(self, sites: Sites, port: int = 0) -> None:
+        self.sites = sites
+        self.requests: list[str] = []
+        web = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                web.answer(self)
+
+            def do_HEAD(self) -> None:
+                web.answer(self, with_body=False)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def proxy_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def answer(self, handler: BaseHTTPRequestHandler, with_body: bool = True) -> None:
+        if "://" in handler.path:
+            parts = urlsplit(handler.path)
+            host, path = parts.hostname or "", parts.path or "/"
+            if parts.query:
+                path = f"{path}?{parts.query}"
+        else:
+            host, path = (handler.headers.get("Host") or "").split(":", 1)[0].lower(), handler.path
+        self.requests.append(f"http://{host}{path}")
+        site = self.sites.get(host)
+        if site is None:
+            resource = Resource(f"unknown host {host}", 502, {"Content-Type": "text/plain"})
+        else:
+            resource = site.get(path) or Resource("not found", 404, {"Content-Type": "text/plain"})
+        if resource.delay:
+            time.sleep(resource.delay)
+        payload = resource.payload()
+        handler.send_response(resource.status)
+        for name, value in resource.headers.items():
+            handler.send_header(name, value)
+        handler.send_header("Content-Length", str(len(payload)))
+        handler.end_headers()
+        if with_body:
+            handler.wfile.write(payload)
+
+    def fetched(self, url: str) -> bool:
+        """True when the crawler asked for ``url``."""
+        return url in self.requests
+
+    def __enter__(self) -> LocalWeb:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()

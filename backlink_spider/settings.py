@@ -1,0 +1,89 @@
+"""Settings of backlink_spider: every default in one place, each with a one-line comment.
+
+Project settings are prefixed ``BACKLINKS_``; Scrapy's own are set here where a broad,
+polite crawler needs other values than Scrapy's defaults. The README's settings table
+is checked against this file by the test suite.
+"""
+
+BOT_NAME = "backlink_spider"
+SPIDER_MODULES = ["backlink_spider.spiders"]
+NEWSPIDER_MODULE = "backlink_spider.spiders"
+COMMANDS_MODULE = "backlink_spider.commands"
+
+# --- backlink_spider ------------------------------------------------------------
+# SQLAlchemy URL of the database; the environment variable of the same name wins.
+BACKLINKS_DATABASE_URL = "sqlite:///backlinks.sqlite3"
+# Fetch private, loopback, link-local and other non-public addresses (tests, intranets).
+BACKLINKS_ALLOW_PRIVATE_NETWORKS = False
+# Total pages fetched in one crawl (robots.txt not counted); the max_pages argument wins.
+BACKLINKS_MAX_PAGES = 10000
+# Link hops from a seed; 0 fetches only the seeds; the max_depth argument wins.
+BACKLINKS_MAX_DEPTH = 3
+# Pages fetched per registered domain; the pages_per_domain argument wins.
+BACKLINKS_PAGES_PER_DOMAIN = 20
+# Keywords of the target (list or comma-separated) for exact/partial anchor classes.
+BACKLINKS_KEYWORDS: list[str] = []
+# Rows written to the database in one transaction.
+BACKLINKS_BATCH_SIZE = 500
+# Seconds between flushes of a batch that is not full yet.
+BACKLINKS_FLUSH_INTERVAL = 2.0
+
+# --- Scrapy: identity and politeness ----------------------------------------------
+# Name the crawler and where to read about it, as trusted crawlers do.
+USER_AGENT = "backlink_spider/0.1 (+https://github.com/backlink-spider/backlink_spider)"
+# Obey robots.txt.
+ROBOTSTXT_OBEY = True
+# Adapt the delay to each server's latency, never below DOWNLOAD_DELAY.
+AUTOTHROTTLE_ENABLED = True
+# First delay (seconds) AutoThrottle uses for a new domain.
+AUTOTHROTTLE_START_DELAY = 1.0
+# Requests AutoThrottle aims to have in flight per server.
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+# Minimum seconds between two requests to one domain.
+DOWNLOAD_DELAY = 0.5
+# Requests in flight in all.
+CONCURRENT_REQUESTS = 32
+# Requests in flight per domain.
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+# Seconds before a download is abandoned (Scrapy's default is 180).
+DOWNLOAD_TIMEOUT = 20
+# Largest body read, after decompression (Scrapy's default is 1 GiB).
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+# Body size that logs a warning.
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+# A broad crawler keeps no sessions (and Scrapy's cookie middleware would try to
+# download the public-suffix list).
+COOKIES_ENABLED = False
+# One retry of a failed download is enough when the frontier is wide.
+RETRY_TIMES = 1
+# Redirect hops followed before giving up.
+REDIRECT_MAX_TIMES = 10
+
+# --- Scrapy: frontier -------------------------------------------------------------
+# Breadth first: FIFO queues; priorities put new domains ahead (see frontier.py).
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.ScrapyPriorityQueue"
+# Resolve names through the resolver that refuses non-public addresses.
+TWISTED_DNS_RESOLVER = "backlink_spider.resolver.PublicAddressResolver"
+
+DOWNLOADER_MIDDLEWARES = {
+    # Before robots.txt, so a refused host is never contacted, not even for robots.txt.
+    "backlink_spider.guard.PrivateNetworkGuard": 60,
+    # After robots.txt, so disallowed pages do not spend the budget.
+    "backlink_spider.budget.PageBudget": 110,
+    # Sees responses after decompression (590) and redirects (600).
+    "backlink_spider.htmlonly.HtmlOnly": 580,
+}
+
+ITEM_PIPELINES = {
+    "pipelines.storage.DatabasePipeline": 300,
+}
+
+# No interactive back doors on a server: Scrapy's telnet console and remote control
+# would let anyone who reaches their port run code in the crawler.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"

@@ -1,0 +1,141 @@
+"""The ``backlinks`` spider: crawl outward from seeds, parse each page once, yield the
+links that point at a target and follow the rest within the frontier's budgets.
+
+All logic lives in pure modules (extraction, targets, anchors, frontier); this class
+wires them to Scrapy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response, TextResponse
+from scrapy.settings import BaseSettings
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from backlink_spider.anchors import classify_anchor
+from backlink_spider.arguments import CrawlArguments
+from backlink_spider.budget import STAT_FETCHES
+from backlink_spider.domains import registered_domain, unicode_host
+from backlink_spider.extraction import Page, extract_page
+from backlink_spider.frontier import Frontier
+from backlink_spider.items import Backlink, PageRecord
+from backlink_spider.targets import TargetMatcher
+
+
+class BacklinksSpider(scrapy.Spider):
+    name = "backlinks"
+
+    def __init__(self, arguments: CrawlArguments, keywords: tuple[str, ...] = (), **kwargs: Any) -> None:
+        # kwargs takes what else a runner passes, such as scrapyd's _job.
+        super().__init__(**kwargs)
+        self.arguments = arguments
+        self.targets = arguments.targets
+        self.max_pages = arguments.max_pages
+        self.matcher = TargetMatcher(arguments.targets)
+        self.frontier = Frontier(arguments.max_depth, arguments.pages_per_domain)
+        self.keywords = keywords
+
+    @classmethod
+    def check_arguments(cls, kwargs: dict[str, Any], settings: BaseSettings) -> CrawlArguments:
+        """Parse the spider's arguments; ``ArgumentError`` names the one that is bad."""
+        return CrawlArguments.parse(kwargs, settings)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> BacklinksSpider:
+        arguments = cls.check_arguments(kwargs, crawler.settings)
+        keywords = tuple(k.strip() for k in crawler.settings.getlist("BACKLINKS_KEYWORDS") if k.strip())
+        extra = {k: v for k, v in kwargs.items() if k not in CrawlArguments.NAMES}
+        spider = cls(arguments, keywords, **extra)
+        spider._set_crawler(crawler)
+        return spider
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for url in self.arguments.seeds:
+            host = urlsplit(url).hostname or ""
+            priority = self.frontier.admit(url, registered_domain(host) or host, 0)
+            if priority is not None:
+                yield scrapy.Request(url, callback=self.parse, errback=self.failed, priority=priority)
+
+    def failed(self, failure: Failure) -> None:
+        """A page that could not be fetched: one log line and a stat, never a traceback."""
+        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+            return
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"backlinks/fetch_failed/{type(failure.value).__name__}")
+        request = getattr(failure, "request", None)
+        self.logger.info("Could not fetch %s: %s", request.url if request else "?", failure.getErrorMessage())
+
+    def budget_spent(self) -> bool:
+        assert self.crawler.stats is not None
+        return (self.crawler.stats.get_value(STAT_FETCHES) or 0) >= self.max_pages
+
+    def parse(self, response: Response) -> Iterator[Backlink | PageRecord | scrapy.Request]:
+        html = response.text if isinstance(response, TextResponse) else response.body
+        robots = [value.decode("latin-1") for value in response.headers.getlist("X-Robots-Tag")]
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
+        page = extract_page(html, response.url, robots, content_type)
+        source_host = unicode_host(urlsplit(response.url).hostname or "")
+        source_domain = registered_domain(source_host) or source_host
+        backlinks = list(self.backlinks(page, source_host, source_domain))
+        yield from backlinks
+        depth = int(response.meta.get("depth", 0))
+        yield PageRecord(
+            url=response.url,
+            host=source_host,
+            domain=source_domain,
+            status=response.status,
+            fetched_at=datetime.now(UTC),
+            nofollow=page.nofollow,
+            outlinks=len(page.links),
+            backlinks=len(backlinks),
+            depth=depth,
+        )
+        if not self.budget_spent():
+            yield from self.follow(page, depth + 1)
+
+    def backlinks(self, page: Page, source_host: str, source_domain: str) -> Iterator[Backlink]:
+        seen_at = datetime.now(UTC)
+        emitted: set[tuple[str, str, str]] = set()
+        for link in page.links:
+            target = self.matcher.match(link.host, source_domain)
+            if target is None:
+                continue
+            key = (link.url, link.anchor, link.rel.text)
+            if key in emitted:
+                continue
+            emitted.add(key)
+            yield Backlink(
+                target_domain=target,
+                target_url=link.url,
+                source_url=page.url,
+                source_host=source_host,
+                source_domain=source_domain,
+                anchor_text=link.anchor,
+                anchor_class=classify_anchor(link.anchor, target, self.keywords),
+                rel=link.rel.text,
+                nofollow=link.rel.nofollow,
+                ugc=link.rel.ugc,
+                sponsored=link.rel.sponsored,
+                dofollow=link.rel.dofollow(page.nofollow),
+                link_type=link.link_type,
+                placement=link.placement,
+                snippet=link.snippet,
+                seen_at=seen_at,
+            )
+
+    def follow(self, page: Page, depth: int) -> Iterator[scrapy.Request]:
+        if depth > self.frontier.max_depth:
+            return
+        for link in page.links:
+            domain = registered_domain(link.host) or link.host
+            priority = self.frontier.admit(link.url, domain, depth)
+            if priority is not None:
+                yield scrapy.Request(link.url, callback=self.parse, errback=self.failed, priority=priority)

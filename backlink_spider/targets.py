@@ -1,0 +1,69 @@
+"""Targets: turning the ``target`` argument into registered domains, and matching link hosts.
+
+A link is a backlink of a target when its host's registered domain is the target's
+(any subdomain, any scheme, ``www.`` or not, IDN in either form) and the referring
+page's registered domain is a different one.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from backlink_spider.addresses import is_local_name, parse_ip_literal
+from backlink_spider.domains import is_public_suffix, registered_domain, unicode_host
+
+
+def parse_target(value: str) -> str:
+    """Normalise one target (a domain, a host or a URL) to its registered domain.
+
+    Raises ValueError with a message fit for the user when ``value`` names no
+    registered domain: empty, ``localhost``, an IP address, a bare public suffix.
+    """
+    text = value.strip()
+    if not text:
+        raise ValueError("is empty")
+    if "://" in text or text.startswith("//"):
+        host = urlsplit(text if "://" in text else "http:" + text).hostname or ""
+    else:
+        host = text.split("/", 1)[0].rsplit("@", 1)[-1]
+        if not host.startswith("["):
+            host = host.split(":", 1)[0]
+    if not host or not all(ch.isalnum() or ch in "-._[]:" for ch in host):
+        raise ValueError(f"{value!r} is not a domain, host or URL")
+    if is_local_name(host) or parse_ip_literal(host) is not None:
+        raise ValueError(f"{value!r} is not a public domain (local names and IP addresses have no backlinks)")
+    if is_public_suffix(host):
+        raise ValueError(f"{value!r} is a public suffix, not a registered domain")
+    domain = registered_domain(host)
+    if not domain:
+        raise ValueError(f"{value!r} has no registered domain under a known public suffix")
+    return domain
+
+
+def parse_targets(value: str) -> list[str]:
+    """Parse a comma-separated list of targets; duplicates collapse, order is kept."""
+    domains: list[str] = []
+    for part in value.split(","):
+        domain = parse_target(part)
+        if domain not in domains:
+            domains.append(domain)
+    if not domains:
+        raise ValueError("is empty")
+    return domains
+
+
+class TargetMatcher:
+    """Answers "which target, if any, does a link to this host point at?"."""
+
+    def __init__(self, targets: list[str]) -> None:
+        self.targets = frozenset(unicode_host(t) for t in targets)
+
+    def match(self, link_host: str, source_domain: str) -> str | None:
+        """The target that ``link_host`` belongs to, unless the link is internal."""
+        domain = registered_domain(link_host)
+        if domain in self.targets and domain != source_domain:
+            return domain
+        return None
+
+    def __contains__(self, domain: str) -> bool:
+        return domain in self.targets

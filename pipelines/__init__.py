@@ -1,0 +1,1 @@
+"""Item pipelines of backlink_spider: storage of backlinks, pages and crawls."""

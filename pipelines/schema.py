@@ -1,0 +1,90 @@
+"""The database schema: the contract of DESIGN.md as SQLAlchemy 2 typed models.
+
+Downstream analytics read these tables; names and meanings of the contract columns
+do not change without a migration. Long text keys (URLs, anchors) are unique through
+a SHA-256 ``*_key`` column, which every database can index whatever the text length.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, DateTime, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# BIGINT ids on PostgreSQL; SQLite only auto-increments INTEGER PRIMARY KEY.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def text_key(*parts: str) -> str:
+    """The unique key of a row identified by long texts."""
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class BacklinkRow(Base):
+    """One distinct link: the same referring page, target URL, anchor and rel."""
+
+    __tablename__ = "backlinks"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    link_key: Mapped[str] = mapped_column(String(64), unique=True)
+    target_domain: Mapped[str] = mapped_column(Text, index=True)
+    target_url: Mapped[str] = mapped_column(Text)
+    source_url: Mapped[str] = mapped_column(Text)
+    source_host: Mapped[str] = mapped_column(Text)
+    source_domain: Mapped[str] = mapped_column(Text, index=True)
+    anchor_text: Mapped[str] = mapped_column(Text, default="")
+    anchor_class: Mapped[str] = mapped_column(String(16))
+    rel: Mapped[str] = mapped_column(Text, default="")
+    nofollow: Mapped[bool] = mapped_column(Boolean)
+    ugc: Mapped[bool] = mapped_column(Boolean)
+    sponsored: Mapped[bool] = mapped_column(Boolean)
+    dofollow: Mapped[bool] = mapped_column(Boolean)
+    link_type: Mapped[str] = mapped_column(String(16))
+    placement: Mapped[str] = mapped_column(String(16))
+    snippet: Mapped[str] = mapped_column(Text, default="")
+    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    lost_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    discovered_via: Mapped[str] = mapped_column(String(16), default="crawl")
+    last_crawl_id: Mapped[int | None] = mapped_column(Id, default=None)
+
+
+class PageRow(Base):
+    """A page fetched, as last seen."""
+
+    __tablename__ = "pages"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    url_key: Mapped[str] = mapped_column(String(64), unique=True)
+    url: Mapped[str] = mapped_column(Text)
+    host: Mapped[str] = mapped_column(Text)
+    domain: Mapped[str] = mapped_column(Text, index=True)
+    status: Mapped[int] = mapped_column(Integer)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    rendered: Mapped[bool] = mapped_column(Boolean, default=False)
+    nofollow: Mapped[bool] = mapped_column(Boolean)
+    outlinks: Mapped[int] = mapped_column(Integer)
+    backlinks: Mapped[int] = mapped_column(Integer)
+    depth: Mapped[int] = mapped_column(Integer)
+    last_crawl_id: Mapped[int | None] = mapped_column(Id, default=None)
+
+
+class CrawlRow(Base):
+    """One run of the spider."""
+
+    __tablename__ = "crawls"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    target: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    backlinks: Mapped[int] = mapped_column(Integer, default=0)
+    finish_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    stats: Mapped[str | None] = mapped_column(Text, default=None)

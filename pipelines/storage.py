@@ -1,0 +1,155 @@
+"""DatabasePipeline: stores backlinks and page records in batches, off the reactor thread.
+
+Items are buffered; a batch is written when it is full, every
+``BACKLINKS_FLUSH_INTERVAL`` seconds, and at close (also after Ctrl-C and a spent
+``max_pages`` budget). One writer thread does all database work in order. A failed
+batch goes back to the buffer and is retried with the next one; what still cannot be
+written at close is saved to ``unsaved-backlinks-<crawl>.jsonl`` so nothing found is lost.
+Backlinks pass on to the feed exports; page records stop here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from backlink_spider.budget import STAT_EXHAUSTED
+from backlink_spider.items import Backlink, PageRecord
+from pipelines.database import create_schema, database_url, open_engine, safe_url
+from pipelines.writer import Writer, backlink_row, page_row
+
+logger = logging.getLogger(__name__)
+
+
+class DatabasePipeline:
+    def __init__(self, crawler: Crawler, url: str, batch_size: int, flush_interval: float) -> None:
+        assert crawler.stats is not None
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.url = url
+        self.batch_size = batch_size
+        self.flush_interval = flush_interval
+        self.backlinks: list[dict[str, Any]] = []
+        self.pages: list[dict[str, Any]] = []
+        self.crawl_id = 0
+        self.writer: Writer | None = None
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="backlinks-db")
+        self._pending: set[asyncio.Future[None]] = set()
+        self._timer: asyncio.Task[None] | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DatabasePipeline:
+        settings = crawler.settings
+        pipeline = cls(
+            crawler,
+            database_url(settings),
+            settings.getint("BACKLINKS_BATCH_SIZE"),
+            settings.getfloat("BACKLINKS_FLUSH_INTERVAL"),
+        )
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    async def _in_thread(self, function: Any, *args: Any, **kwargs: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, lambda: function(*args, **kwargs))
+
+    async def open_spider(self) -> None:
+        logger.info("Storing backlinks in %s", safe_url(self.url))
+        engine = open_engine(self.url)
+        await self._in_thread(create_schema, engine)
+        self.writer = Writer(engine)
+        targets = ",".join(getattr(self.crawler.spider, "targets", []))
+        self.crawl_id = await self._in_thread(self.writer.start_crawl, targets, datetime.now(UTC))
+        self._timer = asyncio.ensure_future(self._flush_periodically())
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, Backlink):
+            self.backlinks.append(backlink_row(item, self.crawl_id))
+            self.stats.inc_value("backlinks/stored/backlinks")
+        elif isinstance(item, PageRecord):
+            self.pages.append(page_row(item, self.crawl_id))
+            self.stats.inc_value("backlinks/stored/pages")
+        else:
+            return item
+        if len(self.backlinks) + len(self.pages) >= self.batch_size:
+            self._start_flush()
+        if isinstance(item, PageRecord):
+            raise DropItem("page record stored", log_level="DEBUG")
+        return item
+
+    async def _flush_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(self.flush_interval)
+            self._start_flush()
+
+    def _start_flush(self) -> None:
+        if not (self.backlinks or self.pages):
+            return
+        backlinks, pages = self.backlinks, self.pages
+        self.backlinks, self.pages = [], []
+        future = asyncio.ensure_future(self._write(backlinks, pages))
+        self._pending.add(future)
+        future.add_done_callback(self._pending.discard)
+
+    async def _write(self, backlinks: list[dict[str, Any]], pages: list[dict[str, Any]]) -> None:
+        assert self.writer is not None
+        try:
+            await self._in_thread(self.writer.write, backlinks, pages)
+        except Exception as error:  # noqa: BLE001 - any driver error: keep the rows, retry later
+            self.stats.inc_value("backlinks/db/errors")
+            logger.error("Could not write %d rows (%s); they will be retried", len(backlinks) + len(pages), error)
+            self.backlinks[:0] = backlinks
+            self.pages[:0] = pages
+        else:
+            self.stats.inc_value("backlinks/db/batches")
+
+    async def close_spider(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        while self._pending:
+            await asyncio.gather(*self._pending)
+        self._start_flush()
+        while self._pending:
+            await asyncio.gather(*self._pending)
+        if self.backlinks or self.pages:
+            self._save_unsaved()
+
+    def _save_unsaved(self) -> None:
+        path = Path(f"unsaved-backlinks-{self.crawl_id}.jsonl")
+        with path.open("a", encoding="utf-8") as file:
+            for table, rows in (("backlinks", self.backlinks), ("pages", self.pages)):
+                for row in rows:
+                    file.write(json.dumps({"table": table, "row": row}, default=str) + "\n")
+        logger.error("%d rows could not be stored; saved to %s", len(self.backlinks) + len(self.pages), path)
+        self.backlinks, self.pages = [], []
+
+    async def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.writer is None:
+            return
+        if reason == "finished" and self.stats.get_value(STAT_EXHAUSTED):
+            reason = "max_pages"
+        stats = {
+            key: value.isoformat() if isinstance(value, datetime) else value
+            for key, value in self.stats.get_stats().items()
+        }
+        try:
+            await self._in_thread(
+                self.writer.finish_crawl,
+                self.crawl_id,
+                finished_at=datetime.now(UTC),
+                pages=self.stats.get_value("backlinks/stored/pages", 0),
+                backlinks=self.stats.get_value("backlinks/stored/backlinks", 0),
+                finish_reason=reason,
+                stats=json.dumps(stats, default=str, sort_keys=True),
+            )
+        finally:
+            self._thread.shutdown(wait=True)

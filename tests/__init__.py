@@ -1,0 +1,1 @@
+"""Tests of backlink_spider; tests/ mirrors the package."""

@@ -1,0 +1,92 @@
+"""Shared fixtures: the loopback test web, databases, and running the real spider."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from backlink_spider.localweb import LocalWeb
+from tests.services import postgres_database
+from tests.web import SITES
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def web() -> Iterator[LocalWeb]:
+    with LocalWeb(SITES) as local_web:
+        yield local_web
+
+
+@dataclass
+class Crawl:
+    """A finished run of ``scrapy crawl backlinks`` and where it stored its rows."""
+
+    process: subprocess.CompletedProcess[str]
+    database_url: str
+
+    def rows(self, query: str) -> list[tuple]:
+        engine = create_engine(self.database_url)
+        try:
+            with engine.connect() as connection:
+                return [tuple(row) for row in connection.execute(text(query))]
+        finally:
+            engine.dispose()
+
+
+def crawl_env(proxy: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "no_proxy")}
+    env.pop("BACKLINKS_DATABASE_URL", None)
+    if proxy:
+        env["http_proxy"] = proxy
+    return env
+
+
+def run_crawl(
+    database_url: str,
+    *arguments: str,
+    proxy: str | None = None,
+    settings: dict[str, str] | None = None,
+    timeout: float = 120,
+) -> Crawl:
+    """Run the real spider in a subprocess against the loopback web, quickly and politely."""
+    fast = {
+        "AUTOTHROTTLE_ENABLED": "False",
+        "DOWNLOAD_DELAY": "0",
+        "BACKLINKS_FLUSH_INTERVAL": "0.2",
+        "BACKLINKS_DATABASE_URL": database_url,
+        "LOG_LEVEL": "INFO",
+    }
+    fast.update(settings or {})
+    command = [sys.executable, "-m", "scrapy", "crawl", "backlinks", *arguments]
+    for name, value in fast.items():
+        command += ["-s", f"{name}={value}"]
+    process = subprocess.run(
+        command, cwd=ROOT, env=crawl_env(proxy), capture_output=True, text=True, timeout=timeout, check=False
+    )
+    return Crawl(process, database_url)
+
+
+@contextmanager
+def fresh_database(kind: str, directory: Path) -> Iterator[str]:
+    """A fresh, empty database of ``kind`` (sqlite or postgresql); yields its URL."""
+    if kind == "sqlite":
+        yield f"sqlite:///{directory / 'backlinks.sqlite3'}"
+    else:
+        with postgres_database() as url:
+            yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database of each kind the product supports, for one test."""
+    with fresh_database(request.param, tmp_path) as url:
+        yield url

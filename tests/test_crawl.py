@@ -1,0 +1,109 @@
+"""End to end: the real spider against the loopback web, asserting the stored rows.
+
+Runs once on SQLite and once on the real PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from backlink_spider.localweb import LocalWeb
+from tests.conftest import Crawl, fresh_database, run_crawl
+from tests.web import EXPECTED_BACKLINKS, SEEDS
+
+BACKLINK_COLUMNS = (
+    "source_url, target_url, anchor_text, anchor_class, rel, nofollow, ugc, sponsored, dofollow, link_type, placement"
+)
+
+
+def normalise(rows: list[tuple]) -> set[tuple]:
+    return {tuple(bool(v) if i in (5, 6, 7, 8) else v for i, v in enumerate(row)) for row in rows}
+
+
+def crawl_test_web(database_url: str, web: LocalWeb, *arguments: str) -> Crawl:
+    result = run_crawl(database_url, "-a", "target=target.com", "-a", f"seeds={SEEDS}", *arguments, proxy=web.proxy_url)
+    assert result.process.returncode == 0, result.process.stderr[-3000:]
+    return result
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def crawl(request: pytest.FixtureRequest, web: LocalWeb, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawl]:
+    """One crawl of the test web per database kind, shared by the tests that read it."""
+    directory = tmp_path_factory.mktemp(request.param)
+    with fresh_database(request.param, directory) as url:
+        yield crawl_test_web(url, web, "-O", str(directory / "backlinks.jsonl"))
+
+
+def test_stores_exactly_the_backlinks_of_the_test_web(crawl: Crawl) -> None:
+    stored = normalise(crawl.rows(f"SELECT {BACKLINK_COLUMNS} FROM backlinks"))
+    assert sorted(stored - EXPECTED_BACKLINKS) == sorted(EXPECTED_BACKLINKS - stored) == []
+
+
+def test_every_backlink_row_carries_the_contract_fields(crawl: Crawl) -> None:
+    rows = crawl.rows(
+        "SELECT target_domain, source_host, source_domain, first_seen, last_seen, lost_at, discovered_via, snippet"
+        " FROM backlinks WHERE target_url = 'https://www.target.com/pricing'"
+    )
+    assert len(rows) == 1
+    target_domain, source_host, source_domain, first_seen, last_seen, lost_at, via, snippet = rows[0]
+    assert (target_domain, source_host, source_domain, lost_at, via) == (
+        "target.com",
+        "blog.com",
+        "blog.com",
+        None,
+        "crawl",
+    )
+    assert first_seen is not None and first_seen == last_seen
+    assert "recommends Target pricing warmly" in snippet
+
+
+def test_robots_disallowed_page_is_never_fetched(crawl: Crawl, web: LocalWeb) -> None:
+    assert web.fetched("http://blog.com/robots.txt")
+    assert not web.fetched("http://blog.com/private")
+    assert crawl.rows("SELECT count(*) FROM backlinks WHERE target_url = 'http://target.com/secret'") == [(0,)]
+
+
+def test_internal_links_of_the_target_are_not_backlinks(crawl: Crawl) -> None:
+    assert crawl.rows("SELECT count(*) FROM backlinks WHERE source_domain = 'target.com'") == [(0,)]
+    assert crawl.rows("SELECT count(*) FROM pages WHERE url = 'http://target.com/'") == [(1,)]
+
+
+def test_binary_body_served_as_html_is_skipped_and_the_crawl_goes_on(crawl: Crawl) -> None:
+    assert crawl.rows("SELECT count(*) FROM pages WHERE url = 'http://news.org/binary'") == [(0,)]
+    assert crawl.rows("SELECT count(*) FROM pages WHERE url = 'http://news.org/after-binary'") == [(1,)]
+    assert "Traceback" not in crawl.process.stderr
+
+
+def test_pages_and_crawl_are_recorded(crawl: Crawl) -> None:
+    pages = dict(crawl.rows("SELECT url, nofollow FROM pages"))
+    assert pages["http://news.org/"] and pages["http://news.org/xrobots"] and not pages["http://blog.com/post"]
+    assert "http://news.org/old" not in pages and "http://news.org/new" in pages
+    ((target, pages_count, backlinks_count, reason, finished),) = crawl.rows(
+        "SELECT target, pages, backlinks, finish_reason, finished_at FROM crawls"
+    )
+    assert (target, pages_count, reason) == ("target.com", len(pages), "finished")
+    assert backlinks_count >= len(EXPECTED_BACKLINKS) and finished is not None
+
+
+def test_feed_export_writes_the_backlink_records(crawl: Crawl) -> None:
+    feed = Path(crawl.process.args[crawl.process.args.index("-O") + 1])
+    lines = feed.read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines]
+    assert {(r["source_url"], r["target_url"], r["anchor_text"]) for r in records} == {
+        (row[0], row[1], row[2]) for row in EXPECTED_BACKLINKS
+    }
+
+
+def test_a_second_run_adds_no_rows_and_updates_last_seen(database_url: str, web: LocalWeb) -> None:
+    first = crawl_test_web(database_url, web)
+    before = dict(first.rows("SELECT link_key, last_seen FROM backlinks"))
+    again = crawl_test_web(database_url, web)
+    after = dict(again.rows("SELECT link_key, last_seen FROM backlinks"))
+    assert len(before) == len(EXPECTED_BACKLINKS)
+    assert after.keys() == before.keys()
+    assert all(after[key] > before[key] for key in before)
+    assert again.rows("SELECT count(*) FROM crawls") == [(2,)]
