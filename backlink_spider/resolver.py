@@ -9,6 +9,7 @@ their names may resolve to anything. ``BACKLINKS_ALLOW_PRIVATE_NETWORKS`` switch
 from __future__ import annotations
 
 import ipaddress
+import logging
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +21,9 @@ from twisted.internet.defer import Deferred
 from twisted.internet.error import DNSLookupError
 
 from backlink_spider.addresses import is_public_ip
+
+logger = logging.getLogger(__name__)
+_refused: set[str] = set()
 
 
 def proxy_hosts() -> frozenset[str]:
@@ -57,5 +61,9 @@ class PublicAddressResolver(CachingThreadedResolver):
     @staticmethod
     def _refuse_private(address: str, name: str) -> str:
         if not is_public_ip(ipaddress.ip_address(address)):
+            # Twisted reports a refused name as "no results"; say why here, once a name.
+            if name not in _refused:
+                _refused.add(name)
+                logger.warning("Refused %s: resolves to non-public address %s", name, address)
             raise DNSLookupError(f"{name} resolves to non-public address {address}: refused")
         return address

@@ -50,14 +50,8 @@ def crawl_env(proxy: str | None) -> dict[str, str]:
     return env
 
 
-def run_crawl(
-    database_url: str,
-    *arguments: str,
-    proxy: str | None = None,
-    settings: dict[str, str] | None = None,
-    timeout: float = 120,
-) -> Crawl:
-    """Run the real spider in a subprocess against the loopback web, quickly and politely."""
+def crawl_command(database_url: str, arguments: tuple[str, ...], settings: dict[str, str] | None) -> list[str]:
+    """``scrapy crawl backlinks`` with settings that make it fast on the loopback web."""
     fast = {
         "AUTOTHROTTLE_ENABLED": "False",
         "DOWNLOAD_DELAY": "0",
@@ -69,10 +63,32 @@ def run_crawl(
     command = [sys.executable, "-m", "scrapy", "crawl", "backlinks", *arguments]
     for name, value in fast.items():
         command += ["-s", f"{name}={value}"]
+    return command
+
+
+def run_crawl(
+    database_url: str,
+    *arguments: str,
+    proxy: str | None = None,
+    settings: dict[str, str] | None = None,
+    timeout: float = 120,
+) -> Crawl:
+    """Run the real spider in a subprocess (against the loopback web when given its proxy)."""
     process = subprocess.run(
-        command, cwd=ROOT, env=crawl_env(proxy), capture_output=True, text=True, timeout=timeout, check=False
-    )
+        crawl_command(database_url, arguments, settings),
+        cwd=ROOT, env=crawl_env(proxy), capture_output=True, text=True, timeout=timeout, check=False,
+    )  # fmt: skip
     return Crawl(process, database_url)
+
+
+def start_crawl(
+    database_url: str, *arguments: str, proxy: str | None = None, settings: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """Start the real spider in a subprocess and return at once."""
+    return subprocess.Popen(
+        crawl_command(database_url, arguments, settings),
+        cwd=ROOT, env=crawl_env(proxy), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
 
 
 @contextmanager

@@ -1,0 +1,1 @@
+"""The offline demo: a small bundled web on loopback and a real crawl of it (``make demo``)."""

@@ -1,0 +1,46 @@
+"""Bad command-line input: a one-line error naming the argument, exit code 2, no traceback,
+and nothing started (no database created)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_crawl
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ((), "argument target: is required"),
+        (("-a", "target="), "argument target: is empty"),
+        (("-a", "target=localhost"), "argument target: 'localhost' is not a public domain"),
+        (("-a", "target=127.0.0.1"), "argument target: '127.0.0.1' is not a public domain"),
+        (("-a", "target=co.uk"), "argument target: 'co.uk' is a public suffix"),
+        (("-a", "target=example.com;rm -rf /"), "argument target: 'example.com;rm -rf /' is not a domain"),
+        (("-a", "target=example.com", "-a", "seeds=no-such-list"), "argument seeds: 'no-such-list' is neither"),
+        (("-a", "target=example.com", "-a", "seeds=ftp://example.org/"), "argument seeds: 'ftp://example.org/'"),
+        (("-a", "target=example.com", "-a", "max_pages=lots"), "argument max_pages: 'lots' is not a whole number"),
+        (("-a", "target=example.com", "-a", "max_depth=-1"), "argument max_depth: must be at least 0"),
+        (("-a", "target=example.com", "-a", "pages_per_domain=0"), "argument pages_per_domain: must be at least 1"),
+    ],
+)
+def test_bad_argument_gives_one_line_error_and_exit_code_2(
+    arguments: tuple[str, ...], message: str, tmp_path: Path
+) -> None:
+    database = tmp_path / "db.sqlite3"
+    crawl = run_crawl(f"sqlite:///{database}", *arguments)
+    assert crawl.process.returncode == 2
+    last_line = crawl.process.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("scrapy crawl backlinks: error: " + message), last_line
+    assert "Traceback" not in crawl.process.stderr
+    assert not database.exists()
+
+
+def test_a_seed_file_is_read(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds.txt"
+    seeds.write_text("# my seeds\n\nhttp://127.0.0.1:9/\n")
+    crawl = run_crawl(f"sqlite:///{tmp_path / 'db.sqlite3'}", "-a", "target=example.com", "-a", f"seeds={seeds}")
+    assert crawl.process.returncode == 0
+    assert "Refused http://127.0.0.1:9/" in crawl.process.stderr

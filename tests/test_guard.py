@@ -1,0 +1,99 @@
+"""The private-network guard end to end: literals refused before any request (proxy or
+not), redirects to private addresses refused, names resolving to private addresses
+refused at connect time, and all of it allowed by the setting."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from backlink_spider.addresses import is_public_ip
+from backlink_spider.localweb import LocalWeb, Resource, redirect
+from backlink_spider.resolver import PublicAddressResolver, proxy_hosts
+from tests.conftest import run_crawl
+from tests.web import html
+
+PRIVATE_LINKS = ("http://127.1/a", "http://2130706433/b", "http://0x7f000001/c", "http://[::1]/d", "http://0.0.0.0/e")
+
+
+@pytest.fixture
+def sneaky_web() -> Iterator[LocalWeb]:
+    sites = {
+        "sneaky.com": {
+            "/": Resource(html("".join(f'<a href="{url}">x</a>' for url in PRIVATE_LINKS) + '<a href="/hop">hop</a>')),
+            "/hop": redirect("http://10.0.0.1/admin", 302),
+        },
+    }
+    with LocalWeb(sites) as web:
+        yield web
+
+
+def crawl_stats(database_url: str, crawl: object) -> dict:
+    ((stats,),) = crawl.rows("SELECT stats FROM crawls")  # type: ignore[attr-defined]
+    return json.loads(stats)
+
+
+def test_private_literals_and_redirects_are_refused_even_through_a_proxy(sneaky_web: LocalWeb, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    crawl = run_crawl(url, "-a", "target=target.com", "-a", "seeds=http://sneaky.com/", proxy=sneaky_web.proxy_url)
+    assert crawl.process.returncode == 0, crawl.process.stderr[-2000:]
+    assert sneaky_web.fetched("http://sneaky.com/hop")
+    reached = [request for request in sneaky_web.requests if "sneaky.com" not in request]
+    assert reached == []
+    assert crawl_stats(url, crawl)["backlinks/guard/refused"] == len(PRIVATE_LINKS) + 1
+
+
+def test_the_setting_lets_private_addresses_through(sneaky_web: LocalWeb, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    crawl = run_crawl(
+        url,
+        "-a", "target=target.com", "-a", "seeds=http://sneaky.com/",
+        proxy=sneaky_web.proxy_url,
+        settings={"BACKLINKS_ALLOW_PRIVATE_NETWORKS": "True", "ROBOTSTXT_OBEY": "False"},
+    )  # fmt: skip
+    assert crawl.process.returncode == 0, crawl.process.stderr[-2000:]
+    assert "http://10.0.0.1/admin" in sneaky_web.requests
+    assert "backlinks/guard/refused" not in crawl_stats(url, crawl)
+
+
+def loopback_name() -> str:
+    """A host name (not a literal, not 'localhost') that resolves to a non-public address here."""
+    name = socket.gethostname()
+    try:
+        address = socket.gethostbyname(name)
+    except OSError:
+        pytest.skip(f"the host name {name!r} does not resolve")
+    if is_public_ip(ipaddress.ip_address(address)):
+        pytest.skip(f"the host name {name!r} resolves to a public address")
+    return name
+
+
+@pytest.mark.parametrize("allowed", [False, True])
+def test_a_name_resolving_to_a_private_address_is_refused_at_connect_time(tmp_path: Path, allowed: bool) -> None:
+    name = loopback_name()
+    with LocalWeb({name: {"/": Resource(html("<p>hello</p>"))}}) as web:
+        port = web.server.server_address[1]
+        url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+        crawl = run_crawl(
+            url,
+            "-a", "target=target.com", "-a", f"seeds=http://{name}:{port}/",
+            settings={"BACKLINKS_ALLOW_PRIVATE_NETWORKS": str(allowed), "ROBOTSTXT_OBEY": "False"},
+        )  # fmt: skip
+        assert crawl.process.returncode == 0, crawl.process.stderr[-2000:]
+        assert web.fetched(f"http://{name}/") is allowed
+        if not allowed:
+            assert "resolves to non-public address" in crawl.process.stderr
+
+
+def test_resolver_refuses_private_answers_and_trusts_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(Exception, match="non-public address 10.1.2.3"):
+        PublicAddressResolver._refuse_private("10.1.2.3", "intranet.example.com")
+    assert PublicAddressResolver._refuse_private("93.184.216.34", "example.com") == "93.184.216.34"
+    monkeypatch.setenv("http_proxy", "http://proxy.internal:3128")
+    monkeypatch.setenv("https_proxy", "squid.lan:8080")
+    assert {"proxy.internal", "squid.lan"} <= proxy_hosts()
