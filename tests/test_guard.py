@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from twisted.internet.error import DNSLookupError
 
 from backlink_spider.addresses import is_public_ip
 from backlink_spider.localweb import LocalWeb, Resource, redirect
@@ -91,7 +92,7 @@ def test_a_name_resolving_to_a_private_address_is_refused_at_connect_time(tmp_pa
 
 
 def test_resolver_refuses_private_answers_and_trusts_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(Exception, match="non-public address 10.1.2.3"):
+    with pytest.raises(DNSLookupError, match=r"non-public address 10\.1\.2\.3"):
         PublicAddressResolver._refuse_private("10.1.2.3", "intranet.example.com")
     assert PublicAddressResolver._refuse_private("93.184.216.34", "example.com") == "93.184.216.34"
     monkeypatch.setenv("http_proxy", "http://proxy.internal:3128")

@@ -30,8 +30,8 @@ def article(site: str, title: str, paragraphs: list[str], comments: list[str] = 
         f"<main><article class='post'><h1>{title}</h1><div class='entry-content'>{text}</div></article>"
         f"<section id='comments'><h2>Comments</h2><ol class='comment-list'>{thread}</ol></section></main>"
         f"<aside class='sidebar'>{sidebar}</aside>"
-        f"<footer class='site-footer'>&copy; {site} &middot; <a href='http://webdirectory.org/'>Listed in WebDirectory</a>"
-        f"</footer>",
+        f"<footer class='site-footer'>&copy; {site} &middot; "
+        "<a href='http://webdirectory.org/'>Listed in WebDirectory</a></footer>",
     )
 
 
