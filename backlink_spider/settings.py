@@ -60,9 +60,11 @@ RETRY_TIMES = 1
 REDIRECT_MAX_TIMES = 10
 
 # --- Scrapy: frontier -------------------------------------------------------------
-# Breadth first: FIFO queues; priorities put new domains ahead (see frontier.py).
+# Breadth first: FIFO queues in memory; priorities put new domains ahead (frontier.py).
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+# Breadth first on disk too, when JOBDIR is set.
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+# Plain priority queue: the downloader-aware one scans every domain slot at each pop.
 SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.ScrapyPriorityQueue"
 # Resolve names through the resolver that refuses non-public addresses.
 TWISTED_DNS_RESOLVER = "backlink_spider.resolver.PublicAddressResolver"
@@ -80,10 +82,12 @@ ITEM_PIPELINES = {
     "pipelines.storage.DatabasePipeline": 300,
 }
 
-# No interactive back doors on a server: Scrapy's telnet console and remote control
-# would let anyone who reaches their port run code in the crawler.
+# No telnet console: whoever reaches its port could run code in the crawler.
 TELNETCONSOLE_ENABLED = False
+# No remote-control HTTP server, for the same reason.
 REMOTE_CONTROL_ENABLED = False
 
+# Feeds written with -O keep non-ASCII anchors readable.
 FEED_EXPORT_ENCODING = "utf-8"
+# One line per page fetched would be DEBUG; INFO shows progress and problems.
 LOG_LEVEL = "INFO"
