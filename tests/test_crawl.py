@@ -78,6 +78,11 @@ def test_binary_body_served_as_html_is_skipped_and_the_crawl_goes_on(crawl: Craw
     assert "Traceback" not in crawl.process.stderr
 
 
+def test_a_response_over_the_size_cap_is_abandoned(crawl: Crawl, web: LocalWeb) -> None:
+    assert web.fetched("http://news.org/huge")
+    assert crawl.rows("SELECT count(*) FROM pages WHERE url = 'http://news.org/huge'") == [(0,)]
+
+
 def test_pages_and_crawl_are_recorded(crawl: Crawl) -> None:
     pages = dict(crawl.rows("SELECT url, nofollow FROM pages"))
     assert pages["http://news.org/"] and pages["http://news.org/xrobots"] and not pages["http://blog.com/post"]

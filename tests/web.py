@@ -48,7 +48,7 @@ SITES: Sites = {
             html(
                 '<p><a href="http://target.com/from-nofollow-page">target</a></p>'
                 '<a href="/xrobots">x</a> <a href="/old">old</a> <a href="/binary">bin</a>'
-                ' <a href="/after-binary">after</a>',
+                ' <a href="/after-binary">after</a> <a href="/huge">huge</a>',
                 head='<meta name="robots" content="noindex, nofollow">',
             )
         ),
@@ -59,6 +59,8 @@ SITES: Sites = {
         "/old": redirect("http://news.org/new"),
         "/new": Resource(html('<p><a href="http://www.target.com/redirected">moved article</a></p>')),
         "/binary": Resource(PDF, headers={"Content-Type": "text/html"}),
+        # Past DOWNLOAD_MAXSIZE (10 MiB): abandoned unread, links and all.
+        "/huge": Resource(html('<p><a href="http://target.com/from-huge">huge</a></p>' + "<p>filler</p>" * 1_000_000)),
         "/after-binary": Resource(html('<p><a href="http://target.com/after-binary">still crawling</a></p>')),
     },
     "shop.co.uk": {

@@ -1,0 +1,45 @@
+"""Registered domains come from tldextract's bundled snapshot: never from the network."""
+
+from __future__ import annotations
+
+import importlib
+import socket
+
+import pytest
+
+from backlink_spider import domains
+
+
+def test_registered_domains_never_touch_the_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    attempts: list[object] = []
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        attempts.append(args)
+        raise OSError("network used")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    # A fresh module: its extractor loads the suffix list now, under the patch.
+    fresh = importlib.reload(domains)
+    assert fresh.registered_domain("news.bbc.co.uk") == "bbc.co.uk"
+    assert fresh.registered_domain("a.b.example.com.au") == "example.com.au"
+    assert fresh.registered_domain("alice.github.io") == "alice.github.io"
+    assert attempts == []
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("WWW.Example.COM.", "www.example.com"),
+        ("xn--bcher-kva.de", "bücher.de"),
+        ("xn--invalid-.de", "xn--invalid-.de"),
+    ],
+)
+def test_unicode_host(host: str, expected: str) -> None:
+    assert domains.unicode_host(host) == expected
+
+
+@pytest.mark.parametrize(("host", "expected"), [("localhost", ""), ("127.0.0.1", ""), ("co.uk", "")])
+def test_hosts_without_a_registered_domain(host: str, expected: str) -> None:
+    assert domains.registered_domain(host) == expected
