@@ -157,6 +157,6 @@ def classify_anchor(anchor: str, target_domain: str, keywords: tuple[str, ...] =
         key = _words(keyword)
         if key and (f" {key} " in f" {words} " or any(w in words.split() for w in key.split())):
             return "partial"
-    if words in GENERIC_ANCHORS or lowered.strip(" .!>»›→") in GENERIC_ANCHORS:
+    if words in GENERIC_ANCHORS or lowered.strip(" .!>»›→") in GENERIC_ANCHORS:  # noqa: RUF001
         return "generic"
     return "other"

@@ -6,6 +6,7 @@ host names in Unicode, so ``xn--bcher-kva.de`` and ``bücher.de`` are the same d
 
 from __future__ import annotations
 
+from contextlib import suppress
 from functools import lru_cache
 
 from tldextract import TLDExtract
@@ -23,10 +24,9 @@ def unicode_host(host: str) -> str:
     labels = []
     for label in host.split("."):
         if label.startswith("xn--"):
-            try:
+            # A label that is not valid punycode stays as written.
+            with suppress(UnicodeError):
                 label = label.encode("ascii").decode("idna")
-            except UnicodeError:
-                pass
         labels.append(label)
     return ".".join(labels)
 

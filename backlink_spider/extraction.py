@@ -43,7 +43,8 @@ _BLOCKS = frozenset(
         "caption",
     ]
 )
-# Prose around a link this long (characters) marks it as content when no element says where it is.
+# Prose around a link, this many characters besides link text, marks it as content when no
+# element says where it is (or only class words of a region that may wrap the main text).
 _PROSE_CHARS = 100
 
 
@@ -150,6 +151,12 @@ def _block(node: LexborNode) -> LexborNode | None:
     return None
 
 
+def _is_prose(context: str, link_chars: int) -> bool:
+    """Whether a block's text is prose: ``_PROSE_CHARS`` of it are not the text of its
+    links, and its links are at most half of it (a cell or item listing links is not)."""
+    return len(context) - link_chars >= _PROSE_CHARS and 2 * link_chars <= len(context)
+
+
 def _snippet(context: str, anchor: str) -> str:
     if len(context) <= SNIPPET_CHARS:
         return context
@@ -205,16 +212,23 @@ def extract_page(
             base_url = resolved
     page = Page(url=url, base_url=base_url, nofollow=page_nofollow(tree, robots_headers))
     walker = _PageWalker()
+    found: list[tuple[LexborNode, str, str, str, LexborNode | None]] = []
+    # Link text per block (the nearest block of each link), to tell prose from link lists.
+    link_chars: dict[int, int] = {}
     for node in tree.css("a[href], area[href]"):
         target = absolute_url(node.attributes.get("href") or "", base_url)
         if target is None:
             continue
         anchor, link_type = _anchor_and_type(node)
         block = _block(node)
+        if block is not None:
+            link_chars[block.mem_id] = link_chars.get(block.mem_id, 0) + len(anchor)
+        found.append((node, target, anchor, link_type, block))
+    for node, target, anchor, link_type, block in found:
         context = walker.text(block) if block is not None else anchor
         region = walker.region(node.parent)
         placement = region.placement
-        if region.prose_decides and len(context) >= _PROSE_CHARS and len(context) >= 3 * len(anchor):
+        if region.prose_decides and block is not None and _is_prose(context, link_chars[block.mem_id]):
             placement = "content"
         elif placement is None:
             placement = "unknown"

@@ -3,14 +3,18 @@
 The nearest ancestor that says what it is decides: its tag (``<nav>``, ``<aside>``,
 ``<article>``...), its ARIA role, or the class/id conventions of real sites, themes
 and comment systems (``comment-list``, ``disqus_thread``, ``sidebar``, ``site-footer``,
-``entry-content``...). The extraction module walks the tree; this module only judges
-one element at a time, so it tests without a parser.
+``entry-content``...). Except that a region holds against a content claim inside it:
+a comment's ``post-body``, a sidebar's teaser ``<article>`` and a menu's
+``dropdown-content`` are not the page's content (see ``enter``). The extraction module
+walks the tree top down and memoises a ``Region`` per element; this module judges one
+element at a time, given the region around it, so it tests without a parser.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 PLACEMENTS = ("content", "nav", "header", "footer", "aside", "comment", "unknown")
 
@@ -24,7 +28,9 @@ _TAGS = {
     "menu": "nav",
 }
 
-# A <header> or <footer> inside one of these belongs to it, not to the page.
+# A <header> inside one of these heads it, not the page (HTML-AAM maps only a top-level
+# one to the banner landmark). A <footer> inside an article still holds its tags, share
+# buttons and related links, not its text, so it stays a footer.
 _SCOPED_TAGS = frozenset({"header"})
 _SECTIONING_TAGS = frozenset({"article", "aside", "main", "nav", "section"})
 _SECTIONING_ROLES = frozenset({"article", "complementary", "main", "navigation", "region"})
@@ -166,7 +172,8 @@ _CONTENT_NAMES = frozenset(
     ]
 )
 # Any of these words in a region's class or id makes it a layout wrapper that may hold
-# the main column too (``content-sidebar-wrap``, ``contentWithSidebar``): it does not hold.
+# the main column too (``content-sidebar-wrap``, ``contentWithSidebar``,
+# ``article-with-rail``): it does not hold.
 _CONTENT_WORDS = frozenset(["content", "main", "article", "post", "entry", "story", "body"])
 # Prefixes that namespace a class rather than name it (BEM/ITCSS ``c-``, ``l-``, ``js-``).
 _NAMESPACES = frozenset(["c", "l", "o", "u", "t", "s", "js", "is", "has"])
@@ -190,7 +197,7 @@ def attribute_words(value: str) -> set[str]:
     for token in value.split():
         parts = _parts(token)
         words.update(parts)
-        words.update(a + b for a, b in zip(parts, parts[1:]))
+        words.update(a + b for a, b in pairwise(parts))
         words.add("".join(parts))
     return words
 
@@ -219,9 +226,9 @@ def element_placement(
     """The placement an element gives the links inside it, or None when it says nothing.
 
     ``sectioned`` tells that the element sits inside an ``<article>``, ``<main>``,
-    ``<aside>``, ``<nav>`` or ``<section>`` (or their roles): there a ``<header>`` or
-    ``<footer>`` heads or closes that section, not the page (as in HTML-AAM, where only a
-    top-level one is a banner or contentinfo landmark), so the tag says nothing.
+    ``<aside>``, ``<nav>`` or ``<section>`` (or their roles): there a ``<header>`` heads
+    that section, not the page (as in HTML-AAM, where only a top-level one is a banner
+    landmark), so the tag says nothing and its links are of the section around it.
     """
     return judge(tag, role, classes, element_id, sectioned)[0]
 
@@ -237,16 +244,17 @@ def judge(
     that also names content (``content-sidebar-wrap``, ``contentWithSidebar``) is NONE.
     Content claims: ``<main>``, ``role=main`` and the body classes (``entry-content``,
     ``post-body``, ``articleBody``...) are FIRM; ``<article>`` (teaser cards are articles
-    too) and the bare names (``content``, ``post``, ``main``...) are weak (NONE).
+    too) and the bare names (``content``, ``post``, ``main-content``...) are weak (NONE).
     """
     placement = _TAGS.get(tag)
     if placement is not None and not (sectioned and tag in _SCOPED_TAGS):
         return placement, NONE if tag == "article" else FIRM
     if role:
-        role = role.strip().lower()
-        placement = _ROLES.get(role)
-        if placement:
-            return placement, NONE if role == "article" else FIRM
+        # The first role a user agent knows applies: role="main navigation" is main.
+        for token in role.lower().split():
+            placement = _ROLES.get(token)
+            if placement:
+                return placement, NONE if token == "article" else FIRM
     if not classes and not element_id:
         return None, NONE
     value = f"{classes or ''} {element_id or ''}"
@@ -289,22 +297,25 @@ TOP = Region()
 def enter(outer: Region, tag: str, role: str | None, classes: str | None, element_id: str | None) -> Region:
     """The region inside an element, given the region around it.
 
-    The nearest element that says what it is decides, with one exception: inside a
-    comment, nav, header, footer or aside region, an element that claims content does
-    not make its links content (a comment body, a widget's ``post-content``, a dropdown
-    menu's ``<main>`` link, a teaser ``<article>`` in a sidebar), unless the region is
-    SOFT and the claim FIRM.
+    The nearest element that says what it is decides, with two exceptions. Inside a
+    comment, everything is the comment's (WordPress puts the commenter's link in a
+    ``<footer class="comment-meta">``). Inside a nav, header, footer or aside region,
+    an element that claims content does not make its links content (a widget's
+    ``post-content``, a dropdown menu's ``<main>`` link, a teaser ``<article>`` in a
+    sidebar), unless the region is SOFT and the claim FIRM.
     """
-    sectioned = outer.sectioned or tag in _SECTIONING_TAGS or (role or "").strip().lower() in _SECTIONING_ROLES
+    roles = (role or "").lower().split()
+    sectioned = outer.sectioned or tag in _SECTIONING_TAGS or not _SECTIONING_ROLES.isdisjoint(roles)
     placement, strength = judge(tag, role, classes, element_id, outer.sectioned)
-    holds = NONE
     if (
         placement is None
-        or (placement == "content" and outer.holds > NONE and strength < FIRM)
-        or (placement == "content" and outer.holds == FIRM)
+        or outer.placement == "comment"
+        or (placement == "content" and (outer.holds == FIRM or outer.holds > strength))
     ):
         placement, holds = outer.placement, outer.holds
-    elif placement != "content":
+    elif placement == "content":
+        holds = NONE
+    else:
         # A region inside a held one names the placement; the hold stays.
         holds = max(strength, outer.holds)
     if (placement, holds, sectioned) == (outer.placement, outer.holds, outer.sectioned):
