@@ -35,3 +35,4 @@ lock:
 	rm -rf /tmp/backlinks-lock && $(PYTHON) -m venv /tmp/backlinks-lock
 	/tmp/backlinks-lock/bin/pip install --quiet '.[dev]'
 	/tmp/backlinks-lock/bin/pip freeze --exclude backlink_spider > requirements.lock
+	rm -rf build *.egg-info

@@ -13,6 +13,8 @@ COMMANDS_MODULE = "backlink_spider.commands"
 # --- backlink_spider ------------------------------------------------------------
 # SQLAlchemy URL of the database; the environment variable of the same name wins.
 BACKLINKS_DATABASE_URL = "sqlite:///backlinks.sqlite3"
+# Upgrade an older database schema at start instead of refusing to write into it.
+BACKLINKS_AUTO_MIGRATE = False
 # Fetch private, loopback, link-local and other non-public addresses (tests, intranets).
 BACKLINKS_ALLOW_PRIVATE_NETWORKS = False
 # Total pages fetched in one crawl (robots.txt not counted); the max_pages argument wins.

@@ -13,8 +13,6 @@ from typing import Any
 from scrapy.settings import BaseSettings
 from sqlalchemy import Engine, create_engine, event, make_url
 
-from pipelines.schema import Base
-
 ENV_NAME = "BACKLINKS_DATABASE_URL"
 
 
@@ -46,8 +44,3 @@ def open_engine(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
-
-
-def create_schema(engine: Engine) -> None:
-    """Create the contract's tables where they are missing."""
-    Base.metadata.create_all(engine)

@@ -1,7 +1,8 @@
 """The database schema: the contract of DESIGN.md as SQLAlchemy 2 typed models.
 
 Downstream analytics read these tables; names and meanings of the contract columns
-do not change without a migration. Long text keys (URLs, anchors) are unique through
+do not change without a migration (``pipelines/alembic/versions``; a test checks that
+the migrations and these models agree). Long text keys (URLs, anchors) are unique through
 a SHA-256 ``*_key`` column, which every database can index whatever the text length.
 """
 
@@ -36,6 +37,7 @@ class BacklinkRow(Base):
     target_domain: Mapped[str] = mapped_column(Text, index=True)
     target_url: Mapped[str] = mapped_column(Text)
     source_url: Mapped[str] = mapped_column(Text)
+    source_key: Mapped[str] = mapped_column(String(64), index=True)
     source_host: Mapped[str] = mapped_column(Text)
     source_domain: Mapped[str] = mapped_column(Text, index=True)
     anchor_text: Mapped[str] = mapped_column(Text, default="")
@@ -53,6 +55,8 @@ class BacklinkRow(Base):
     lost_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     discovered_via: Mapped[str] = mapped_column(String(16), default="crawl")
     last_crawl_id: Mapped[int | None] = mapped_column(Id, default=None)
+    first_crawl_id: Mapped[int | None] = mapped_column(Id, default=None)
+    lost_crawl_id: Mapped[int | None] = mapped_column(Id, default=None)
 
 
 class PageRow(Base):
@@ -86,5 +90,7 @@ class CrawlRow(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     pages: Mapped[int] = mapped_column(Integer, default=0)
     backlinks: Mapped[int] = mapped_column(Integer, default=0)
+    new_backlinks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    lost_backlinks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     finish_reason: Mapped[str | None] = mapped_column(Text, default=None)
     stats: Mapped[str | None] = mapped_column(Text, default=None)

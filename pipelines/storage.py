@@ -24,20 +24,24 @@ from scrapy.exceptions import DropItem
 
 from backlink_spider.budget import STAT_EXHAUSTED
 from backlink_spider.items import Backlink, PageRecord
-from pipelines.database import create_schema, database_url, open_engine, safe_url
+from pipelines.database import database_url, open_engine, safe_url
+from pipelines.migrate import ensure_schema
 from pipelines.writer import Writer, backlink_row, page_row
 
 logger = logging.getLogger(__name__)
 
 
 class DatabasePipeline:
-    def __init__(self, crawler: Crawler, url: str, batch_size: int, flush_interval: float) -> None:
+    def __init__(
+        self, crawler: Crawler, url: str, batch_size: int, flush_interval: float, auto_migrate: bool = False
+    ) -> None:
         assert crawler.stats is not None
         self.crawler = crawler
         self.stats = crawler.stats
         self.url = url
         self.batch_size = batch_size
         self.flush_interval = flush_interval
+        self.auto_migrate = auto_migrate
         self.backlinks: list[dict[str, Any]] = []
         self.pages: list[dict[str, Any]] = []
         self.crawl_id = 0
@@ -54,6 +58,7 @@ class DatabasePipeline:
             database_url(settings),
             settings.getint("BACKLINKS_BATCH_SIZE"),
             settings.getfloat("BACKLINKS_FLUSH_INTERVAL"),
+            settings.getbool("BACKLINKS_AUTO_MIGRATE"),
         )
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
@@ -65,10 +70,12 @@ class DatabasePipeline:
     async def open_spider(self) -> None:
         logger.info("Storing backlinks in %s", safe_url(self.url))
         engine = open_engine(self.url)
-        await self._in_thread(create_schema, engine)
-        self.writer = Writer(engine)
-        targets = ",".join(getattr(self.crawler.spider, "targets", []))
-        self.crawl_id = await self._in_thread(self.writer.start_crawl, targets, datetime.now(UTC))
+        upgraded_from = await self._in_thread(ensure_schema, engine, self.auto_migrate)
+        if upgraded_from is not None:
+            logger.info("Database schema created or upgraded (from %s)", upgraded_from)
+        targets = list(getattr(self.crawler.spider, "targets", []))
+        self.writer = Writer(engine, targets)
+        self.crawl_id = await self._in_thread(self.writer.start_crawl, ",".join(targets), datetime.now(UTC))
         self._timer = asyncio.ensure_future(self._flush_periodically())
 
     def process_item(self, item: Any) -> Any:
@@ -103,7 +110,7 @@ class DatabasePipeline:
     async def _write(self, backlinks: list[dict[str, Any]], pages: list[dict[str, Any]]) -> None:
         assert self.writer is not None
         try:
-            await self._in_thread(self.writer.write, backlinks, pages)
+            await self._in_thread(self.writer.write, backlinks, pages, self.crawl_id)
         except Exception as error:  # noqa: BLE001 - any driver error: keep the rows, retry later
             self.stats.inc_value("backlinks/db/errors")
             logger.error("Could not write %d rows (%s); they will be retried", len(backlinks) + len(pages), error)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Table, insert, update
+from sqlalchemy import Connection, Engine, Table, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from backlink_spider.items import Backlink, PageRecord
@@ -33,10 +33,13 @@ def backlink_row(item: Backlink, crawl_id: int) -> dict[str, Any]:
     seen_at = row.pop("seen_at")
     row.update(
         link_key=text_key(row["source_url"], row["target_url"], row["anchor_text"], row["rel"]),
+        source_key=text_key(row["source_url"]),
         first_seen=seen_at,
         last_seen=seen_at,
         lost_at=None,
+        first_crawl_id=crawl_id,
         last_crawl_id=crawl_id,
+        lost_crawl_id=None,
     )
     return row
 
@@ -48,13 +51,16 @@ def page_row(item: PageRecord, crawl_id: int) -> dict[str, Any]:
 
 
 class Writer:
-    """Upserts batches into one database."""
+    """Upserts batches into one database, for one crawl of ``targets``."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, targets: Sequence[str] = ()) -> None:
         self.engine = engine
+        self.targets = list(targets)
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
-    def _upsert(self, table: Table, key: str, rows: Sequence[dict[str, Any]], keep: Sequence[str]) -> None:
+    def _upsert(
+        self, connection: Connection, table: Table, key: str, rows: Sequence[dict[str, Any]], keep: Sequence[str]
+    ) -> None:
         # One row per key in a batch: ON CONFLICT cannot touch a row twice in one statement.
         unique = list({row[key]: row for row in rows}.values())
         statement = self._insert(table)
@@ -63,16 +69,40 @@ class Writer:
             for column in table.columns
             if column.name not in (*keep, "id", key)
         }
-        with self.engine.begin() as connection:
-            connection.execute(statement.on_conflict_do_update(index_elements=[key], set_=updates), unique)
+        connection.execute(statement.on_conflict_do_update(index_elements=[key], set_=updates), unique)
 
-    def write(self, backlinks: Sequence[dict[str, Any]], pages: Sequence[dict[str, Any]]) -> None:
-        """Store one batch: new links inserted, known ones get ``last_seen`` and their
-        current attributes (their ``first_seen`` is kept)."""
-        if backlinks:
-            self._upsert(BacklinkRow.__table__, "link_key", backlinks, keep=("first_seen",))
-        if pages:
-            self._upsert(PageRow.__table__, "url_key", pages, keep=())
+    def write(self, backlinks: Sequence[dict[str, Any]], pages: Sequence[dict[str, Any]], crawl_id: int = 0) -> None:
+        """Store one batch in one transaction.
+
+        New links are inserted; known ones get ``last_seen`` and their current
+        attributes (``first_seen`` is kept; a lost one is revived). Then every link to
+        the crawl's targets that a page of this batch carried before, and no longer
+        carries, is marked lost. A page's links always reach the writer before the page
+        itself, in the same batch or an earlier one.
+        """
+        with self.engine.begin() as connection:
+            if backlinks:
+                keep = ("first_seen", "first_crawl_id")
+                self._upsert(connection, BacklinkRow.__table__, "link_key", backlinks, keep)
+            if pages:
+                self._upsert(connection, PageRow.__table__, "url_key", pages, keep=())
+                self._mark_lost(
+                    connection, [text_key(page["url"]) for page in pages], pages[-1]["fetched_at"], crawl_id
+                )
+
+    def _mark_lost(self, connection: Connection, source_keys: list[str], when: datetime, crawl_id: int) -> None:
+        if not self.targets:
+            return
+        connection.execute(
+            update(BacklinkRow)
+            .where(
+                BacklinkRow.source_key.in_(source_keys),
+                BacklinkRow.target_domain.in_(self.targets),
+                BacklinkRow.lost_at.is_(None),
+                or_(BacklinkRow.last_crawl_id.is_(None), BacklinkRow.last_crawl_id != crawl_id),
+            )
+            .values(lost_at=when, lost_crawl_id=crawl_id)
+        )
 
     def start_crawl(self, target: str, started_at: datetime) -> int:
         with self.engine.begin() as connection:
@@ -82,5 +112,20 @@ class Writer:
             return int(result.scalar_one())
 
     def finish_crawl(self, crawl_id: int, **values: Any) -> None:
+        """Close the crawl's row, with the links it found new and the ones it saw lost."""
         with self.engine.begin() as connection:
-            connection.execute(update(CrawlRow).where(CrawlRow.id == crawl_id).values(**values))
+            new = (
+                select(func.count())
+                .select_from(BacklinkRow)
+                .where(BacklinkRow.first_crawl_id == crawl_id)
+                .scalar_subquery()
+            )
+            lost = (
+                select(func.count())
+                .select_from(BacklinkRow)
+                .where(BacklinkRow.lost_crawl_id == crawl_id)
+                .scalar_subquery()
+            )
+            connection.execute(
+                update(CrawlRow).where(CrawlRow.id == crawl_id).values(new_backlinks=new, lost_backlinks=lost, **values)
+            )

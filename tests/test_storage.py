@@ -13,7 +13,8 @@ from sqlalchemy import create_engine, select
 
 from backlink_spider.items import Backlink, PageRecord
 from backlink_spider.localweb import LocalWeb, Resource
-from pipelines.database import create_schema, open_engine, safe_url
+from pipelines.database import open_engine, safe_url
+from pipelines.migrate import ensure_schema
 from pipelines.schema import BacklinkRow, CrawlRow, PageRow
 from pipelines.writer import Writer, backlink_row, page_row
 from tests.conftest import Crawl, start_crawl
@@ -31,7 +32,7 @@ def backlink(anchor: str = "Target", seen_at: datetime | None = None, rel: str =
 
 def test_upserts_are_idempotent_and_keep_first_seen(database_url: str) -> None:
     engine = open_engine(database_url)
-    create_schema(engine)
+    ensure_schema(engine, auto_upgrade=False)
     writer = Writer(engine)
     crawl_id = writer.start_crawl("target.com", datetime.now(UTC))
     first = datetime(2026, 1, 1, tzinfo=UTC)
@@ -51,7 +52,7 @@ def test_upserts_are_idempotent_and_keep_first_seen(database_url: str) -> None:
 
 def test_nul_bytes_and_surrogates_do_not_break_a_batch(database_url: str) -> None:
     engine = open_engine(database_url)
-    create_schema(engine)
+    ensure_schema(engine, auto_upgrade=False)
     writer = Writer(engine)
     page = PageRecord(
         url="http://blog.com/\x00odd", host="blog.com", domain="blog.com", status=200, fetched_at=datetime.now(UTC),
@@ -105,7 +106,7 @@ def test_ctrl_c_flushes_every_backlink_found(tmp_path: Path) -> None:
 
 def test_schema_has_the_contract_tables(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
-    create_schema(engine)
+    ensure_schema(engine, auto_upgrade=False)
     with engine.connect() as connection:
         assert connection.execute(select(CrawlRow)).all() == []
     engine.dispose()

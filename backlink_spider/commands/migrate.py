@@ -1,0 +1,43 @@
+"""``scrapy migrate``: upgrade the configured database to the schema this version needs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+from sqlalchemy.exc import SQLAlchemyError
+
+from pipelines.database import database_url, open_engine, safe_url
+from pipelines.migrate import current_revision, head_revision, upgrade
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    default_settings = {"LOG_ENABLED": False}  # noqa: RUF012 - the shape Scrapy commands use
+
+    def short_desc(self) -> str:
+        return "Upgrade the database (BACKLINKS_DATABASE_URL) to the current schema"
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if args:
+            raise UsageError("scrapy migrate takes no arguments; the database comes from BACKLINKS_DATABASE_URL")
+        assert self.settings is not None
+        url = database_url(self.settings)
+        engine = open_engine(url)
+        try:
+            before = current_revision(engine)
+            upgrade(engine)
+        except SQLAlchemyError as error:
+            cause = getattr(error, "orig", None) or error
+            print(f"scrapy migrate: error: {safe_url(url)}: {str(cause).strip().splitlines()[0]}", file=sys.stderr)
+            self.exitcode = 1
+            return
+        finally:
+            engine.dispose()
+        head = head_revision()
+        if before == head:
+            print(f"{safe_url(url)} is up to date (revision {head})")
+        else:
+            print(f"{safe_url(url)} upgraded from revision {before or 'none'} to {head}")

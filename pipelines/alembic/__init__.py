@@ -1,0 +1,1 @@
+"""Alembic's migration environment and revisions for the backlink_spider schema."""

@@ -1,0 +1,77 @@
+"""Schema migrations: Alembic owns the schema, in SQLite and PostgreSQL alike.
+
+A new, empty database is created through the migrations (so it carries Alembic's
+version table). A database whose schema is behind is refused, with a message naming
+``scrapy migrate``, unless ``BACKLINKS_AUTO_MIGRATE`` says to upgrade it.
+"""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect
+
+from pipelines.database import open_engine
+from pipelines.schema import Base
+
+UPGRADE_COMMAND = "scrapy migrate"
+
+
+class SchemaBehind(RuntimeError):
+    """The database's schema is older than the code's; the message says what to run."""
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", "pipelines:alembic")
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Run the migrations up to ``revision`` in one transaction."""
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def ensure_schema(engine: Engine, auto_upgrade: bool) -> str | None:
+    """Make sure the database has the current schema. Returns the revision it was
+    upgraded from (None when nothing was done); raises SchemaBehind when refused."""
+    current = current_revision(engine)
+    head = head_revision()
+    if current == head:
+        return None
+    existing = set(inspect(engine).get_table_names()) & set(Base.metadata.tables)
+    if current is None and not existing:
+        upgrade(engine)
+        return "empty"
+    if not auto_upgrade:
+        raise SchemaBehind(
+            f"the database schema is at revision {current or 'none (not created by migrations)'}, "
+            f"this version needs {head}: run `{UPGRADE_COMMAND}` (or set BACKLINKS_AUTO_MIGRATE=True)"
+        )
+    upgrade(engine)
+    return current or "none"
+
+
+def prepare_database(url: str, auto_upgrade: bool) -> str | None:
+    """``ensure_schema`` on the database at ``url`` (see there), for a check before a crawl."""
+    engine = open_engine(url)
+    try:
+        return ensure_schema(engine, auto_upgrade)
+    finally:
+        engine.dispose()

@@ -1,0 +1,105 @@
+"""Alembic owns the schema: migrations match the models, upgrade old databases with their
+data, create new ones, and a crawl refuses a database that is behind."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from pipelines.database import open_engine
+from pipelines.migrate import SchemaBehind, current_revision, ensure_schema, head_revision, upgrade
+from pipelines.schema import Base, text_key
+from tests.conftest import ROOT, crawl_env, run_crawl
+
+
+def test_migrations_build_exactly_the_models(database_url: str) -> None:
+    engine = open_engine(database_url)
+    upgrade(engine)
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    engine.dispose()
+    assert differences == []
+
+
+def test_upgrade_keeps_the_data_of_an_old_database(database_url: str) -> None:
+    engine = open_engine(database_url)
+    upgrade(engine, "0001")
+    seen = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO backlinks (link_key, target_domain, target_url, source_url, source_host, source_domain,"
+                " anchor_text, anchor_class, rel, nofollow, ugc, sponsored, dofollow, link_type, placement, snippet,"
+                " first_seen, last_seen, discovered_via) VALUES ('k', 'target.com', 'https://target.com/',"
+                " 'http://blog.com/post', 'blog.com', 'blog.com', 'Target', 'branded', '', false, false, false, true,"
+                " 'text', 'content', 'a Target link', :seen, :seen, 'crawl')"
+            ),
+            {"seen": seen},
+        )
+        connection.execute(
+            text("INSERT INTO crawls (target, started_at, pages, backlinks) VALUES ('target.com', :seen, 1, 1)"),
+            {"seen": seen},
+        )
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as connection:
+        row = connection.execute(text("SELECT link_key, anchor_text, source_key, first_seen FROM backlinks")).one()
+        crawl = connection.execute(text("SELECT pages, new_backlinks, lost_backlinks FROM crawls")).one()
+    engine.dispose()
+    assert (row.link_key, row.anchor_text, row.source_key) == ("k", "Target", text_key("http://blog.com/post"))
+    assert str(row.first_seen).startswith("2026-01-02 03:04:05")
+    assert tuple(crawl) == (1, 0, 0)
+
+
+def test_a_new_database_is_created_by_the_migrations(tmp_path: Path) -> None:
+    engine = open_engine(f"sqlite:///{tmp_path / 'new.sqlite3'}")
+    assert ensure_schema(engine, auto_upgrade=False) == "empty"
+    assert "alembic_version" in inspect(engine).get_table_names()
+    assert current_revision(engine) == head_revision()
+    assert ensure_schema(engine, auto_upgrade=False) is None
+    engine.dispose()
+
+
+def test_a_database_behind_is_refused_unless_auto_migrate(tmp_path: Path) -> None:
+    engine = open_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    upgrade(engine, "0001")
+    with pytest.raises(SchemaBehind, match="scrapy migrate"):
+        ensure_schema(engine, auto_upgrade=False)
+    assert ensure_schema(engine, auto_upgrade=True) == "0001"
+    assert current_revision(engine) == head_revision()
+    engine.dispose()
+
+
+def test_crawl_refuses_an_old_database_and_scrapy_migrate_upgrades_it(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    engine = open_engine(url)
+    upgrade(engine, "0001")
+    engine.dispose()
+    refused = run_crawl(url, "-a", "target=example.com", "-a", "seeds=http://127.0.0.1:9/")
+    assert refused.process.returncode == 1
+    last = refused.process.stderr.strip().splitlines()[-1]
+    assert last.startswith("scrapy crawl backlinks: error: database sqlite:///") and "run `scrapy migrate`" in last
+    env = crawl_env(None) | {"BACKLINKS_DATABASE_URL": url}
+    migrate = subprocess.run(
+        [sys.executable, "-m", "scrapy", "migrate"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert migrate.returncode == 0, migrate.stderr
+    assert f"upgraded from revision 0001 to {head_revision()}" in migrate.stdout
+    accepted = run_crawl(url, "-a", "target=example.com", "-a", "seeds=http://127.0.0.1:9/")
+    assert accepted.process.returncode == 0, accepted.process.stderr[-2000:]
+
+
+def test_an_unreachable_database_is_one_line_and_exit_code_1() -> None:
+    crawl = run_crawl("postgresql://nobody@127.0.0.1:1/none", "-a", "target=example.com")
+    assert crawl.process.returncode == 1
+    last = crawl.process.stderr.strip().splitlines()[-1]
+    assert last.startswith("scrapy crawl backlinks: error: database postgresql://nobody@127.0.0.1:1/none is not usable")
+    assert "Traceback" not in crawl.process.stderr
