@@ -24,6 +24,7 @@ from scrapy.exceptions import DropItem
 
 from backlink_spider.budget import STAT_EXHAUSTED
 from backlink_spider.items import Backlink, PageRecord
+from backlink_spider.monitoring import pages_per_minute, summary
 from pipelines.database import database_url, open_engine, safe_url
 from pipelines.migrate import ensure_schema
 from pipelines.writer import Writer, backlink_row, page_row
@@ -132,6 +133,7 @@ class DatabasePipeline:
 
     def _save_unsaved(self) -> None:
         path = Path(f"unsaved-backlinks-{self.crawl_id}.jsonl")
+        self.stats.set_value("backlinks/db/unsaved", len(self.backlinks) + len(self.pages))
         with path.open("a", encoding="utf-8") as file:
             for table, rows in (("backlinks", self.backlinks), ("pages", self.pages)):
                 for row in rows:
@@ -144,19 +146,18 @@ class DatabasePipeline:
             return
         if reason == "finished" and self.stats.get_value(STAT_EXHAUSTED):
             reason = "max_pages"
-        stats = {
-            key: value.isoformat() if isinstance(value, datetime) else value
-            for key, value in self.stats.get_stats().items()
-        }
+        self.stats.set_value("backlinks/pages_per_minute", pages_per_minute(self.stats.get_stats()))
+        stats = self.stats.get_stats()
         try:
-            await self._in_thread(
+            new, lost = await self._in_thread(
                 self.writer.finish_crawl,
                 self.crawl_id,
                 finished_at=datetime.now(UTC),
-                pages=self.stats.get_value("backlinks/stored/pages", 0),
-                backlinks=self.stats.get_value("backlinks/stored/backlinks", 0),
+                pages=stats.get("backlinks/stored/pages", 0),
+                backlinks=stats.get("backlinks/stored/backlinks", 0),
                 finish_reason=reason,
                 stats=json.dumps(stats, default=str, sort_keys=True),
             )
         finally:
             self._thread.shutdown(wait=True)
+        logger.info(summary(self.crawl_id, reason, stats, new, lost))

@@ -111,21 +111,16 @@ class Writer:
             )
             return int(result.scalar_one())
 
-    def finish_crawl(self, crawl_id: int, **values: Any) -> None:
-        """Close the crawl's row, with the links it found new and the ones it saw lost."""
+    def finish_crawl(self, crawl_id: int, **values: Any) -> tuple[int, int]:
+        """Close the crawl's row, with the links it found new and the ones it saw lost;
+        returns those two counts."""
         with self.engine.begin() as connection:
-            new = (
-                select(func.count())
-                .select_from(BacklinkRow)
-                .where(BacklinkRow.first_crawl_id == crawl_id)
-                .scalar_subquery()
-            )
-            lost = (
-                select(func.count())
-                .select_from(BacklinkRow)
-                .where(BacklinkRow.lost_crawl_id == crawl_id)
-                .scalar_subquery()
-            )
+            new = select(func.count()).select_from(BacklinkRow).where(BacklinkRow.first_crawl_id == crawl_id)
+            lost = select(func.count()).select_from(BacklinkRow).where(BacklinkRow.lost_crawl_id == crawl_id)
+            counts = (connection.execute(new).scalar_one(), connection.execute(lost).scalar_one())
             connection.execute(
-                update(CrawlRow).where(CrawlRow.id == crawl_id).values(new_backlinks=new, lost_backlinks=lost, **values)
+                update(CrawlRow)
+                .where(CrawlRow.id == crawl_id)
+                .values(new_backlinks=counts[0], lost_backlinks=counts[1], **values)
             )
+        return counts

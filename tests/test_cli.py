@@ -38,9 +38,12 @@ def test_bad_argument_gives_one_line_error_and_exit_code_2(
     assert not database.exists()
 
 
-def test_a_seed_file_is_read(tmp_path: Path) -> None:
+def test_a_seed_file_is_read_and_a_crawl_that_fetches_nothing_fails(tmp_path: Path) -> None:
     seeds = tmp_path / "seeds.txt"
     seeds.write_text("# my seeds\n\nhttp://127.0.0.1:9/\n")
     crawl = run_crawl(f"sqlite:///{tmp_path / 'db.sqlite3'}", "-a", "target=example.com", "-a", f"seeds={seeds}")
-    assert crawl.process.returncode == 0
     assert "Refused http://127.0.0.1:9/" in crawl.process.stderr
+    assert crawl.process.returncode == 1
+    assert "The crawl failed: no page was fetched and parsed" in crawl.process.stderr
+    ((reason, pages),) = crawl.rows("SELECT finish_reason, pages FROM crawls")
+    assert (reason, pages) == ("finished", 0)

@@ -92,6 +92,7 @@ def test_pages_and_crawl_are_recorded(crawl: Crawl) -> None:
     )
     assert (target, pages_count, reason) == ("target.com", len(pages), "finished")
     assert backlinks_count >= len(EXPECTED_BACKLINKS) and finished is not None
+    assert f"Crawl 1 ended (finished): {len(pages)} pages, {backlinks_count} backlinks" in crawl.process.stderr
 
 
 def test_feed_export_writes_the_backlink_records(crawl: Crawl) -> None:

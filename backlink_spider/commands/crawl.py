@@ -3,26 +3,36 @@
 A spider class may define ``check_arguments(kwargs, settings)``; an ``ArgumentError``
 it raises becomes a one-line message on stderr and exit code 2, not a traceback. When
 the database pipeline is on, the database must be reachable and its schema current
-(a new one is created): otherwise one line on stderr and exit code 1.
+(a new one is created): otherwise one line on stderr and exit code 1. A crawl that
+ran but failed (see ``monitoring.problems``) logs why and exits with code 1, so cron and
+scrapyd users notice.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
+from scrapy import Spider
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from scrapy.crawler import Crawler
 from sqlalchemy.exc import SQLAlchemyError
 
 from backlink_spider.arguments import ArgumentError
+from backlink_spider.monitoring import problems
 from pipelines.database import database_url, safe_url
 from pipelines.migrate import SchemaBehind, prepare_database
 
 DATABASE_PIPELINE = "pipelines.storage.DatabasePipeline"
+logger = logging.getLogger(__name__)
 
 
 class Command(ScrapyCrawlCommand):
+    crawler: Crawler | None = None
+
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        check = None
         if len(args) == 1 and self.crawler_process is not None:
             spider_class = self.crawler_process.spider_loader.load(args[0])
             check = getattr(spider_class, "check_arguments", None)
@@ -39,6 +49,15 @@ class Command(ScrapyCrawlCommand):
                 self.exitcode = 1
                 return
         super().run(args, opts)
+        if check is not None and self.exitcode == 0 and self.crawler is not None and self.crawler.stats is not None:
+            found = problems(self.crawler.stats.get_stats())
+            for problem in found:
+                logger.error("The crawl failed: %s", problem)
+            self.exitcode = 1 if found else 0
+
+    def _create_crawler(self, spidercls: type[Spider] | str) -> Crawler:
+        self.crawler = super()._create_crawler(spidercls)
+        return self.crawler
 
     def _database_problem(self) -> str | None:
         assert self.settings is not None

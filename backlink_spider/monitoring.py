@@ -1,0 +1,39 @@
+"""What an operator reads about a finished crawl: a summary line, and the problems that
+make it a failed crawl (non-zero exit code), judged from the crawl's stats alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def pages_per_minute(stats: dict[str, Any]) -> float:
+    elapsed = float(stats.get("elapsed_time_seconds") or 0)
+    pages = int(stats.get("backlinks/stored/pages") or 0)
+    return round(60 * pages / elapsed, 1) if elapsed > 0 else 0.0
+
+
+def failures(stats: dict[str, Any]) -> int:
+    return sum(value for key, value in stats.items() if key.startswith("backlinks/fetch_failed/"))
+
+
+def summary(crawl_id: int, reason: str, stats: dict[str, Any], new: int, lost: int) -> str:
+    """One line: the crawl's outcome, its pages and links, its errors and its pace."""
+    return (
+        f"Crawl {crawl_id} ended ({reason}): {stats.get('backlinks/stored/pages', 0)} pages, "
+        f"{stats.get('backlinks/stored/backlinks', 0)} backlinks ({new} new, {lost} lost), "
+        f"{failures(stats)} pages failed, {stats.get('robotstxt/forbidden', 0)} denied by robots.txt, "
+        f"{stats.get('backlinks/guard/refused', 0)} refused by the network guard, "
+        f"{pages_per_minute(stats)} pages/min"
+    )
+
+
+def problems(stats: dict[str, Any]) -> list[str]:
+    """Why the crawl must count as failed; empty when it went well."""
+    found = []
+    if not stats.get("backlinks/stored/pages"):
+        found.append("no page was fetched and parsed (are the seeds reachable?)")
+    if stats.get("backlinks/db/unsaved"):
+        found.append(f"{stats['backlinks/db/unsaved']} rows could not be stored (see unsaved-backlinks-*.jsonl)")
+    if stats.get("log_count/CRITICAL"):
+        found.append(f"{stats['log_count/CRITICAL']} critical errors were logged")
+    return found

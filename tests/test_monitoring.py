@@ -1,0 +1,30 @@
+"""What an operator reads about a finished crawl."""
+
+from __future__ import annotations
+
+from backlink_spider.monitoring import pages_per_minute, problems, summary
+
+
+def test_summary_names_pages_links_errors_and_pace() -> None:
+    stats = {
+        "backlinks/stored/pages": 30,
+        "backlinks/stored/backlinks": 12,
+        "backlinks/fetch_failed/TimeoutError": 2,
+        "backlinks/fetch_failed/HttpError": 1,
+        "robotstxt/forbidden": 4,
+        "elapsed_time_seconds": 90.0,
+    }
+    assert summary(7, "finished", stats, new=5, lost=1) == (
+        "Crawl 7 ended (finished): 30 pages, 12 backlinks (5 new, 1 lost), 3 pages failed, "
+        "4 denied by robots.txt, 0 refused by the network guard, 20.0 pages/min"
+    )
+    assert pages_per_minute({"backlinks/stored/pages": 5}) == 0.0
+
+
+def test_problems_of_a_failed_crawl() -> None:
+    assert problems({"backlinks/stored/pages": 3}) == []
+    assert problems({}) == ["no page was fetched and parsed (are the seeds reachable?)"]
+    assert problems({"backlinks/stored/pages": 3, "backlinks/db/unsaved": 9, "log_count/CRITICAL": 1}) == [
+        "9 rows could not be stored (see unsaved-backlinks-*.jsonl)",
+        "1 critical errors were logged",
+    ]
