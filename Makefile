@@ -34,5 +34,5 @@ lint: install
 lock:
 	rm -rf /tmp/backlinks-lock && $(PYTHON) -m venv /tmp/backlinks-lock
 	/tmp/backlinks-lock/bin/pip install --quiet '.[dev]'
-	/tmp/backlinks-lock/bin/pip freeze --exclude backlink_spider > requirements.lock
+	/tmp/backlinks-lock/bin/pip freeze --all --exclude backlink_spider --exclude pip > requirements.lock
 	rm -rf build *.egg-info

@@ -47,3 +47,6 @@ class PageRecord:
     backlinks: int
     depth: int
     rendered: bool = False
+    # The durable frontier's id of the request that fetched the page (JOBDIR crawls);
+    # not stored in the pages table.
+    request_id: int | None = None

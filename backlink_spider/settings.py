@@ -80,6 +80,9 @@ DOWNLOADER_MIDDLEWARES = {
     "backlink_spider.htmlonly.HtmlOnly": 580,
 }
 
+# With JOBDIR set, a frontier that survives kill -9 (scheduler.py).
+ADDONS = {"backlink_spider.scheduler.ResumableCrawl": 100}
+
 ITEM_PIPELINES = {
     "pipelines.storage.DatabasePipeline": 300,
 }

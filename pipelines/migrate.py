@@ -7,6 +7,14 @@ version table). A database whose schema is behind is refused, with a message nam
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
+from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -23,9 +31,34 @@ class SchemaBehind(RuntimeError):
     """The database's schema is older than the code's; the message says what to run."""
 
 
+@cache
+def script_location() -> str:
+    """The migrations' directory on disk, where Alembic lists and reads them. Installed
+    normally, the package's own directory; inside a zipped egg (as scrapyd runs the
+    project) a copy made once per process, since ``importlib.resources.as_file`` cannot
+    extract a directory before Python 3.12."""
+    migrations = resources.files("pipelines") / "alembic"
+    if isinstance(migrations, Path):
+        return str(migrations)
+    copy = Path(tempfile.mkdtemp(prefix="backlinks-migrations-"))
+    atexit.register(shutil.rmtree, copy, ignore_errors=True)
+    _copy_tree(migrations, copy / "alembic")
+    return str(copy / "alembic")
+
+
+def _copy_tree(source: Traversable, destination: Path) -> None:
+    destination.mkdir()
+    for entry in source.iterdir():
+        if entry.is_dir():
+            if entry.name != "__pycache__":
+                _copy_tree(entry, destination / entry.name)
+        else:
+            (destination / entry.name).write_bytes(entry.read_bytes())
+
+
 def alembic_config() -> Config:
     config = Config()
-    config.set_main_option("script_location", "pipelines:alembic")
+    config.set_main_option("script_location", script_location())
     return config
 
 

@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
+from backlink_spider import signals as backlink_signals
 from backlink_spider.budget import STAT_EXHAUSTED
 from backlink_spider.items import Backlink, PageRecord
 from backlink_spider.monitoring import pages_per_minute, summary
@@ -30,6 +32,22 @@ from pipelines.migrate import ensure_schema
 from pipelines.writer import Writer, backlink_row, page_row
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Batch:
+    """Rows waiting to be written, and the frontier ids of the requests of their pages."""
+
+    backlinks: list[dict[str, Any]] = field(default_factory=list)
+    pages: list[dict[str, Any]] = field(default_factory=list)
+    request_ids: list[int] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.backlinks) + len(self.pages)
+
+    def then(self, later: Batch) -> Batch:
+        """This batch followed by ``later``, in order (a page's links before the page)."""
+        return Batch(self.backlinks + later.backlinks, self.pages + later.pages, self.request_ids + later.request_ids)
 
 
 class DatabasePipeline:
@@ -43,8 +61,7 @@ class DatabasePipeline:
         self.batch_size = batch_size
         self.flush_interval = flush_interval
         self.auto_migrate = auto_migrate
-        self.backlinks: list[dict[str, Any]] = []
-        self.pages: list[dict[str, Any]] = []
+        self.batch = Batch()
         self.crawl_id = 0
         self.writer: Writer | None = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="backlinks-db")
@@ -76,19 +93,36 @@ class DatabasePipeline:
             logger.info("Database schema created or upgraded (from %s)", upgraded_from)
         targets = list(getattr(self.crawler.spider, "targets", []))
         self.writer = Writer(engine, targets)
-        self.crawl_id = await self._in_thread(self.writer.start_crawl, ",".join(targets), datetime.now(UTC))
+        self.crawl_id = await self._in_thread(self._open_crawl, self.writer, ",".join(targets))
         self._timer = asyncio.ensure_future(self._flush_periodically())
+
+    def _open_crawl(self, writer: Writer, targets: str) -> int:
+        """A new crawl row; or, for a crawl resumed from its JOBDIR, the row it had."""
+        jobdir = self.crawler.settings.get("JOBDIR")
+        saved = Path(jobdir, "crawl_id") if jobdir else None
+        if saved is not None and saved.exists():
+            crawl_id = int(saved.read_text())
+            if writer.resume_crawl(crawl_id):
+                logger.info("Resuming crawl %d", crawl_id)
+                return crawl_id
+        crawl_id = writer.start_crawl(targets, datetime.now(UTC))
+        if saved is not None:
+            saved.parent.mkdir(parents=True, exist_ok=True)
+            saved.write_text(str(crawl_id))
+        return crawl_id
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, Backlink):
-            self.backlinks.append(backlink_row(item, self.crawl_id))
+            self.batch.backlinks.append(backlink_row(item, self.crawl_id))
             self.stats.inc_value("backlinks/stored/backlinks")
         elif isinstance(item, PageRecord):
-            self.pages.append(page_row(item, self.crawl_id))
+            self.batch.pages.append(page_row(item, self.crawl_id))
+            if item.request_id is not None:
+                self.batch.request_ids.append(item.request_id)
             self.stats.inc_value("backlinks/stored/pages")
         else:
             return item
-        if len(self.backlinks) + len(self.pages) >= self.batch_size:
+        if len(self.batch) >= self.batch_size:
             self._start_flush()
         if isinstance(item, PageRecord):
             raise DropItem("page record stored", log_level="DEBUG")
@@ -100,25 +134,25 @@ class DatabasePipeline:
             self._start_flush()
 
     def _start_flush(self) -> None:
-        if not (self.backlinks or self.pages):
+        if not len(self.batch):
             return
-        backlinks, pages = self.backlinks, self.pages
-        self.backlinks, self.pages = [], []
-        future = asyncio.ensure_future(self._write(backlinks, pages))
+        batch, self.batch = self.batch, Batch()
+        future = asyncio.ensure_future(self._write(batch))
         self._pending.add(future)
         future.add_done_callback(self._pending.discard)
 
-    async def _write(self, backlinks: list[dict[str, Any]], pages: list[dict[str, Any]]) -> None:
+    async def _write(self, batch: Batch) -> None:
         assert self.writer is not None
         try:
-            await self._in_thread(self.writer.write, backlinks, pages, self.crawl_id)
+            await self._in_thread(self.writer.write, batch.backlinks, batch.pages, self.crawl_id)
         except Exception as error:  # noqa: BLE001 - any driver error: keep the rows, retry later
             self.stats.inc_value("backlinks/db/errors")
-            logger.error("Could not write %d rows (%s); they will be retried", len(backlinks) + len(pages), error)
-            self.backlinks[:0] = backlinks
-            self.pages[:0] = pages
+            logger.error("Could not write %d rows (%s); they will be retried", len(batch), error)
+            self.batch = batch.then(self.batch)
         else:
             self.stats.inc_value("backlinks/db/batches")
+            if batch.request_ids:
+                self.crawler.signals.send_catch_log(backlink_signals.pages_stored, request_ids=batch.request_ids)
 
     async def close_spider(self) -> None:
         if self._timer is not None:
@@ -128,18 +162,18 @@ class DatabasePipeline:
         self._start_flush()
         while self._pending:
             await asyncio.gather(*self._pending)
-        if self.backlinks or self.pages:
+        if len(self.batch):
             self._save_unsaved()
 
     def _save_unsaved(self) -> None:
         path = Path(f"unsaved-backlinks-{self.crawl_id}.jsonl")
-        self.stats.set_value("backlinks/db/unsaved", len(self.backlinks) + len(self.pages))
+        self.stats.set_value("backlinks/db/unsaved", len(self.batch))
         with path.open("a", encoding="utf-8") as file:
-            for table, rows in (("backlinks", self.backlinks), ("pages", self.pages)):
+            for table, rows in (("backlinks", self.batch.backlinks), ("pages", self.batch.pages)):
                 for row in rows:
                     file.write(json.dumps({"table": table, "row": row}, default=str) + "\n")
-        logger.error("%d rows could not be stored; saved to %s", len(self.backlinks) + len(self.pages), path)
-        self.backlinks, self.pages = [], []
+        logger.error("%d rows could not be stored; saved to %s", len(self.batch), path)
+        self.batch = Batch()
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.writer is None:
@@ -153,8 +187,6 @@ class DatabasePipeline:
                 self.writer.finish_crawl,
                 self.crawl_id,
                 finished_at=datetime.now(UTC),
-                pages=stats.get("backlinks/stored/pages", 0),
-                backlinks=stats.get("backlinks/stored/backlinks", 0),
                 finish_reason=reason,
                 stats=json.dumps(stats, default=str, sort_keys=True),
             )

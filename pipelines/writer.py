@@ -45,7 +45,7 @@ def backlink_row(item: Backlink, crawl_id: int) -> dict[str, Any]:
 
 
 def page_row(item: PageRecord, crawl_id: int) -> dict[str, Any]:
-    row = {key: _clean(value) for key, value in dataclasses.asdict(item).items()}
+    row = {key: _clean(value) for key, value in dataclasses.asdict(item).items() if key != "request_id"}
     row.update(url_key=text_key(row["url"]), last_crawl_id=crawl_id)
     return row
 
@@ -111,16 +111,35 @@ class Writer:
             )
             return int(result.scalar_one())
 
-    def finish_crawl(self, crawl_id: int, **values: Any) -> tuple[int, int]:
-        """Close the crawl's row, with the links it found new and the ones it saw lost;
-        returns those two counts."""
+    def resume_crawl(self, crawl_id: int) -> bool:
+        """Reopen a crawl that was interrupted; False when the database does not know it."""
         with self.engine.begin() as connection:
-            new = select(func.count()).select_from(BacklinkRow).where(BacklinkRow.first_crawl_id == crawl_id)
-            lost = select(func.count()).select_from(BacklinkRow).where(BacklinkRow.lost_crawl_id == crawl_id)
-            counts = (connection.execute(new).scalar_one(), connection.execute(lost).scalar_one())
+            reopened = connection.execute(
+                update(CrawlRow).where(CrawlRow.id == crawl_id).values(finished_at=None, finish_reason=None)
+            )
+            return reopened.rowcount == 1
+
+    def finish_crawl(self, crawl_id: int, **values: Any) -> tuple[int, int]:
+        """Close the crawl's row with what the database holds for it (so a resumed crawl
+        counts all its runs): pages, backlinks, the links it found new and the ones it
+        saw lost. Returns the new and lost counts."""
+        with self.engine.begin() as connection:
+
+            def count(column: Any, table: Any) -> int:
+                return connection.execute(
+                    select(func.count()).select_from(table).where(column == crawl_id)
+                ).scalar_one()
+
+            new, lost = count(BacklinkRow.first_crawl_id, BacklinkRow), count(BacklinkRow.lost_crawl_id, BacklinkRow)
             connection.execute(
                 update(CrawlRow)
                 .where(CrawlRow.id == crawl_id)
-                .values(new_backlinks=counts[0], lost_backlinks=counts[1], **values)
+                .values(
+                    pages=count(PageRow.last_crawl_id, PageRow),
+                    backlinks=count(BacklinkRow.last_crawl_id, BacklinkRow),
+                    new_backlinks=new,
+                    lost_backlinks=lost,
+                    **values,
+                )
             )
-        return counts
+        return new, lost

@@ -27,6 +27,8 @@ from backlink_spider.domains import registered_domain, unicode_host
 from backlink_spider.extraction import Page, extract_page
 from backlink_spider.frontier import Frontier
 from backlink_spider.items import Backlink, PageRecord
+from backlink_spider.scheduler import META_KEY as FRONTIER_ID
+from backlink_spider.signals import request_finished
 from backlink_spider.targets import TargetMatcher
 
 
@@ -66,11 +68,13 @@ class BacklinksSpider(scrapy.Spider):
 
     def failed(self, failure: Failure) -> None:
         """A page that could not be fetched: one log line and a stat, never a traceback."""
+        request = getattr(failure, "request", None)
+        if request is not None:
+            self.crawler.signals.send_catch_log(request_finished, request=request)
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
             return
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"backlinks/fetch_failed/{type(failure.value).__name__}")
-        request = getattr(failure, "request", None)
         self.logger.info("Could not fetch %s: %s", request.url if request else "?", failure.getErrorMessage())
 
     def budget_spent(self) -> bool:
@@ -97,6 +101,7 @@ class BacklinksSpider(scrapy.Spider):
             outlinks=len(page.links),
             backlinks=len(backlinks),
             depth=depth,
+            request_id=response.meta.get(FRONTIER_ID),
         )
         if not self.budget_spent():
             yield from self.follow(page, depth + 1)

@@ -1,0 +1,74 @@
+"""Resume after kill -9: a crawl with JOBDIR that is killed hard and started again
+continues where it stopped, re-fetches no page it had stored, loses no backlink, and
+keeps counting in the same crawl row."""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+from backlink_spider.localweb import LocalWeb, Resource
+from tests.conftest import Crawl, run_crawl, start_crawl
+from tests.web import html
+
+PAGES = 40
+
+
+def slow_chain() -> dict[str, Resource]:
+    return {
+        f"/p{n}": Resource(
+            html(
+                f'<p><a href="http://target.com/{n}">t</a></p><a href="/p{n + 1}">next</a> <a href="/p{n + 2}">skip</a>'
+            ),
+            delay=0.1,
+        )
+        for n in range(PAGES)
+    }
+
+
+ARGUMENTS = ("-a", "target=target.com", "-a", "seeds=http://slow.com/p0", "-a", "pages_per_domain=1000",
+             "-a", "max_depth=1000")  # fmt: skip
+
+
+def fetched(web: LocalWeb) -> list[str]:
+    return [url for url in web.requests if url.startswith("http://slow.com/p")]
+
+
+def test_kill_9_then_resume_refetches_nothing_stored_and_loses_nothing(tmp_path: Path) -> None:
+    database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    settings = {"JOBDIR": str(tmp_path / "job"), "BACKLINKS_FLUSH_INTERVAL": "0.1"}
+    with LocalWeb({"slow.com": slow_chain()}) as web:
+        process = start_crawl(database_url, *ARGUMENTS, proxy=web.proxy_url, settings=settings)
+        crawl = Crawl(process, database_url)  # type: ignore[arg-type]
+        deadline = time.monotonic() + 60
+        stored: set[str] = set()
+        while len(stored) < 10 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            if (tmp_path / "db.sqlite3").exists():
+                stored = {row[0] for row in crawl.rows("SELECT url FROM pages")} if _has_pages(crawl) else set()
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        stored = {row[0] for row in crawl.rows("SELECT url FROM pages")}
+        backlinks_before = {row[0] for row in crawl.rows("SELECT target_url FROM backlinks")}
+        assert 10 <= len(stored) < PAGES
+        first_run = len(web.requests)
+        resumed = run_crawl(database_url, *ARGUMENTS, proxy=web.proxy_url, settings=settings)
+        assert resumed.process.returncode == 0, resumed.process.stderr[-2000:]
+        second_run = fetched_after(web, first_run)
+    assert "Resuming crawl 1" in resumed.process.stderr
+    assert not stored & set(second_run), "pages stored before the kill were fetched again"
+    assert len(second_run) == len(set(second_run))
+    assert {row[0] for row in resumed.rows("SELECT url FROM pages")} == {f"http://slow.com/p{n}" for n in range(PAGES)}
+    backlinks = {row[0] for row in resumed.rows("SELECT target_url FROM backlinks")}
+    assert backlinks_before <= backlinks
+    assert backlinks == {f"http://target.com/{n}" for n in range(PAGES)}
+    assert resumed.rows("SELECT id, pages, finish_reason FROM crawls") == [(1, PAGES, "finished")]
+
+
+def _has_pages(crawl: Crawl) -> bool:
+    return bool(crawl.rows("SELECT count(*) FROM sqlite_master WHERE name = 'pages'")[0][0])
+
+
+def fetched_after(web: LocalWeb, start: int) -> list[str]:
+    return [url for url in web.requests[start:] if url.startswith("http://slow.com/p")]
