@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 
-from backlink_spider.domains import unicode_host
+from backlink_spider.domains import registered_domain, unicode_host
 
 _SPACE = re.compile(r"\s+")
-_URLISH = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|www\.)\S+$|^[\w-]+(?:\.[\w-]+)+(?:/\S*)?$", re.IGNORECASE)
+_URLISH = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|www\.)\S+$|^(?P<host>[\w-]+(?:\.[\w-]+)+)(?:/\S*)?$", re.IGNORECASE)
 _PUNCT = re.compile(r"[^\w\s]+")
 
 # Anchors that say nothing about the page they point at, in the languages seen most.
@@ -118,9 +118,9 @@ GENERIC_ANCHORS = frozenset(
 
 def normalise_anchor(text: str) -> str:
     """Collapse whitespace runs to one space, trim, and drop NULs and lone surrogates."""
-    text = _SPACE.sub(" ", text).strip()
     if "\x00" in text:
         text = text.replace("\x00", "")
+    text = _SPACE.sub(" ", text).strip()
     return text.encode("utf-8", "replace").decode("utf-8") if _has_surrogate(text) else text
 
 
@@ -137,17 +137,38 @@ def _words(text: str) -> str:
     return " ".join(_PUNCT.sub(" ", text.lower()).split())
 
 
+def _is_url(lowered: str) -> bool:
+    """A URL, or a host (with a path) under a known public suffix: not ``Node.js``, ``v1.2``."""
+    found = _URLISH.match(lowered)
+    return found is not None and (found["host"] is None or bool(registered_domain(found["host"])))
+
+
+def _names_brand(words: list[str], brand: str) -> bool:
+    """Whether consecutive whole words spell ``brand`` (``GitHub``, ``Git Hub``, ``the-brand``):
+    ``Dropbox`` does not name ``box.com``, nor ``implausible`` ``plausible.io``."""
+    brand = _words(brand).replace(" ", "")
+    if not brand:
+        return False
+    for start in range(len(words)):
+        joined = ""
+        for word in words[start:]:
+            joined += word
+            if joined == brand:
+                return True
+            if not brand.startswith(joined):
+                break
+    return False
+
+
 def classify_anchor(anchor: str, target_domain: str, keywords: tuple[str, ...] = ()) -> str:
     """The anchor class of ``anchor`` for a link to ``target_domain``."""
     if not anchor:
         return "empty"
     lowered = anchor.lower()
-    if _URLISH.match(lowered):
+    if _is_url(lowered):
         return "url"
     words = _words(anchor)
-    brand = brand_name(target_domain)
-    squashed = words.replace(" ", "")
-    if brand and (brand in squashed or brand.replace("-", "") in squashed):
+    if _names_brand(words.split(), brand_name(target_domain)):
         return "branded"
     for keyword in keywords:
         key = _words(keyword)

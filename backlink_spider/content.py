@@ -48,11 +48,12 @@ def looks_binary(body: bytes) -> bool:
     if not head:
         return False
     # Text encodings that HTML uses (UTF-16 aside, which starts with a BOM) have few NULs
-    # and few control characters.
+    # and few control characters; uniformly random bytes (compressed or encrypted data of
+    # no known signature) have ~10.5 %, so the limit sits well below that.
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return False
     controls = sum(1 for byte in head if byte < 9 or 13 < byte < 32)
-    return controls > len(head) // 10
+    return controls > len(head) // 20
 
 
 def is_html(content_type: str | None, body: bytes) -> bool:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 # Robots meta names that speak to every crawler or to the ones we resemble.
 ROBOTS_META_NAMES = frozenset({"robots", "googlebot", "bingbot", "backlink_spider"})
+# Directives written ``name: value``, which a header value may start with (not a user agent).
+_VALUED_DIRECTIVES = frozenset({"max-snippet", "max-image-preview", "max-video-preview", "unavailable_after"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +71,13 @@ def header_nofollow(values: Iterable[str]) -> bool:
     for one we resemble (a value scoped to another user agent does not count)."""
     for value in values:
         scope, _, rest = value.partition(":")
-        if rest and scope.strip().lower() not in ROBOTS_META_NAMES and " " not in scope.strip():
+        scope = scope.strip().lower()
+        if (
+            rest
+            and scope not in ROBOTS_META_NAMES
+            and scope not in _VALUED_DIRECTIVES
+            and not any(ch in scope for ch in " ,;")
+        ):
             continue
         if robots_nofollow(value):
             return True

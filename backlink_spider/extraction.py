@@ -174,7 +174,11 @@ def _anchor_and_type(node: LexborNode) -> tuple[str, str]:
     image = node.css_first("img")
     if image is not None:
         return normalise_anchor(image.attributes.get("alt") or ""), "image"
-    return normalise_anchor(node.attributes.get("title") or node.attributes.get("aria-label") or ""), "text"
+    label = normalise_anchor(node.attributes.get("title") or node.attributes.get("aria-label") or "")
+    if node.tag == "area":
+        # A hotspot of an image map: its alt is its anchor.
+        return normalise_anchor(node.attributes.get("alt") or "") or label, "image"
+    return label, "text"
 
 
 def page_nofollow(tree: LexborHTMLParser, robots_headers: Iterable[str]) -> bool:
@@ -203,7 +207,9 @@ def extract_page(
     """
     if isinstance(html, bytes):
         html = decode_html(html, content_type)
-    tree = LexborHTMLParser(html.replace("\x00", "\ufffd") if "\x00" in html else html)
+    # NULs are left to the parser, which treats them as browsers do (dropped from text,
+    # U+FFFD in attribute values).
+    tree = LexborHTMLParser(html)
     base_url = url
     base = tree.css_first("base[href]")
     if base is not None:
@@ -240,7 +246,7 @@ def extract_page(
                 rel=Rel.parse(node.attributes.get("rel")),
                 link_type=link_type,
                 placement=placement,
-                snippet=_snippet(context, anchor),
+                snippet=_snippet(context or anchor, anchor),
             )
         )
     return page

@@ -19,8 +19,9 @@ _SKIPPED_EXTENSIONS = frozenset("." + ext for ext in IGNORED_EXTENSIONS)
 
 def has_skipped_extension(url: str) -> bool:
     """True for URLs of files that are never HTML (images, archives, media, documents)."""
-    path = urlsplit(url).path
-    return splitext(path)[1].lower() in _SKIPPED_EXTENSIONS
+    root, extension = splitext(urlsplit(url).path.lower())
+    # Two-part extensions of the list (``tar.gz``) too.
+    return extension in _SKIPPED_EXTENSIONS or splitext(root)[1] + extension in _SKIPPED_EXTENSIONS
 
 
 class Frontier:

@@ -44,6 +44,8 @@ def parse_targets(value: str) -> list[str]:
     """Parse a comma-separated list of targets; duplicates collapse, order is kept."""
     domains: list[str] = []
     for part in value.split(","):
+        if not part.strip():
+            continue
         domain = parse_target(part)
         if domain not in domains:
             domains.append(domain)
@@ -61,9 +63,9 @@ class TargetMatcher:
     def match(self, link_host: str, source_domain: str) -> str | None:
         """The target that ``link_host`` belongs to, unless the link is internal."""
         domain = registered_domain(link_host)
-        if domain in self.targets and domain != source_domain:
+        if domain in self.targets and domain != unicode_host(source_domain):
             return domain
         return None
 
     def __contains__(self, domain: str) -> bool:
-        return domain in self.targets
+        return unicode_host(domain) in self.targets
