@@ -62,7 +62,8 @@ class Writer:
         self, connection: Connection, table: Table, key: str, rows: Sequence[dict[str, Any]], keep: Sequence[str]
     ) -> None:
         # One row per key in a batch: ON CONFLICT cannot touch a row twice in one statement.
-        unique = list({row[key]: row for row in rows}.values())
+        # Sorted by key, so concurrent crawls lock shared rows in the same order (no deadlock).
+        unique = sorted({row[key]: row for row in rows}.values(), key=lambda row: row[key])
         statement = self._insert(table)
         updates = {
             column.name: statement.excluded[column.name]
