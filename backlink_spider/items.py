@@ -6,7 +6,7 @@ backlinks; page records go to the database only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -50,3 +50,6 @@ class PageRecord:
     # The durable frontier's id of the request that fetched the page (JOBDIR crawls);
     # not stored in the pages table.
     request_id: int | None = None
+    # Other registered domain -> (links, followable links) on this page: its share of
+    # the domain graph (table page_domain_links).
+    domain_links: dict[str, tuple[int, int]] = field(default_factory=dict)

@@ -25,6 +25,8 @@ BACKLINKS_MAX_DEPTH = 3
 BACKLINKS_PAGES_PER_DOMAIN = 20
 # Keywords of the target (list or comma-separated) for exact/partial anchor classes.
 BACKLINKS_KEYWORDS: list[str] = []
+# Recompute the authority of every domain in the database when a crawl ends.
+BACKLINKS_AUTHORITY_AT_CLOSE = True
 # Rows written to the database in one transaction.
 BACKLINKS_BATCH_SIZE = 500
 # Seconds between flushes of a batch that is not full yet.

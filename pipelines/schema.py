@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # BIGINT ids on PostgreSQL; SQLite only auto-increments INTEGER PRIMARY KEY.
@@ -94,3 +94,41 @@ class CrawlRow(Base):
     lost_backlinks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     finish_reason: Mapped[str | None] = mapped_column(Text, default=None)
     stats: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class PageDomainLinkRow(Base):
+    """The links of one page to one other registered domain, as last fetched."""
+
+    __tablename__ = "page_domain_links"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    page_key: Mapped[str] = mapped_column(String(64), index=True)
+    source_domain: Mapped[str] = mapped_column(Text)
+    target_domain: Mapped[str] = mapped_column(Text)
+    links: Mapped[int] = mapped_column(Integer)
+    followable_links: Mapped[int] = mapped_column(Integer)
+
+
+class DomainLinkRow(Base):
+    """The domain-level link graph of everything crawled: what authority is computed from."""
+
+    __tablename__ = "domain_links"
+
+    source_domain: Mapped[str] = mapped_column(Text, primary_key=True)
+    target_domain: Mapped[str] = mapped_column(Text, primary_key=True, index=True)
+    links: Mapped[int] = mapped_column(Integer)
+    followable: Mapped[bool] = mapped_column(Boolean)
+
+
+class DomainRow(Base):
+    """A registered domain's authority (0-100) and the counts it was computed from."""
+
+    __tablename__ = "domains"
+
+    domain: Mapped[str] = mapped_column(Text, primary_key=True)
+    authority: Mapped[float] = mapped_column(Float)
+    pagerank: Mapped[float] = mapped_column(Float)
+    referring_domains: Mapped[int] = mapped_column(Integer)
+    linking_domains: Mapped[int] = mapped_column(Integer)
+    outbound_domains: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

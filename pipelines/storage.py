@@ -28,8 +28,9 @@ from backlink_spider.budget import STAT_EXHAUSTED
 from backlink_spider.items import Backlink, PageRecord
 from backlink_spider.monitoring import pages_per_minute, summary
 from pipelines.database import database_url, open_engine, safe_url
+from pipelines.graph import compute_authority
 from pipelines.migrate import ensure_schema
-from pipelines.writer import Writer, backlink_row, page_row
+from pipelines.writer import Writer, backlink_row, domain_link_rows, page_row
 
 logger = logging.getLogger(__name__)
 
@@ -41,13 +42,19 @@ class Batch:
     backlinks: list[dict[str, Any]] = field(default_factory=list)
     pages: list[dict[str, Any]] = field(default_factory=list)
     request_ids: list[int] = field(default_factory=list)
+    domain_links: list[dict[str, Any]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.backlinks) + len(self.pages)
 
     def then(self, later: Batch) -> Batch:
         """This batch followed by ``later``, in order (a page's links before the page)."""
-        return Batch(self.backlinks + later.backlinks, self.pages + later.pages, self.request_ids + later.request_ids)
+        return Batch(
+            self.backlinks + later.backlinks,
+            self.pages + later.pages,
+            self.request_ids + later.request_ids,
+            self.domain_links + later.domain_links,
+        )
 
 
 class DatabasePipeline:
@@ -61,6 +68,7 @@ class DatabasePipeline:
         self.batch_size = batch_size
         self.flush_interval = flush_interval
         self.auto_migrate = auto_migrate
+        self.authority_at_close = crawler.settings.getbool("BACKLINKS_AUTHORITY_AT_CLOSE")
         self.batch = Batch()
         self.crawl_id = 0
         self.writer: Writer | None = None
@@ -117,6 +125,7 @@ class DatabasePipeline:
             self.stats.inc_value("backlinks/stored/backlinks")
         elif isinstance(item, PageRecord):
             self.batch.pages.append(page_row(item, self.crawl_id))
+            self.batch.domain_links.extend(domain_link_rows(item))
             if item.request_id is not None:
                 self.batch.request_ids.append(item.request_id)
             self.stats.inc_value("backlinks/stored/pages")
@@ -144,7 +153,7 @@ class DatabasePipeline:
     async def _write(self, batch: Batch) -> None:
         assert self.writer is not None
         try:
-            await self._in_thread(self.writer.write, batch.backlinks, batch.pages, self.crawl_id)
+            await self._in_thread(self.writer.write, batch.backlinks, batch.pages, self.crawl_id, batch.domain_links)
         except Exception as error:  # noqa: BLE001 - any driver error: keep the rows, retry later
             self.stats.inc_value("backlinks/db/errors")
             logger.error("Could not write %d rows (%s); they will be retried", len(batch), error)
@@ -190,6 +199,8 @@ class DatabasePipeline:
                 finish_reason=reason,
                 stats=json.dumps(stats, default=str, sort_keys=True),
             )
+            if self.authority_at_close:
+                await self._in_thread(compute_authority, self.writer.engine)
         finally:
             self._thread.shutdown(wait=True)
         logger.info(summary(self.crawl_id, reason, stats, new, lost))

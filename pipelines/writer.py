@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Table, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from backlink_spider.items import Backlink, PageRecord
-from pipelines.schema import BacklinkRow, CrawlRow, PageRow, text_key
+from pipelines.schema import BacklinkRow, CrawlRow, PageDomainLinkRow, PageRow, text_key
 
 
 def _clean(value: Any) -> Any:
@@ -44,10 +44,28 @@ def backlink_row(item: Backlink, crawl_id: int) -> dict[str, Any]:
     return row
 
 
+_NOT_PAGE_COLUMNS = ("request_id", "domain_links")
+
+
 def page_row(item: PageRecord, crawl_id: int) -> dict[str, Any]:
-    row = {key: _clean(value) for key, value in dataclasses.asdict(item).items() if key != "request_id"}
+    row = {key: _clean(getattr(item, key)) for key in PageRecord.__dataclass_fields__ if key not in _NOT_PAGE_COLUMNS}
     row.update(url_key=text_key(row["url"]), last_crawl_id=crawl_id)
     return row
+
+
+def domain_link_rows(item: PageRecord) -> list[dict[str, Any]]:
+    """The page's links per other domain, as rows of ``page_domain_links``."""
+    page_key = text_key(item.url)
+    return [
+        {
+            "page_key": page_key,
+            "source_domain": _clean(item.domain),
+            "target_domain": _clean(target),
+            "links": links,
+            "followable_links": followable,
+        }
+        for target, (links, followable) in sorted(item.domain_links.items())
+    ]
 
 
 class Writer:
@@ -72,7 +90,13 @@ class Writer:
         }
         connection.execute(statement.on_conflict_do_update(index_elements=[key], set_=updates), unique)
 
-    def write(self, backlinks: Sequence[dict[str, Any]], pages: Sequence[dict[str, Any]], crawl_id: int = 0) -> None:
+    def write(
+        self,
+        backlinks: Sequence[dict[str, Any]],
+        pages: Sequence[dict[str, Any]],
+        crawl_id: int = 0,
+        domain_links: Sequence[dict[str, Any]] = (),
+    ) -> None:
         """Store one batch in one transaction.
 
         New links are inserted; known ones get ``last_seen`` and their current
@@ -87,9 +111,20 @@ class Writer:
                 self._upsert(connection, BacklinkRow.__table__, "link_key", backlinks, keep)
             if pages:
                 self._upsert(connection, PageRow.__table__, "url_key", pages, keep=())
+                self._replace_domain_links(connection, sorted({page["url_key"] for page in pages}), domain_links)
                 self._mark_lost(
                     connection, [text_key(page["url"]) for page in pages], pages[-1]["fetched_at"], crawl_id
                 )
+
+    def _replace_domain_links(
+        self, connection: Connection, page_keys: list[str], rows: Sequence[dict[str, Any]]
+    ) -> None:
+        """A page fetched again replaces its links per domain."""
+        connection.execute(delete(PageDomainLinkRow).where(PageDomainLinkRow.page_key.in_(page_keys)))
+        # Two URLs redirecting to one page bring its rows twice: keep one set.
+        unique = {(row["page_key"], row["target_domain"]): row for row in rows}
+        if unique:
+            connection.execute(insert(PageDomainLinkRow), list(unique.values()))
 
     def _mark_lost(self, connection: Connection, source_keys: list[str], when: datetime, crawl_id: int) -> None:
         if not self.targets:

@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 
 from backlink_spider.localweb import LocalWeb
 from tests.services import postgres_database
-from tests.web import SITES
+from tests.web import SEEDS, SITES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,6 +32,14 @@ class Crawl:
 
     process: subprocess.CompletedProcess[str]
     database_url: str
+
+    def execute(self, statement: str) -> None:
+        engine = create_engine(self.database_url)
+        try:
+            with engine.begin() as connection:
+                connection.execute(text(statement))
+        finally:
+            engine.dispose()
 
     def rows(self, query: str) -> list[tuple]:
         engine = create_engine(self.database_url)
@@ -106,3 +114,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     """A fresh database of each kind the product supports, for one test."""
     with fresh_database(request.param, tmp_path) as url:
         yield url
+
+
+def crawl_test_web(database_url: str, web: LocalWeb, *arguments: str) -> Crawl:
+    result = run_crawl(database_url, "-a", "target=target.com", "-a", f"seeds={SEEDS}", *arguments, proxy=web.proxy_url)
+    assert result.process.returncode == 0, result.process.stderr[-3000:]
+    return result
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def crawl(request: pytest.FixtureRequest, web: LocalWeb, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawl]:
+    """One crawl of the test web per database kind, shared by the tests that read it."""
+    directory = tmp_path_factory.mktemp(request.param)
+    with fresh_database(request.param, directory) as url:
+        yield crawl_test_web(url, web, "-O", str(directory / "backlinks.jsonl"))

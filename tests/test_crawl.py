@@ -6,14 +6,11 @@ Runs once on SQLite and once on the real PostgreSQL.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from backlink_spider.localweb import LocalWeb
-from tests.conftest import Crawl, fresh_database, run_crawl
-from tests.web import EXPECTED_BACKLINKS, SEEDS
+from tests.conftest import Crawl, crawl_test_web
+from tests.web import EXPECTED_BACKLINKS
 
 BACKLINK_COLUMNS = (
     "source_url, target_url, anchor_text, anchor_class, rel, nofollow, ugc, sponsored, dofollow, link_type, placement"
@@ -22,20 +19,6 @@ BACKLINK_COLUMNS = (
 
 def normalise(rows: list[tuple]) -> set[tuple]:
     return {tuple(bool(v) if i in (5, 6, 7, 8) else v for i, v in enumerate(row)) for row in rows}
-
-
-def crawl_test_web(database_url: str, web: LocalWeb, *arguments: str) -> Crawl:
-    result = run_crawl(database_url, "-a", "target=target.com", "-a", f"seeds={SEEDS}", *arguments, proxy=web.proxy_url)
-    assert result.process.returncode == 0, result.process.stderr[-3000:]
-    return result
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def crawl(request: pytest.FixtureRequest, web: LocalWeb, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawl]:
-    """One crawl of the test web per database kind, shared by the tests that read it."""
-    directory = tmp_path_factory.mktemp(request.param)
-    with fresh_database(request.param, directory) as url:
-        yield crawl_test_web(url, web, "-O", str(directory / "backlinks.jsonl"))
 
 
 def test_stores_exactly_the_backlinks_of_the_test_web(crawl: Crawl) -> None:

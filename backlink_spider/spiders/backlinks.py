@@ -27,6 +27,7 @@ from backlink_spider.domains import registered_domain, unicode_host
 from backlink_spider.extraction import Page, extract_page
 from backlink_spider.frontier import Frontier
 from backlink_spider.items import Backlink, PageRecord
+from backlink_spider.outlinks import domain_outlinks
 from backlink_spider.scheduler import META_KEY as FRONTIER_ID
 from backlink_spider.signals import request_finished
 from backlink_spider.targets import TargetMatcher
@@ -102,6 +103,7 @@ class BacklinksSpider(scrapy.Spider):
             backlinks=len(backlinks),
             depth=depth,
             request_id=response.meta.get(FRONTIER_ID),
+            domain_links=domain_outlinks(page, source_domain),
         )
         if not self.budget_spent():
             yield from self.follow(page, depth + 1)

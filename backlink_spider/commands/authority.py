@@ -1,0 +1,54 @@
+"""``scrapy authority``: recompute the authority of every domain in the database."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from pipelines.database import database_url, open_engine, safe_url
+from pipelines.graph import compute_authority
+from pipelines.migrate import SchemaBehind, ensure_schema
+from pipelines.schema import DomainRow
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    default_settings = {"LOG_ENABLED": False}  # noqa: RUF012 - the shape Scrapy commands use
+
+    def short_desc(self) -> str:
+        return "Recompute referring-domain authority (0-100) over the stored link graph"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--top", type=int, default=10, help="show the N domains of highest authority")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if args:
+            raise UsageError("scrapy authority takes no arguments; the database comes from BACKLINKS_DATABASE_URL")
+        assert self.settings is not None
+        url = database_url(self.settings)
+        engine = open_engine(url)
+        try:
+            ensure_schema(engine, self.settings.getbool("BACKLINKS_AUTO_MIGRATE"))
+            run = compute_authority(engine)
+            with engine.connect() as connection:
+                top = connection.execute(
+                    select(DomainRow.domain, DomainRow.authority, DomainRow.referring_domains)
+                    .order_by(DomainRow.authority.desc(), DomainRow.domain)
+                    .limit(opts.top)
+                ).all()
+        except (SQLAlchemyError, SchemaBehind) as error:
+            cause = getattr(error, "orig", None) or error
+            print(f"scrapy authority: error: {safe_url(url)}: {str(cause).strip().splitlines()[0]}", file=sys.stderr)
+            self.exitcode = 1
+            return
+        finally:
+            engine.dispose()
+        print(f"Authority of {run.domains} domains from {run.edges} domain links in {run.seconds:.2f} s")
+        for domain, authority, referring in top:
+            print(f"{authority:6.1f}  {domain}  ({referring} referring domains)")

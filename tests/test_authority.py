@@ -1,0 +1,74 @@
+"""Authority over hand-made graphs with a known order, and over a crawled test web."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from backlink_spider.authority import rank_domains
+from pipelines.schema import text_key
+from tests.conftest import ROOT, Crawl, crawl_env
+
+
+def star(hub: str, sources: list[str]) -> list[tuple[str, str, bool]]:
+    return [(source, hub, True) for source in sources]
+
+
+def test_a_hub_linked_by_strong_domains_outranks_one_linked_by_weak_ones() -> None:
+    strong = [f"strong{i}.com" for i in range(5)]
+    edges = star("strong-hub.com", strong) + star("weak-hub.com", [f"weak{i}.com" for i in range(5)])
+    for i, domain in enumerate(strong):
+        edges += star(domain, [f"fan{i}-{j}.com" for j in range(20)])
+    ranks = rank_domains(edges)
+    assert ranks["strong-hub.com"].authority > ranks["weak-hub.com"].authority > 0
+    assert ranks["strong-hub.com"].authority == 100.0
+    assert ranks["weak0.com"].authority == 0.0  # nobody links to it
+    assert ranks["strong-hub.com"].referring_domains == ranks["weak-hub.com"].referring_domains == 5
+
+
+def test_a_link_farm_of_one_domain_does_not_inflate() -> None:
+    edges = star("honest.com", ["a.com", "b.com"]) + [("farm.com", "farmed.com", True)] * 500
+    ranks = rank_domains(edges)
+    assert ranks["farmed.com"].authority < ranks["honest.com"].authority
+    assert ranks["farmed.com"].referring_domains == 1
+
+
+def test_self_links_and_nofollow_links_carry_no_authority() -> None:
+    edges = [("self.com", "self.com", True)] * 50 + [("a.com", "nf.com", False), ("b.com", "nf.com", False)]
+    edges += [("a.com", "f.com", True)]
+    ranks = rank_domains(edges)
+    assert "self.com" not in ranks
+    assert ranks["nf.com"].authority == 0.0
+    assert (ranks["nf.com"].linking_domains, ranks["nf.com"].referring_domains) == (2, 0)
+    assert ranks["f.com"].authority > 0
+
+
+def test_an_empty_graph_ranks_nothing() -> None:
+    assert rank_domains([]) == {}
+
+
+def test_crawl_stores_the_domain_graph_and_authority(crawl: Crawl) -> None:
+    graph = {(s, t): (links, bool(f)) for s, t, links, f in crawl.rows("SELECT * FROM domain_links")}
+    assert graph[("blog.com", "target.com")] == (10, True)
+    assert graph[("news.org", "target.com")] == (4, True)
+    # The meta-nofollow page's link counts, but not as followable.
+    nofollow_page = text_key("http://news.org/")
+    assert crawl.rows(
+        f"SELECT target_domain, links, followable_links FROM page_domain_links WHERE page_key = '{nofollow_page}'"
+    ) == [("target.com", 1, 0)]
+    assert ("blog.com", "blog.com") not in graph
+    authority = dict(crawl.rows("SELECT domain, authority FROM domains"))
+    assert authority["target.com"] == max(authority.values()) == 100.0
+    assert authority["shop.co.uk"] == 0.0
+
+
+def test_the_authority_command_recomputes(crawl: Crawl) -> None:
+    crawl.execute("DELETE FROM domains")
+    env = crawl_env(None) | {"BACKLINKS_DATABASE_URL": crawl.database_url}
+    process = subprocess.run(
+        [sys.executable, "-m", "scrapy", "authority", "--top", "3"],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert process.returncode == 0, process.stderr
+    assert process.stdout.splitlines()[1].split() == ["100.0", "target.com", "(4", "referring", "domains)"]
+    assert crawl.rows("SELECT count(*) FROM domains")[0][0] > 5
