@@ -133,6 +133,14 @@ def brand_name(domain: str) -> str:
     return unicode_host(domain).split(".", 1)[0]
 
 
+def brand_names(domain: str) -> tuple[str, ...]:
+    """The ways an anchor may name the brand: the whole label, and for a hyphenated one
+    its distinctive first word (``plausible-analytics.com`` -> ``plausible``)."""
+    label = brand_name(domain)
+    first = label.split("-", 1)[0]
+    return (label, first) if first != label and len(first) >= 5 else (label,)
+
+
 def _words(text: str) -> str:
     return " ".join(_PUNCT.sub(" ", text.lower()).split())
 
@@ -168,7 +176,7 @@ def classify_anchor(anchor: str, target_domain: str, keywords: tuple[str, ...] =
     if _is_url(lowered):
         return "url"
     words = _words(anchor)
-    if _names_brand(words.split(), brand_name(target_domain)):
+    if any(_names_brand(words.split(), brand) for brand in brand_names(target_domain)):
         return "branded"
     for keyword in keywords:
         key = _words(keyword)

@@ -279,3 +279,17 @@ def test_classify_anchor_property_always_a_known_class(anchor: str, target: str)
     result = classify_anchor(normalise_anchor(anchor), target, KEYWORDS)
     assert result in _CLASSES
     assert (result == "empty") == (normalise_anchor(anchor) == "")
+
+
+@pytest.mark.parametrize(
+    ("anchor", "expected"),
+    [
+        ("the team behind Plausible", "branded"),
+        ("Plausible Analytics", "branded"),
+        ("plausible-analytics", "branded"),
+        ("analytics", "other"),
+        ("an implausible story", "other"),
+    ],
+)
+def test_a_hyphenated_brand_is_named_by_its_first_word(anchor: str, expected: str) -> None:
+    assert classify_anchor(anchor, "plausible-analytics.com") == expected

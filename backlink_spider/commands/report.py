@@ -1,0 +1,121 @@
+"""``scrapy report TARGET``: the backlinks of a target, as a terminal summary, CSV, JSON
+or a self-contained HTML page."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+from sqlalchemy import inspect
+from sqlalchemy.exc import SQLAlchemyError
+
+from backlink_spider.report_html import render_html
+from backlink_spider.reporting import Report, ReportError, load_report, to_csv, to_json
+from backlink_spider.targets import parse_targets
+from pipelines.database import database_url, open_engine, safe_url
+
+FORMATS = ("table", "csv", "json", "html")
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    default_settings = {"LOG_ENABLED": False}  # noqa: RUF012 - the shape Scrapy commands use
+
+    def syntax(self) -> str:
+        return "[options] TARGET"
+
+    def short_desc(self) -> str:
+        return "Report the backlinks of a target stored in the database"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+        parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) != 1:
+            raise UsageError("give one target, e.g. scrapy report example.com")
+        try:
+            targets = parse_targets(args[0])
+        except ValueError as error:
+            self._fail(f"target: {error}")
+            return
+        if len(targets) > 1:
+            self._fail("target: one target at a time")
+            return
+        assert self.settings is not None
+        url = database_url(self.settings)
+        engine = open_engine(url)
+        try:
+            if "backlinks" not in inspect(engine).get_table_names():
+                raise ReportError(f"the database {safe_url(url)} holds no backlinks yet; crawl first")
+            report = load_report(engine, targets[0])
+        except ReportError as error:
+            self._fail(str(error))
+            return
+        except SQLAlchemyError as error:
+            cause = getattr(error, "orig", None) or error
+            self._fail(f"database {safe_url(url)} is not usable: {str(cause).strip().splitlines()[0]}")
+            return
+        finally:
+            engine.dispose()
+        self._write(report, opts.format, opts.output)
+
+    def _fail(self, message: str) -> None:
+        print(f"scrapy report: error: {message}", file=sys.stderr)
+        self.exitcode = 1
+
+    def _write(self, report: Report, kind: str, output: str | None) -> None:
+        if kind == "table":
+            file = Path(output).open("w", encoding="utf-8") if output else None
+            try:
+                print_summary(report, Console(file=file, width=120) if file else Console(width=120))
+            finally:
+                if file:
+                    file.close()
+            return
+        text = {"csv": to_csv, "json": to_json, "html": render_html}[kind](report)
+        if output:
+            Path(output).write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+
+
+def print_summary(report: Report, console: Console) -> None:
+    """The readable summary: totals, then the tables a user looks at first."""
+    summary = report.summary()
+    console.print(f"[bold]Backlinks of {report.target}[/bold]")
+    console.print(
+        f"{summary['referring_domains']} referring domains, {summary['backlinks']} backlinks "
+        f"({summary['dofollow_share']:.0%} dofollow), {summary['lost_backlinks']} lost; "
+        f"last crawl: +{summary['new_in_last_crawl']} new, -{summary['lost_in_last_crawl']} lost "
+        f"({summary['crawls']} crawls)"
+    )
+    domains = Table(title="Top referring domains by authority")
+    for column in ("domain", "authority", "backlinks", "dofollow"):
+        domains.add_column(column, justify="left" if column == "domain" else "right")
+    for domain, authority, links, followed in report.referring_domains[:15]:
+        domains.add_row(domain, f"{authority:.1f}", str(links), str(followed))
+    console.print(domains)
+    anchors = Table(title="Top anchors")
+    for column in ("anchor", "class", "backlinks"):
+        anchors.add_column(column, justify="right" if column == "backlinks" else "left")
+    for anchor, kind, count in report.top_anchors():
+        anchors.add_row(anchor[:60], kind, str(count))
+    console.print(anchors)
+    for title, pairs in (
+        ("Anchor classes", report.mix("anchor_class")),
+        ("Placement", report.mix("placement")),
+        ("Follow status", report.follow_mix()),
+    ):
+        table = Table(title=title)
+        table.add_column("kind")
+        table.add_column("backlinks", justify="right")
+        for kind, count in pairs:
+            table.add_row(kind, str(count))
+        console.print(table)

@@ -1,0 +1,151 @@
+"""``scrapy report``: CSV, JSON, the terminal summary and the HTML page (opened in real
+Chromium), asserted against a crawl of the test web; and its one-line errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from backlink_spider.quality import link_quality
+from backlink_spider.reporting import CONTRACT_COLUMNS
+from tests.conftest import ROOT, Crawl, crawl_env
+from tests.services import missing
+from tests.web import EXPECTED_BACKLINKS
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def report(database_url: str, *arguments: str) -> subprocess.CompletedProcess[str]:
+    env = crawl_env(None) | {"BACKLINKS_DATABASE_URL": database_url}
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", "report", *arguments],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def expected_links() -> set[tuple[str, str, str]]:
+    return {(row[0], row[1], row[2]) for row in EXPECTED_BACKLINKS}
+
+
+def test_csv_has_one_row_per_backlink_with_every_contract_column_and_authority(crawl: Crawl) -> None:
+    process = report(crawl.database_url, "target.com", "--format", "csv")
+    assert process.returncode == 0, process.stderr
+    rows = list(csv.DictReader(io.StringIO(process.stdout)))
+    assert {(r["source_url"], r["target_url"], r["anchor_text"]) for r in rows} == expected_links()
+    assert set(CONTRACT_COLUMNS) | {"source_authority", "quality"} <= set(rows[0])
+    authority = dict(crawl.rows("SELECT domain, authority FROM domains"))
+    for row in rows:
+        assert float(row["source_authority"]) == authority[row["source_domain"]]
+    quality = {r["target_url"]: float(r["quality"]) for r in rows if r["source_url"] == "http://blog.com/post"}
+    assert quality["https://www.target.com/pricing"] > quality["http://target.com/paid"] > 0
+
+
+def test_json_matches_the_csv(crawl: Crawl, tmp_path: Path) -> None:
+    output = tmp_path / "report.json"
+    process = report(crawl.database_url, "https://www.target.com/anything", "--format", "json", "-o", str(output))
+    assert process.returncode == 0, process.stderr
+    rows = json.loads(output.read_text(encoding="utf-8"))
+    assert {(r["source_url"], r["target_url"], r["anchor_text"]) for r in rows} == expected_links()
+    pricing = next(r for r in rows if r["target_url"] == "https://www.target.com/pricing")
+    assert (pricing["dofollow"], pricing["placement"], pricing["anchor_class"], pricing["lost_at"]) == (
+        True, "content", "branded", None,
+    )  # fmt: skip
+    assert pricing["first_seen"].endswith("+00:00")
+
+
+def test_terminal_summary(crawl: Crawl) -> None:
+    process = report(crawl.database_url, "target.com")
+    assert process.returncode == 0, process.stderr
+    lines = process.stdout.splitlines()
+    assert lines[0] == "Backlinks of target.com"
+    assert lines[1].startswith("4 referring domains, 15 backlinks (60% dofollow), 0 lost; last crawl: +15 new, -0 lost")
+    for title in ("Top referring domains by authority", "Top anchors", "Anchor classes", "Placement", "Follow status"):
+        assert title in process.stdout
+    assert "blog.com" in process.stdout and "Target pricing" in process.stdout
+
+
+def test_html_report_renders_its_charts_and_table_in_chromium(crawl: Crawl, tmp_path: Path) -> None:
+    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
+        missing("Chromium", f"{CHROMIUM} not found (make install installs it)")
+    output = tmp_path / "report.html"
+    process = report(crawl.database_url, "target.com", "--format", "html", "-o", str(output))
+    assert process.returncode == 0, process.stderr
+    html = output.read_text(encoding="utf-8")
+    assert "http://" not in html.split("<body>")[0] and "<script src" not in html  # self-contained
+    errors: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
+        )
+        page = browser.new_page(viewport={"width": 1200, "height": 1600})
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.on("request", lambda request: errors.append(request.url) if not request.url.startswith("file:") else None)
+        page.goto(output.as_uri())
+        assert page.locator("svg.chart").count() == 5
+        assert page.locator("rect.bar").count() >= 20
+        assert page.locator("#backlinks tbody tr").count() == len(EXPECTED_BACKLINKS)
+        assert page.locator("#card-domains").text_content() == "4"
+        page.fill("#filter", "news.org")
+        assert page.locator("#shown").text_content() == f"4 of {len(EXPECTED_BACKLINKS)} shown"
+        page.fill("#filter", "")
+        page.locator("th", has_text="Quality").click()
+        page.locator("th", has_text="Quality").click()
+        best = page.locator("#backlinks tbody tr").first.locator("td").nth(8).text_content()
+        assert float(best or 0) == max(link_quality(float(a), p, bool(d), c).score for a, p, d, c in _qualities(crawl))
+        screenshot = page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+        browser.close()
+    assert errors == []
+    assert len(screenshot) > 50_000  # a blank page is a few kilobytes
+
+
+def _qualities(crawl: Crawl) -> list[tuple]:
+    return crawl.rows(
+        "SELECT coalesce(d.authority, 0), b.placement, b.dofollow, b.anchor_class FROM backlinks b"
+        " LEFT JOIN domains d ON d.domain = b.source_domain WHERE b.target_domain = 'target.com'"
+    )
+
+
+def test_quality_shows_its_parts() -> None:
+    best = link_quality(100.0, "content", True, "branded")
+    assert (best.score, best.authority_factor, best.placement_factor, best.follow_factor) == (100.0, 1.0, 1.0, 1.0)
+    comment = link_quality(50.0, "comment", False, "generic")
+    assert comment.score == round(100 * 0.6 * 0.2 * 0.2 * 0.6, 1)
+    assert link_quality(None, "content", True, "other").score == 20.0
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("nothing-here.com",), "no backlinks and no crawl of nothing-here.com in this database"),
+        (("localhost",), "target: 'localhost' is not a public domain"),
+        (("a.com,b.com",), "target: one target at a time"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_code_1(crawl: Crawl, arguments: tuple[str, ...], message: str) -> None:
+    process = report(crawl.database_url, *arguments)
+    assert process.returncode == 1
+    assert process.stderr.strip() == f"scrapy report: error: {message}" or process.stderr.strip().startswith(
+        f"scrapy report: error: {message}"
+    )
+
+
+def test_an_empty_or_unreachable_database_is_one_line(tmp_path: Path) -> None:
+    empty = report(f"sqlite:///{tmp_path / 'empty.sqlite3'}", "target.com")
+    assert empty.returncode == 1
+    assert empty.stderr.strip().startswith("scrapy report: error: the database sqlite:///") and "crawl first" in (
+        empty.stderr
+    )
+    unreachable = report("postgresql://nobody:secret@127.0.0.1:1/none", "target.com")
+    assert unreachable.returncode == 1
+    assert unreachable.stderr.startswith("scrapy report: error: database postgresql://nobody:***@127.0.0.1:1/none")
+    assert "secret" not in unreachable.stderr and "Traceback" not in unreachable.stderr
