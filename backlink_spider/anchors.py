@@ -15,6 +15,7 @@ from backlink_spider.domains import registered_domain, unicode_host
 _SPACE = re.compile(r"\s+")
 _URLISH = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|www\.)\S+$|^(?P<host>[\w-]+(?:\.[\w-]+)+)(?:/\S*)?$", re.IGNORECASE)
 _PUNCT = re.compile(r"[^\w\s]+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # Anchors that say nothing about the page they point at, in the languages seen most.
 GENERIC_ANCHORS = frozenset(
@@ -121,11 +122,7 @@ def normalise_anchor(text: str) -> str:
     if "\x00" in text:
         text = text.replace("\x00", "")
     text = _SPACE.sub(" ", text).strip()
-    return text.encode("utf-8", "replace").decode("utf-8") if _has_surrogate(text) else text
-
-
-def _has_surrogate(text: str) -> bool:
-    return any("\ud800" <= ch <= "\udfff" for ch in text)
+    return text.encode("utf-8", "replace").decode("utf-8") if _SURROGATE.search(text) else text
 
 
 def brand_name(domain: str) -> str:

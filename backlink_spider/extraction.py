@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -77,6 +78,8 @@ def decode_html(body: bytes, content_type: str | None) -> str:
     return text
 
 
+# Pages repeat their hrefs (menus, footers) and sites repeat them across pages.
+@lru_cache(maxsize=65536)
 def absolute_url(href: str, base_url: str) -> str | None:
     """Resolve ``href`` against ``base_url``; None unless the result is an http(s) URL
     (``javascript:``, ``mailto:``, ``tel:``, ``data:`` and fragment-only links give None).
