@@ -34,6 +34,8 @@ def problems(stats: dict[str, Any]) -> list[str]:
         found.append("no page was fetched and parsed (are the seeds reachable?)")
     if stats.get("backlinks/db/unsaved"):
         found.append(f"{stats['backlinks/db/unsaved']} rows could not be stored (see unsaved-backlinks-*.jsonl)")
+    if stats.get("backlinks/db/gave_up"):
+        found.append("the database was unavailable for longer than BACKLINKS_DB_OUTAGE_TIMEOUT")
     if stats.get("log_count/CRITICAL"):
         found.append(f"{stats['log_count/CRITICAL']} critical errors were logged")
     return found

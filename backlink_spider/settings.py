@@ -25,6 +25,11 @@ BACKLINKS_MAX_DEPTH = 3
 BACKLINKS_PAGES_PER_DOMAIN = 20
 # Keywords of the target (list or comma-separated) for exact/partial anchor classes.
 BACKLINKS_KEYWORDS: list[str] = []
+# Seconds the database may stay unreachable mid-crawl (rows wait in memory) before the
+# crawl stops and saves what it could not store to a file (scrapy restore).
+BACKLINKS_DB_OUTAGE_TIMEOUT = 300.0
+# Where files of rows that could not be stored are written.
+BACKLINKS_UNSAVED_DIR = "."
 # Recompute the authority of every domain in the database when a crawl ends.
 BACKLINKS_AUTHORITY_AT_CLOSE = True
 # Rows written to the database in one transaction.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,6 +31,7 @@ from backlink_spider.monitoring import pages_per_minute, summary
 from pipelines.database import database_url, open_engine, safe_url
 from pipelines.graph import compute_authority
 from pipelines.migrate import ensure_schema
+from pipelines.unsaved import save_batch
 from pipelines.writer import Writer, backlink_row, domain_link_rows, page_row
 
 logger = logging.getLogger(__name__)
@@ -69,6 +71,12 @@ class DatabasePipeline:
         self.flush_interval = flush_interval
         self.auto_migrate = auto_migrate
         self.authority_at_close = crawler.settings.getbool("BACKLINKS_AUTHORITY_AT_CLOSE")
+        self.outage_timeout = crawler.settings.getfloat("BACKLINKS_DB_OUTAGE_TIMEOUT")
+        self.unsaved_dir = Path(crawler.settings.get("BACKLINKS_UNSAVED_DIR") or ".")
+        self._failing_since: float | None = None
+        self._gave_up = False
+        self._closing = False
+        self._stopping: asyncio.Future[None] | None = None
         self.batch = Batch()
         self.crawl_id = 0
         self.writer: Writer | None = None
@@ -150,38 +158,67 @@ class DatabasePipeline:
         self._pending.add(future)
         future.add_done_callback(self._pending.discard)
 
-    async def _write(self, batch: Batch) -> None:
+    async def _write(self, batch: Batch) -> bool:
+        """Write one batch; on failure put it back for the next try. True when stored."""
         assert self.writer is not None
         try:
             await self._in_thread(self.writer.write, batch.backlinks, batch.pages, self.crawl_id, batch.domain_links)
         except Exception as error:  # noqa: BLE001 - any driver error: keep the rows, retry later
             self.stats.inc_value("backlinks/db/errors")
-            logger.error("Could not write %d rows (%s); they will be retried", len(batch), error)
             self.batch = batch.then(self.batch)
-        else:
-            self.stats.inc_value("backlinks/db/batches")
-            if batch.request_ids:
-                self.crawler.signals.send_catch_log(backlink_signals.pages_stored, request_ids=batch.request_ids)
+            self._outage(error)
+            return False
+        if self._failing_since is not None:
+            logger.warning("The database is back after %.1f s; writes resumed", time.monotonic() - self._failing_since)
+            self._failing_since = None
+        self.stats.inc_value("backlinks/db/batches")
+        if batch.request_ids:
+            self.crawler.signals.send_catch_log(backlink_signals.pages_stored, request_ids=batch.request_ids)
+        return True
+
+    def _outage(self, error: Exception) -> None:
+        """Count a failed write; past the outage timeout, stop the crawl cleanly."""
+        now = time.monotonic()
+        if self._failing_since is None:
+            self._failing_since = now
+            logger.error("Could not write to the database (%s); retrying, rows are kept in memory", error)
+        if now - self._failing_since > self.outage_timeout and not self._gave_up:
+            self._gave_up = True
+            logger.error(
+                "The database has been unavailable for %.0f s (BACKLINKS_DB_OUTAGE_TIMEOUT): stopping the crawl",
+                now - self._failing_since,
+            )
+            self.stats.set_value("backlinks/db/gave_up", True)
+            if not self._closing:
+                assert self.crawler.engine is not None
+                self._stopping = asyncio.ensure_future(
+                    self.crawler.engine.close_spider_async(reason="database_unavailable")
+                )
 
     async def close_spider(self) -> None:
+        self._closing = True
         if self._timer is not None:
             self._timer.cancel()
         while self._pending:
             await asyncio.gather(*self._pending)
-        self._start_flush()
-        while self._pending:
-            await asyncio.gather(*self._pending)
+        # Last flushes: retried until the outage timeout if the database is away now.
+        while len(self.batch) and not self._gave_up:
+            batch, self.batch = self.batch, Batch()
+            if not await self._write(batch):
+                await asyncio.sleep(min(self.flush_interval, 1.0))
         if len(self.batch):
             self._save_unsaved()
 
     def _save_unsaved(self) -> None:
-        path = Path(f"unsaved-backlinks-{self.crawl_id}.jsonl")
-        self.stats.set_value("backlinks/db/unsaved", len(self.batch))
-        with path.open("a", encoding="utf-8") as file:
-            for table, rows in (("backlinks", self.batch.backlinks), ("pages", self.batch.pages)):
-                for row in rows:
-                    file.write(json.dumps({"table": table, "row": row}, default=str) + "\n")
-        logger.error("%d rows could not be stored; saved to %s", len(self.batch), path)
+        path = self.unsaved_dir / f"unsaved-backlinks-{self.crawl_id}.jsonl"
+        assert self.writer is not None
+        batch = self.batch
+        save_batch(path, self.crawl_id, self.writer.targets, batch.backlinks, batch.pages, batch.domain_links)
+        self.stats.set_value("backlinks/db/unsaved", len(batch))
+        logger.error(
+            "%d rows could not be stored; saved to %s: load them with `scrapy restore %s`",
+            len(batch), path, path,
+        )  # fmt: skip
         self.batch = Batch()
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
@@ -191,6 +228,7 @@ class DatabasePipeline:
             reason = "max_pages"
         self.stats.set_value("backlinks/pages_per_minute", pages_per_minute(self.stats.get_stats()))
         stats = self.stats.get_stats()
+        new = lost = 0
         try:
             new, lost = await self._in_thread(
                 self.writer.finish_crawl,
@@ -201,6 +239,9 @@ class DatabasePipeline:
             )
             if self.authority_at_close:
                 await self._in_thread(compute_authority, self.writer.engine)
+        except Exception as error:  # noqa: BLE001 - the database went away: say so, lose nothing else
+            logger.error("Could not record the end of crawl %d in the database: %s", self.crawl_id, error)
+            self.stats.inc_value("backlinks/db/errors")
         finally:
             self._thread.shutdown(wait=True)
         logger.info(summary(self.crawl_id, reason, stats, new, lost))

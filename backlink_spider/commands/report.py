@@ -72,12 +72,11 @@ class Command(ScrapyCommand):
 
     def _write(self, report: Report, kind: str, output: str | None) -> None:
         if kind == "table":
-            file = Path(output).open("w", encoding="utf-8") if output else None
-            try:
-                print_summary(report, Console(file=file, width=120) if file else Console(width=120))
-            finally:
-                if file:
-                    file.close()
+            if output:
+                with Path(output).open("w", encoding="utf-8") as file:
+                    print_summary(report, Console(file=file, width=120))
+            else:
+                print_summary(report, Console(width=120))
             return
         text = {"csv": to_csv, "json": to_json, "html": render_html}[kind](report)
         if output:

@@ -1,0 +1,110 @@
+"""The database goes away mid-crawl, for real (a TCP proxy in front of the real
+PostgreSQL is cut): the crawl goes on, and every backlink found is stored when the
+database returns; if it does not return in time, the crawl stops cleanly, saves what
+it could not store, and ``scrapy restore`` stores it later."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from backlink_spider.localweb import LocalWeb, Resource
+from tests.conftest import ROOT, Crawl, crawl_env, start_crawl
+from tests.faultproxy import FaultProxy
+from tests.services import POSTGRES, postgres_database
+from tests.web import html
+
+PAGES = 30
+ARGUMENTS = ("-a", "target=target.com", "-a", "seeds=http://slow.com/p0", "-a", "pages_per_domain=1000",
+             "-a", "max_depth=1000")  # fmt: skip
+
+
+@pytest.fixture
+def slow_web() -> Iterator[LocalWeb]:
+    site = {
+        f"/p{n}": Resource(html(f'<p><a href="http://target.com/{n}">t</a></p><a href="/p{n + 1}">next</a>'), delay=0.1)
+        for n in range(PAGES)
+    }
+    with LocalWeb({"slow.com": site}) as web:
+        yield web
+
+
+@pytest.fixture
+def proxied_database() -> Iterator[tuple[str, FaultProxy]]:
+    with postgres_database() as url:
+        proxy = FaultProxy((POSTGRES["host"], POSTGRES["port"]))
+        try:
+            yield url.replace(f":{POSTGRES['port']}/", f":{proxy.port}/"), proxy
+        finally:
+            proxy.close()
+
+
+def stored_pages(database_url: str) -> int:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT count(*) FROM pages")).scalar_one()
+    except Exception:  # noqa: BLE001 - not created yet, or cut
+        return 0
+    finally:
+        engine.dispose()
+
+
+def wait_for_pages(database_url: str, count: int) -> None:
+    deadline = time.monotonic() + 60
+    while stored_pages(database_url) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def test_a_database_outage_loses_nothing(slow_web: LocalWeb, proxied_database: tuple[str, FaultProxy]) -> None:
+    url, proxy = proxied_database
+    process = start_crawl(url, *ARGUMENTS, proxy=slow_web.proxy_url, settings={"BACKLINKS_FLUSH_INTERVAL": "0.1"})
+    wait_for_pages(url, 5)
+    proxy.cut()
+    time.sleep(2.5)
+    proxy.restore()
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr[-2000:]
+    assert "Could not write to the database" in stderr and "The database is back" in stderr
+    crawl = Crawl(process, url)  # type: ignore[arg-type]
+    assert crawl.rows("SELECT count(*) FROM backlinks") == [(PAGES,)]
+    assert crawl.rows("SELECT count(*) FROM pages") == [(PAGES,)]
+    assert crawl.rows("SELECT finish_reason FROM crawls") == [("finished",)]
+
+
+def test_a_database_that_stays_away_stops_the_crawl_and_keeps_the_rows(
+    slow_web: LocalWeb, proxied_database: tuple[str, FaultProxy], tmp_path: Path
+) -> None:
+    url, proxy = proxied_database
+    settings = {"BACKLINKS_FLUSH_INTERVAL": "0.1", "BACKLINKS_DB_OUTAGE_TIMEOUT": "1.5",
+                "BACKLINKS_UNSAVED_DIR": str(tmp_path)}  # fmt: skip
+    process = start_crawl(url, *ARGUMENTS, proxy=slow_web.proxy_url, settings=settings)
+    wait_for_pages(url, 5)
+    proxy.cut()
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 1
+    assert "The crawl failed: " in stderr and "stopping the crawl" in stderr
+    assert "Traceback" not in stderr
+    saved = list(tmp_path.glob("unsaved-backlinks-*.jsonl"))
+    assert len(saved) == 1
+    proxy.restore()
+    before = stored_pages(url)
+    assert before < PAGES
+    env = crawl_env(None) | {"BACKLINKS_DATABASE_URL": url}
+    load = subprocess.run(
+        [sys.executable, "-m", "scrapy", "restore", str(saved[0])],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert load.returncode == 0, load.stderr
+    crawl = Crawl(process, url)  # type: ignore[arg-type]
+    pages = {row[0] for row in crawl.rows("SELECT url FROM pages")}
+    backlinks = {row[0] for row in crawl.rows("SELECT source_url FROM backlinks")}
+    # Every page the crawl parsed is stored now, with its backlink.
+    assert len(pages) > before and backlinks == pages
+    assert not saved[0].exists() and saved[0].with_name(saved[0].name + ".loaded").exists()
