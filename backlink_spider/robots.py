@@ -1,15 +1,89 @@
-"""robots.txt requests: telling them apart from page requests.
+"""robots.txt as RFC 9309 says, on top of Scrapy's RobotsTxtMiddleware and Protego.
 
-Scrapy's RobotsTxtMiddleware fetches ``/robots.txt`` itself, through the same
-downloader middlewares as pages; the budget and the HTML filter must let it pass.
+Scrapy parses whatever a robots.txt fetch returns, so a 5xx error page or a timeout
+means "allow all". RFC 9309 (§2.3.1.4) says an unreachable robots.txt means
+"disallow all" (as StormCrawler and Nutch do), while a 4xx means "allow all". The
+rules of a host are kept at most ``BACKLINKS_ROBOTS_MAX_AGE`` seconds (§2.4: 24 hours)
+and then fetched again. Redirects are followed (Scrapy's, up to REDIRECT_MAX_TIMES),
+bodies are parsed whole up to DOWNLOAD_MAXSIZE (the RFC asks for at least 500 KiB),
+and Protego evaluates groups, wildcards and ``$`` as Google does.
 """
 
 from __future__ import annotations
 
+import logging
+import time
+
 from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.downloadermiddlewares.robotstxt import logger as scrapy_robots_logger
+from scrapy.http import Response
+from scrapy.http.request import NO_CALLBACK
+from scrapy.robotstxt import RobotParser
 from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.misc import build_from_crawler
+from twisted.internet.defer import Deferred
+
+logger = logging.getLogger(__name__)
+
+DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
 
 
 def is_robots_request(request: Request) -> bool:
-    """True for the robots.txt fetches that RobotsTxtMiddleware makes."""
-    return bool(request.meta.get("dont_obey_robotstxt")) and urlparse_cached(request).path == "/robots.txt"
+    """True for the robots.txt fetches that RobotsTxtMiddleware makes, and for the
+    redirects they follow (which keep the meta and the callback, not the path)."""
+    return bool(request.meta.get("dont_obey_robotstxt")) and request.callback is NO_CALLBACK
+
+
+class _OneLine(logging.Filter):
+    """Scrapy logs a failed robots.txt fetch with its traceback: one line is enough."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info = None
+        record.exc_text = None
+        return True
+
+
+class RobotsPolicy(RobotsTxtMiddleware):
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.max_age = crawler.settings.getfloat("BACKLINKS_ROBOTS_MAX_AGE")
+        self._fetched: dict[str, float] = {}
+        self._disallow_all: RobotParser = build_from_crawler(self._parserimpl, crawler, DISALLOW_ALL)
+        self._allow_all: RobotParser = build_from_crawler(self._parserimpl, crawler, b"")
+        if not any(isinstance(f, _OneLine) for f in scrapy_robots_logger.filters):
+            scrapy_robots_logger.addFilter(_OneLine())
+
+    async def robot_parser(self, request: Request) -> RobotParser | None:
+        netloc = urlparse_cached(request).netloc
+        fetched = self._fetched.get(netloc)
+        settled = not isinstance(self._parsers.get(netloc), Deferred)
+        if fetched is not None and settled and time.monotonic() - fetched > self.max_age:
+            del self._parsers[netloc]
+            self._stats.inc_value("backlinks/robots/refreshed")
+        return await super().robot_parser(request)
+
+    async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
+        self._fetched[netloc] = time.monotonic()
+        if response.status >= 500 or response.status == 429:
+            self._stats.inc_value("backlinks/robots/unreachable")
+            logger.info("robots.txt of %s answered %d: the host is disallowed (RFC 9309)", netloc, response.status)
+            self._settle(netloc, self._disallow_all)
+        elif response.status >= 300:
+            # 4xx (and redirects that never ended): no rules, everything is allowed.
+            self._settle(netloc, self._allow_all)
+        else:
+            await super()._parse_robots(response, netloc, request)
+
+    def _robots_error(self, exc: Exception, netloc: str) -> None:
+        self._fetched[netloc] = time.monotonic()
+        self._stats.inc_value("backlinks/robots/unreachable")
+        self._stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
+        self._settle(netloc, self._disallow_all)
+
+    def _settle(self, netloc: str, parser: RobotParser) -> None:
+        waiting = self._parsers[netloc]
+        self._parsers[netloc] = parser
+        if isinstance(waiting, Deferred):
+            waiting.callback(parser)

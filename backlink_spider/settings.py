@@ -42,6 +42,8 @@ BACKLINKS_FLUSH_INTERVAL = 2.0
 USER_AGENT = "backlink_spider/0.1 (+https://github.com/backlink-spider/backlink_spider)"
 # Obey robots.txt.
 ROBOTSTXT_OBEY = True
+# Seconds a host's robots.txt rules are kept before they are fetched again (RFC 9309: 24 h).
+BACKLINKS_ROBOTS_MAX_AGE = 86400.0
 # Adapt the delay to each server's latency, never below DOWNLOAD_DELAY.
 AUTOTHROTTLE_ENABLED = True
 # First delay (seconds) AutoThrottle uses for a new domain.
@@ -81,6 +83,9 @@ TWISTED_DNS_RESOLVER = "backlink_spider.resolver.PublicAddressResolver"
 DOWNLOADER_MIDDLEWARES = {
     # Before robots.txt, so a refused host is never contacted, not even for robots.txt.
     "backlink_spider.guard.PrivateNetworkGuard": 60,
+    # robots.txt as RFC 9309 says (robots.py), in the place of Scrapy's middleware.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "backlink_spider.robots.RobotsPolicy": 100,
     # After robots.txt, so disallowed pages do not spend the budget.
     "backlink_spider.budget.PageBudget": 110,
     # Sees responses after decompression (590) and redirects (600).

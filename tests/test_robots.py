@@ -1,0 +1,83 @@
+"""robots.txt per RFC 9309, end to end: unreachable (5xx) disallows all, 404 allows
+all, user-agent groups, wildcards and ``$``, redirects, and rules past 500 KiB."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from backlink_spider.localweb import LocalWeb, Resource, redirect
+from tests.conftest import Crawl, run_crawl
+from tests.web import html
+
+TEXT = {"Content-Type": "text/plain"}
+
+
+def site(robots: Resource | None, *paths: str) -> dict[str, Resource]:
+    links = "".join(f'<a href="{path}">{path}</a> ' for path in paths)
+    pages = {path: Resource(html(f"<p>{path}</p>")) for path in paths}
+    pages["/"] = Resource(html(links))
+    if robots is not None:
+        pages["/robots.txt"] = robots
+    return pages
+
+
+GROUPS = """# A group for us, and a stricter one for everyone else.
+User-agent: backlink_spider
+Disallow: /only-for-others
+Disallow: /*.php$
+Allow: /
+
+User-agent: *
+Disallow: /
+"""
+
+
+@pytest.fixture
+def robots_web() -> Iterator[LocalWeb]:
+    sites = {
+        "down.com": site(Resource("maintenance", 503, TEXT), "/page"),
+        "missing.com": site(None, "/page"),
+        "rules.com": site(Resource(GROUPS, headers=TEXT), "/page", "/only-for-others", "/x.php", "/x.php?y=1"),
+        "moved.com": site(redirect("http://moved.com/real-robots.txt"), "/secret", "/open"),
+        "big.com": site(Resource("# padding\n" * 60_000 + "User-agent: *\nDisallow: /late\n", headers=TEXT), "/late"),
+    }
+    sites["moved.com"]["/real-robots.txt"] = Resource("User-agent: *\nDisallow: /secret\n", headers=TEXT)
+    with LocalWeb(sites) as web:
+        yield web
+
+
+def test_robots_rules_as_rfc_9309_says(robots_web: LocalWeb, tmp_path: Path) -> None:
+    seeds = ",".join(f"http://{host}/" for host in ("down.com", "missing.com", "rules.com", "moved.com", "big.com"))
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    crawl: Crawl = run_crawl(url, "-a", "target=target.com", "-a", f"seeds={seeds}", proxy=robots_web.proxy_url)
+    assert crawl.process.returncode == 0, crawl.process.stderr[-2000:]
+    fetched = {request for request in robots_web.requests if not request.endswith("robots.txt")}
+    assert fetched == {
+        "http://missing.com/", "http://missing.com/page",
+        "http://rules.com/", "http://rules.com/page", "http://rules.com/x.php?y=1",
+        "http://moved.com/", "http://moved.com/open",
+        "http://big.com/",
+    }  # fmt: skip
+    assert "http://moved.com/real-robots.txt" in robots_web.requests
+    assert "Traceback" not in crawl.process.stderr
+    stats = crawl.rows("SELECT stats FROM crawls")[0][0]
+    assert '"backlinks/robots/unreachable": 1' in stats
+
+
+def test_robots_rules_are_fetched_again_when_older_than_the_max_age(tmp_path: Path) -> None:
+    with LocalWeb({"rules.com": site(Resource(GROUPS, headers=TEXT), "/page", "/other")}) as web:
+        crawl = run_crawl(
+            f"sqlite:///{tmp_path / 'db.sqlite3'}", "-a", "target=target.com", "-a", "seeds=http://rules.com/",
+            proxy=web.proxy_url, settings={"BACKLINKS_ROBOTS_MAX_AGE": "0", "CONCURRENT_REQUESTS": "1"},
+        )  # fmt: skip
+        assert crawl.process.returncode == 0, crawl.process.stderr[-2000:]
+        assert web.requests.count("http://rules.com/robots.txt") >= 2
+    once = tmp_path / "once"
+    once.mkdir()
+    with LocalWeb({"rules.com": site(Resource(GROUPS, headers=TEXT), "/page", "/other")}) as web:
+        run_crawl(f"sqlite:///{once / 'db.sqlite3'}", "-a", "target=target.com", "-a", "seeds=http://rules.com/",
+                  proxy=web.proxy_url)  # fmt: skip
+        assert web.requests.count("http://rules.com/robots.txt") == 1
