@@ -1,20 +1,39 @@
 """The frontier policy: which discovered URLs become requests, and in what order.
 
 Decided before a ``Request`` exists (each costs ~115 us): depth limit, a page budget
-per registered domain, skipped file extensions, and a seen-set of canonical URLs.
-Priorities favour breadth across domains: the n-th page of a domain waits behind the
-first pages of every other domain, because referring domains are what users count.
+per registered domain, skipped file extensions, crawler traps, and a seen-set of
+canonical URLs. Priorities favour breadth across domains: the n-th page of a domain
+waits behind the first pages of every other domain, because referring domains are
+what users count.
+
+Traps, as Nutch and Heritrix bound them: paths deeper than ``MAX_PATH_SEGMENTS`` or
+repeating a segment ``MAX_SEGMENT_REPEATS`` times (``/a/a/a/``, relative-link loops);
+session ids, removed from URLs before they are requested or compared; and endless
+variants of one page (calendars' "next month", faceted search, sort orders): a
+domain gets at most ``variants_per_template`` URLs per template, the path with its
+numbers blanked out and without its query.
 """
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from posixpath import splitext
 from urllib.parse import urlsplit
 
 from scrapy.linkextractors import IGNORED_EXTENSIONS
-from w3lib.url import canonicalize_url
+from w3lib.url import canonicalize_url, url_query_cleaner
 
 _SKIPPED_EXTENSIONS = frozenset("." + ext for ext in IGNORED_EXTENSIONS)
+MAX_PATH_SEGMENTS = 20
+MAX_SEGMENT_REPEATS = 3
+# Query parameters that carry a session, not content (PHP, Java, ASP.NET, CMSs, trackers).
+SESSION_PARAMETERS = (
+    "phpsessid", "jsessionid", "sid", "sessionid", "session_id", "session", "aspsessionid", "cfid", "cftoken",
+    "zenid", "osCsid", "s", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "fbclid", "gclid",
+)  # fmt: skip
+_PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sid)=[^/?#]*", re.IGNORECASE)
+_NUMBERS = re.compile(r"\d+")
 
 
 def has_skipped_extension(url: str) -> bool:
@@ -24,19 +43,51 @@ def has_skipped_extension(url: str) -> bool:
     return extension in _SKIPPED_EXTENSIONS or splitext(root)[1] + extension in _SKIPPED_EXTENSIONS
 
 
+def strip_session_ids(url: str) -> str:
+    """``url`` without session ids and tracking parameters (in its query or its path)."""
+    if ";" in url:
+        url = _PATH_SESSION.sub("", url)
+    if "?" not in url:
+        return url
+    lowered = {name.lower() for name in SESSION_PARAMETERS}
+    query = urlsplit(url).query
+    names = {pair.split("=", 1)[0] for pair in query.split("&") if pair}
+    present = [name for name in names if name.lower() in lowered]
+    return url_query_cleaner(url, present, remove=True, keep_fragments=True) if present else url
+
+
+def trap_reason(url: str) -> str | None:
+    """Why ``url`` looks like a crawler trap by its shape alone, or None."""
+    segments = [segment for segment in urlsplit(url).path.split("/") if segment]
+    if len(segments) > MAX_PATH_SEGMENTS:
+        return "too deep"
+    if segments and Counter(segments).most_common(1)[0][1] >= MAX_SEGMENT_REPEATS:
+        return "repeated path segment"
+    return None
+
+
+def url_template(url: str) -> str:
+    """The page a URL is a variant of: its path with numbers blanked, query dropped."""
+    return _NUMBERS.sub("#", urlsplit(url).path)
+
+
 class Frontier:
     """Admits URLs to the crawl within the depth and per-domain budgets."""
 
-    def __init__(self, max_depth: int, pages_per_domain: int) -> None:
+    def __init__(self, max_depth: int, pages_per_domain: int, variants_per_template: int = 10) -> None:
         self.max_depth = max_depth
         self.pages_per_domain = pages_per_domain
+        self.variants_per_template = variants_per_template
         self.per_domain: dict[str, int] = {}
+        self.per_template: dict[tuple[str, str], int] = {}
+        self.traps: Counter[str] = Counter()
         self._seen: set[str] = set()
 
     def admit(self, url: str, domain: str, depth: int) -> int | None:
         """The priority to request ``url`` with, or None when it must not be requested.
 
         ``depth`` is the number of link hops from a seed; ``domain`` its registered domain.
+        ``url`` should already be free of session ids (``strip_session_ids``).
         """
         if depth > self.max_depth:
             return None
@@ -47,6 +98,15 @@ class Frontier:
         if key in self._seen:
             return None
         self._seen.add(key)
+        trap = trap_reason(url)
+        template = (domain, url_template(url))
+        variants = self.per_template.get(template, 0)
+        if trap is None and variants >= self.variants_per_template:
+            trap = "too many variants of one page"
+        if trap is not None:
+            self.traps[trap] += 1
+            return None
+        self.per_template[template] = variants + 1
         self.per_domain[domain] = scheduled + 1
         return -scheduled
 

@@ -8,6 +8,7 @@ as separate sites. Plain HTTP only.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -37,6 +38,15 @@ def redirect(location: str, status: int = 301) -> Resource:
 Sites = Mapping[str, Mapping[str, Resource]]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A crawler that gives up on a response (size cap, timeout) resets the connection.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 class LocalWeb:
     """Serves ``sites`` on 127.0.0.1 in a background thread; use as a context manager."""
 
@@ -57,8 +67,7 @@ class LocalWeb:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
+        self.server = _QuietServer(("127.0.0.1", port), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property

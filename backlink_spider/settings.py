@@ -23,6 +23,9 @@ BACKLINKS_MAX_PAGES = 10000
 BACKLINKS_MAX_DEPTH = 3
 # Pages fetched per registered domain; the pages_per_domain argument wins.
 BACKLINKS_PAGES_PER_DOMAIN = 20
+# URLs a domain may have per page template (its path with numbers blanked, no query):
+# bounds calendars, faceted search and other endless variants of one page.
+BACKLINKS_VARIANTS_PER_TEMPLATE = 10
 # Keywords of the target (list or comma-separated) for exact/partial anchor classes.
 BACKLINKS_KEYWORDS: list[str] = []
 # Seconds the database may stay unreachable mid-crawl (rows wait in memory) before the

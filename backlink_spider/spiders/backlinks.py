@@ -25,7 +25,7 @@ from backlink_spider.arguments import CrawlArguments
 from backlink_spider.budget import STAT_FETCHES
 from backlink_spider.domains import registered_domain, unicode_host
 from backlink_spider.extraction import Page, extract_page
-from backlink_spider.frontier import Frontier
+from backlink_spider.frontier import Frontier, strip_session_ids
 from backlink_spider.items import Backlink, PageRecord
 from backlink_spider.outlinks import domain_outlinks
 from backlink_spider.scheduler import META_KEY as FRONTIER_ID
@@ -36,14 +36,20 @@ from backlink_spider.targets import TargetMatcher
 class BacklinksSpider(scrapy.Spider):
     name = "backlinks"
 
-    def __init__(self, arguments: CrawlArguments, keywords: tuple[str, ...] = (), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        arguments: CrawlArguments,
+        keywords: tuple[str, ...] = (),
+        variants_per_template: int = 10,
+        **kwargs: Any,
+    ) -> None:
         # kwargs takes what else a runner passes, such as scrapyd's _job.
         super().__init__(**kwargs)
         self.arguments = arguments
         self.targets = arguments.targets
         self.max_pages = arguments.max_pages
         self.matcher = TargetMatcher(arguments.targets)
-        self.frontier = Frontier(arguments.max_depth, arguments.pages_per_domain)
+        self.frontier = Frontier(arguments.max_depth, arguments.pages_per_domain, variants_per_template)
         self.keywords = keywords
 
     @classmethod
@@ -56,7 +62,8 @@ class BacklinksSpider(scrapy.Spider):
         arguments = cls.check_arguments(kwargs, crawler.settings)
         keywords = tuple(k.strip() for k in crawler.settings.getlist("BACKLINKS_KEYWORDS") if k.strip())
         extra = {k: v for k, v in kwargs.items() if k not in CrawlArguments.NAMES}
-        spider = cls(arguments, keywords, **extra)
+        variants = crawler.settings.getint("BACKLINKS_VARIANTS_PER_TEMPLATE")
+        spider = cls(arguments, keywords, variants, **extra)
         spider._set_crawler(crawler)
         return spider
 
@@ -143,6 +150,12 @@ class BacklinksSpider(scrapy.Spider):
             return
         for link in page.links:
             domain = registered_domain(link.host) or link.host
-            priority = self.frontier.admit(link.url, domain, depth)
+            url = strip_session_ids(link.url)
+            priority = self.frontier.admit(url, domain, depth)
             if priority is not None:
-                yield scrapy.Request(link.url, callback=self.parse, errback=self.failed, priority=priority)
+                yield scrapy.Request(url, callback=self.parse, errback=self.failed, priority=priority)
+
+    def closed(self, reason: str) -> None:
+        assert self.crawler.stats is not None
+        for trap, count in self.frontier.traps.items():
+            self.crawler.stats.set_value(f"backlinks/traps/{trap}", count)
