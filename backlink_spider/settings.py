@@ -95,8 +95,9 @@ DOWNLOADER_MIDDLEWARES = {
     "backlink_spider.htmlonly.HtmlOnly": 580,
 }
 
-# With JOBDIR set, a frontier that survives kill -9 (scheduler.py).
-ADDONS = {"backlink_spider.scheduler.ResumableCrawl": 100}
+# With JOBDIR set, a frontier that survives kill -9 (scheduler.py); and passwords in
+# URLs masked in every log line (redaction.py).
+ADDONS = {"backlink_spider.scheduler.ResumableCrawl": 100, "backlink_spider.redaction.Redaction": 0}
 
 ITEM_PIPELINES = {
     "pipelines.storage.DatabasePipeline": 300,
