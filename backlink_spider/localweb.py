@@ -25,6 +25,8 @@ class Resource:
     status: int = 200
     headers: Mapping[str, str] = field(default_factory=lambda: {"Content-Type": "text/html; charset=utf-8"})
     delay: float = 0.0
+    # A body that never ends: this chunk, sent again and again until the client hangs up.
+    endless: bytes = b""
 
     def payload(self) -> bytes:
         return self.body.encode("utf-8") if isinstance(self.body, str) else self.body
@@ -94,10 +96,26 @@ class LocalWeb:
         handler.send_response(resource.status)
         for name, value in resource.headers.items():
             handler.send_header(name, value)
+        if resource.endless:
+            handler.send_header("Connection", "close")
+            handler.end_headers()
+            handler.close_connection = True
+            self._send_endlessly(handler, resource.endless)
+            return
         handler.send_header("Content-Length", str(len(payload)))
         handler.end_headers()
         if with_body:
             handler.wfile.write(payload)
+
+    @staticmethod
+    def _send_endlessly(handler: BaseHTTPRequestHandler, chunk: bytes, limit: int = 1 << 30) -> None:
+        sent = 0
+        try:
+            while sent < limit:  # a bound, so a test can never hang on it
+                handler.wfile.write(chunk)
+                sent += len(chunk)
+        except ConnectionError:
+            pass
 
     def fetched(self, url: str) -> bool:
         """True when the crawler asked for ``url``."""

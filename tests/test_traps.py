@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+import brotli
 import pytest
 
 from backlink_spider.localweb import LocalWeb, Resource, redirect
@@ -72,8 +73,15 @@ def test_traps_are_bounded_and_the_real_backlink_is_found(tmp_path: Path) -> Non
     assert stats["backlinks/traps/repeated path segment"] > 0
 
 
-def bomb() -> bytes:
-    return gzip.compress(b"<html><body>" + b" " * (60 * 1024 * 1024) + b"</body></html>", compresslevel=9)
+BOMB = b"<html><body>" + b" " * (60 * 1024 * 1024) + b"</body></html>"  # 60 MiB, over the 10 MiB cap
+
+
+def gzip_bomb() -> bytes:
+    return gzip.compress(BOMB, compresslevel=9)
+
+
+def brotli_bomb() -> bytes:
+    return brotli.compress(BOMB, quality=5)
 
 
 @pytest.fixture
@@ -82,14 +90,17 @@ def hostile_web() -> Iterator[LocalWeb]:
         "/": Resource(
             html(
                 '<a href="/loop1">loop</a> <a href="/chain0">chain</a> <a href="/slow">slow</a>'
-                ' <a href="/bomb">bomb</a> <a href="/long">long</a> <a href="/fine">fine</a>'
+                ' <a href="/bomb">bomb</a> <a href="/br-bomb">br</a> <a href="/endless">endless</a>'
+                ' <a href="/long">long</a> <a href="/fine">fine</a>'
             )
         ),
         "/loop1": redirect("/loop2"),
         "/loop2": redirect("/loop1"),
         **{f"/chain{n}": redirect(f"/chain{n + 1}") for n in range(30)},
         "/slow": Resource(html('<p><a href="http://target.com/slow">never</a></p>'), delay=4),
-        "/bomb": Resource(bomb(), headers={"Content-Type": "text/html", "Content-Encoding": "gzip"}),
+        "/bomb": Resource(gzip_bomb(), headers={"Content-Type": "text/html", "Content-Encoding": "gzip"}),
+        "/br-bomb": Resource(brotli_bomb(), headers={"Content-Type": "text/html", "Content-Encoding": "br"}),
+        "/endless": Resource(endless=b"<p>" + b"and on " * 10_000 + b"</p>"),
         "/long": Resource(
             html(
                 f'<p><a href="http://target.com/{"x" * 5000}">{"long anchor " * 2000}</a> '
@@ -114,5 +125,9 @@ def test_hostile_responses_stop_nothing(hostile_web: LocalWeb, tmp_path: Path) -
     assert set(stored) == {"http://target.com/fine", f"http://target.com/{'x' * 5000}", "http://target.com/nul"}
     assert stored["http://target.com/nul"].startswith("nul and")
     assert sum(request.startswith("http://hostile.com/chain") for request in hostile_web.requests) <= 12
+    assert {"http://hostile.com/bomb", "http://hostile.com/br-bomb", "http://hostile.com/endless"} <= set(
+        hostile_web.requests
+    )
+    assert crawl.rows("SELECT count(*) FROM pages WHERE url LIKE '%bomb' OR url LIKE '%endless'") == [(0,)]
     stats = json.loads(crawl.rows("SELECT stats FROM crawls")[0][0])
     assert stats.get("backlinks/fetch_failed/TimeoutError", 0) + stats.get("retry/max_reached", 0) >= 1
