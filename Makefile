@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export TARGET
 
-.PHONY: install crawl demo test lint lock
+.PHONY: install crawl demo test lint lock fuzz
 
 install: $(STAMP)
 
@@ -25,6 +25,13 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# A bounded coverage-guided fuzzing run of link extraction (FUZZ_SECONDS, default 60);
+# a crash is written to fuzz/crashes/: add it to fuzz/regressions/.
+FUZZ_SECONDS ?= 60
+fuzz: install
+	mkdir -p fuzz/crashes .fuzz-corpus
+	$(BIN)/python -m fuzz.extraction -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=fuzz/crashes/ .fuzz-corpus fuzz/seeds fuzz/regressions
 
 lint: install
 	$(BIN)/ruff check .

@@ -7,6 +7,7 @@ broken markup as browsers do and is the fastest measured here (see the README).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -22,6 +23,7 @@ from backlink_spider.domains import unicode_host
 from backlink_spider.placement import TOP, Region, enter
 
 SNIPPET_CHARS = 160
+_QUERY_START = re.compile(r"[?#]")
 _FOLLOWABLE_SCHEMES = ("http", "https")
 # Elements whose text is the natural context of a link inside them.
 _BLOCKS = frozenset(
@@ -89,7 +91,13 @@ def absolute_url(href: str, base_url: str) -> str | None:
     href = strip_html5_whitespace(href)
     if not href or href.startswith("#"):
         return None
+    # Browsers drop tabs and newlines from URLs, and read a backslash before the query
+    # as a slash in http(s) URLs (http://target.com\@evil.com/ goes to target.com).
     href = href.replace("\t", "").replace("\n", "").replace("\r", "")
+    if "\\" in href:
+        query = _QUERY_START.search(href)
+        cut = query.start() if query else len(href)
+        href = href[:cut].replace("\\", "/") + href[cut:]
     try:
         parts = urlsplit(urljoin(base_url, href))
         host = parts.hostname

@@ -1,0 +1,1 @@
+"""Coverage-guided fuzzing of the page-parsing entry point (``make fuzz``)."""
