@@ -10,6 +10,8 @@ from __future__ import annotations
 import atexit
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -19,12 +21,14 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Connection, Engine, inspect, text
 
 from pipelines.database import open_engine
 from pipelines.schema import Base
 
 UPGRADE_COMMAND = "scrapy migrate"
+# PostgreSQL advisory lock taken while the schema is checked and upgraded.
+SCHEMA_LOCK = 0x6261636B6C696E6B  # "backlink"
 
 
 class SchemaBehind(RuntimeError):
@@ -75,30 +79,48 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Run the migrations up to ``revision`` in one transaction."""
+    with _locked(engine) as connection:
+        _upgrade(connection, revision)
+
+
+def _upgrade(connection: Connection, revision: str = "head") -> None:
     config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+
+
+@contextmanager
+def _locked(engine: Engine) -> Iterator[Connection]:
+    """A transaction that holds the schema lock: crawls starting together on one new
+    PostgreSQL database would otherwise all create its tables at once."""
     with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+        yield connection
 
 
 def ensure_schema(engine: Engine, auto_upgrade: bool) -> str | None:
     """Make sure the database has the current schema. Returns the revision it was
     upgraded from (None when nothing was done); raises SchemaBehind when refused."""
-    current = current_revision(engine)
     head = head_revision()
-    if current == head:
+    if current_revision(engine) == head:
         return None
-    existing = set(inspect(engine).get_table_names()) & set(Base.metadata.tables)
-    if current is None and not existing:
-        upgrade(engine)
-        return "empty"
-    if not auto_upgrade:
-        raise SchemaBehind(
-            f"the database schema is at revision {current or 'none (not created by migrations)'}, "
-            f"this version needs {head}: run `{UPGRADE_COMMAND}` (or set BACKLINKS_AUTO_MIGRATE=True)"
-        )
-    upgrade(engine)
-    return current or "none"
+    with _locked(engine) as connection:
+        # Decided under the lock: another process may have just done the work.
+        current = MigrationContext.configure(connection).get_current_revision()
+        if current == head:
+            return None
+        existing = set(inspect(connection).get_table_names()) & set(Base.metadata.tables)
+        if current is None and not existing:
+            _upgrade(connection)
+            return "empty"
+        if not auto_upgrade:
+            raise SchemaBehind(
+                f"the database schema is at revision {current or 'none (not created by migrations)'}, "
+                f"this version needs {head}: run `{UPGRADE_COMMAND}` (or set BACKLINKS_AUTO_MIGRATE=True)"
+            )
+        _upgrade(connection)
+        return current or "none"
 
 
 def prepare_database(url: str, auto_upgrade: bool) -> str | None:
