@@ -5,9 +5,22 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export TARGET
 
-.PHONY: install crawl demo test lint lock fuzz
+.PHONY: install crawl demo test lint lock fuzz browser
 
-install: $(STAMP)
+install: $(STAMP) browser
+
+# Chromium renders JavaScript-built pages: Debian's package, installed when missing and running as
+# root (Playwright's own browser download is never used); otherwise the one command to run is printed.
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's chromium to render JavaScript-built pages"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "Chromium is missing: JavaScript-built pages will not be rendered. Install it with: sudo apt-get install chromium"; \
+	  fi; \
+	}
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)

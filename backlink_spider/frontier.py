@@ -10,8 +10,7 @@ Traps, as Nutch and Heritrix bound them: paths deeper than ``MAX_PATH_SEGMENTS``
 repeating a segment ``MAX_SEGMENT_REPEATS`` times (``/a/a/a/``, relative-link loops);
 session ids, removed from URLs before they are requested or compared; and endless
 variants of one page (calendars' "next month", faceted search, sort orders): a
-domain gets at most ``variants_per_template`` URLs per template, the path with its
-numbers blanked out and without its query.
+domain gets at most ``variants_per_path`` URLs per path, whatever their queries.
 """
 
 from __future__ import annotations
@@ -33,7 +32,6 @@ SESSION_PARAMETERS = (
     "zenid", "osCsid", "s", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "fbclid", "gclid",
 )  # fmt: skip
 _PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sid)=[^/?#]*", re.IGNORECASE)
-_NUMBERS = re.compile(r"\d+")
 
 
 def has_skipped_extension(url: str) -> bool:
@@ -67,17 +65,18 @@ def trap_reason(url: str) -> str | None:
 
 
 def url_template(url: str) -> str:
-    """The page a URL is a variant of: its path with numbers blanked, query dropped."""
-    return _NUMBERS.sub("#", urlsplit(url).path)
+    """The page a URL is a variant of: its path, without the query. (Numbers in paths
+    are left alone: ``/article/123`` and ``/article/124`` are different pages.)"""
+    return urlsplit(url).path
 
 
 class Frontier:
     """Admits URLs to the crawl within the depth and per-domain budgets."""
 
-    def __init__(self, max_depth: int, pages_per_domain: int, variants_per_template: int = 10) -> None:
+    def __init__(self, max_depth: int, pages_per_domain: int, variants_per_path: int = 10) -> None:
         self.max_depth = max_depth
         self.pages_per_domain = pages_per_domain
-        self.variants_per_template = variants_per_template
+        self.variants_per_path = variants_per_path
         self.per_domain: dict[str, int] = {}
         self.per_template: dict[tuple[str, str], int] = {}
         self.traps: Counter[str] = Counter()
@@ -101,7 +100,7 @@ class Frontier:
         trap = trap_reason(url)
         template = (domain, url_template(url))
         variants = self.per_template.get(template, 0)
-        if trap is None and variants >= self.variants_per_template:
+        if trap is None and variants >= self.variants_per_path:
             trap = "too many variants of one page"
         if trap is not None:
             self.traps[trap] += 1

@@ -23,9 +23,9 @@ BACKLINKS_MAX_PAGES = 10000
 BACKLINKS_MAX_DEPTH = 3
 # Pages fetched per registered domain; the pages_per_domain argument wins.
 BACKLINKS_PAGES_PER_DOMAIN = 20
-# URLs a domain may have per page template (its path with numbers blanked, no query):
-# bounds calendars, faceted search and other endless variants of one page.
-BACKLINKS_VARIANTS_PER_TEMPLATE = 10
+# URLs a domain may have per path, whatever their queries: bounds calendars, faceted
+# search, sort orders and other endless variants of one page.
+BACKLINKS_VARIANTS_PER_PATH = 10
 # Keywords of the target (list or comma-separated) for exact/partial anchor classes.
 BACKLINKS_KEYWORDS: list[str] = []
 # Seconds the database may stay unreachable mid-crawl (rows wait in memory) before the
@@ -93,11 +93,59 @@ DOWNLOADER_MIDDLEWARES = {
     "backlink_spider.budget.PageBudget": 110,
     # Sees responses after decompression (590) and redirects (600).
     "backlink_spider.htmlonly.HtmlOnly": 580,
+    # Which pages the browser renders (BACKLINKS_RENDER_MODE); judges HTML pages only, after HtmlOnly.
+    "backlink_spider.rendering.RenderDecider": 570,
 }
 
-# With JOBDIR set, a frontier that survives kill -9 (scheduler.py); and passwords in
-# URLs masked in every log line (redaction.py).
-ADDONS = {"backlink_spider.scheduler.ResumableCrawl": 100, "backlink_spider.redaction.Redaction": 0}
+# Add-ons: passwords in URLs masked in every log line (redaction.py); with JOBDIR set, a
+# frontier that survives kill -9 (scheduler.py); with BACKLINKS_DISTRIBUTED, the Redis
+# scheduler (distributed.py, after the former so it wins); the browser's download
+# handler when rendering can happen (browser.py).
+ADDONS = {
+    "backlink_spider.redaction.Redaction": 0,
+    "backlink_spider.scheduler.ResumableCrawl": 100,
+    "backlink_spider.distributed.DistributedMode": 200,
+    "backlink_spider.browser.BrowserRendering": 300,
+}
+
+# --- JavaScript-built pages (rendering.py decides, browser.py renders) ---------------
+# Which pages the browser renders: auto (those that look built by script), always or never.
+BACKLINKS_RENDER_MODE = "auto"
+# The Chromium to drive (Debian's package); when it is missing the crawl runs without rendering.
+BACKLINKS_RENDER_BROWSER = "/usr/bin/chromium"
+# More Chromium flags (those that keep it quiet and safe, and --no-sandbox as root, are always passed).
+BACKLINKS_RENDER_BROWSER_ARGS: list[str] = []
+# Pages rendered at once (in one browser context).
+BACKLINKS_RENDER_MAX_PAGES = 4
+# Seconds for a rendered page's document to load.
+BACKLINKS_RENDER_NAVIGATION_TIMEOUT = 15.0
+# Longest wait after load for the page's requests and DOM to fall quiet (links added late).
+BACKLINKS_RENDER_SETTLE_TIMEOUT = 5.0
+# Seconds without requests or DOM changes, counted from load at the earliest, that end that wait.
+BACKLINKS_RENDER_QUIET = 1.0
+# Seconds a whole render may take; beyond, the page is kept as fetched.
+BACKLINKS_RENDER_TIMEOUT = 30.0
+# Kinds of browser requests refused, to save time and bandwidth.
+BACKLINKS_RENDER_BLOCKED_RESOURCES = ["image", "media", "font", "stylesheet", "eventsource", "ping"]
+# Restart the browser after this many rendered pages (0: never).
+BACKLINKS_RENDER_RESTART_PAGES = 500
+# Restart the browser when its processes use more than this many MiB (0: never).
+BACKLINKS_RENDER_RESTART_MEMORY = 1024
+# auto: renders of a host that find no new link before its pages are no longer rendered.
+BACKLINKS_RENDER_FUTILE_RENDERS = 3
+# auto: less visible text than this (characters) makes a page text-light.
+BACKLINKS_RENDER_MIN_TEXT = 500
+# auto: a text-light page with fewer links than this and scripts looks script-built.
+BACKLINKS_RENDER_MIN_LINKS = 5
+# auto: external scripts that count as scripts for that rule.
+BACKLINKS_RENDER_SCRIPT_FILES = 1
+# auto: characters of inline script that count as scripts for that rule.
+BACKLINKS_RENDER_SCRIPT_CHARS = 20000
+# auto: pages at least this long (characters of HTML) are judged by their link density.
+BACKLINKS_RENDER_LARGE_PAGE = 32768
+# auto: fewer links than this per KiB of HTML make such a page look script-built.
+BACKLINKS_RENDER_LINKS_PER_KIB = 0.1
+# --- end of JavaScript-built pages ----------------------------------------------------
 
 ITEM_PIPELINES = {
     "pipelines.storage.DatabasePipeline": 300,
@@ -112,3 +160,15 @@ REMOTE_CONTROL_ENABLED = False
 FEED_EXPORT_ENCODING = "utf-8"
 # One line per page fetched would be DEBUG; INFO shows progress and problems.
 LOG_LEVEL = "INFO"
+
+# --- Distributed mode (distributed.py) ----------------------------------------------
+# Split one crawl across several worker processes or machines through Redis (needs PostgreSQL).
+BACKLINKS_DISTRIBUTED = False
+# Redis of distributed mode; the environment variable of the same name wins.
+REDIS_URL = "redis://127.0.0.1:6379/0"
+# First part of a distributed crawl's Redis keys; its targets make the rest.
+BACKLINKS_DISTRIBUTED_KEY_PREFIX = "backlinks"
+# Seconds a worker waits with nothing left in the whole crawl before it closes.
+BACKLINKS_DISTRIBUTED_IDLE_CLOSE = 5.0
+# Seconds without a heartbeat after which a worker counts as dead and its requests are queued again.
+BACKLINKS_DISTRIBUTED_LEASE_TTL = 30.0

@@ -1,4 +1,4 @@
-"""Real services for the tests: PostgreSQL on 127.0.0.1:5432 (and later Redis).
+"""Real services for the tests: PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379.
 
 A test that needs a service skips when it is absent, with the reason; with
 ``BACKLINKS_REQUIRE_SERVICES=1`` (set by ``.ci/run``) it fails instead, so CI always
@@ -14,8 +14,10 @@ from contextlib import contextmanager
 
 import psycopg
 import pytest
+import redis
 
 POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
+REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def missing(service: str, reason: str) -> None:
@@ -39,3 +41,18 @@ def postgres_database() -> Iterator[str]:
             yield f"postgresql+psycopg://{POSTGRES['user']}@{POSTGRES['host']}:{POSTGRES['port']}/{name}"
         finally:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def redis_url() -> str:
+    """The URL of the real Redis on 127.0.0.1:6379 (database 0), once it answers.
+
+    Tests share that database: each keeps its keys under a prefix of its own and deletes them.
+    """
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3, socket_timeout=3)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        missing("Redis on 127.0.0.1:6379", str(error).strip())
+    finally:
+        client.close()
+    return REDIS_URL

@@ -23,11 +23,13 @@ from twisted.python.failure import Failure
 from backlink_spider.anchors import classify_anchor
 from backlink_spider.arguments import CrawlArguments
 from backlink_spider.budget import STAT_FETCHES
+from backlink_spider.distributed import claim_seeds, seeds_pushed
 from backlink_spider.domains import registered_domain, unicode_host
 from backlink_spider.extraction import Page, extract_page
 from backlink_spider.frontier import Frontier, strip_session_ids
 from backlink_spider.items import Backlink, PageRecord
 from backlink_spider.outlinks import domain_outlinks
+from backlink_spider.rendering import was_rendered
 from backlink_spider.scheduler import META_KEY as FRONTIER_ID
 from backlink_spider.signals import request_finished
 from backlink_spider.targets import TargetMatcher
@@ -40,7 +42,7 @@ class BacklinksSpider(scrapy.Spider):
         self,
         arguments: CrawlArguments,
         keywords: tuple[str, ...] = (),
-        variants_per_template: int = 10,
+        variants_per_path: int = 10,
         **kwargs: Any,
     ) -> None:
         # kwargs takes what else a runner passes, such as scrapyd's _job.
@@ -49,7 +51,7 @@ class BacklinksSpider(scrapy.Spider):
         self.targets = arguments.targets
         self.max_pages = arguments.max_pages
         self.matcher = TargetMatcher(arguments.targets)
-        self.frontier = Frontier(arguments.max_depth, arguments.pages_per_domain, variants_per_template)
+        self.frontier = Frontier(arguments.max_depth, arguments.pages_per_domain, variants_per_path)
         self.keywords = keywords
 
     @classmethod
@@ -62,17 +64,22 @@ class BacklinksSpider(scrapy.Spider):
         arguments = cls.check_arguments(kwargs, crawler.settings)
         keywords = tuple(k.strip() for k in crawler.settings.getlist("BACKLINKS_KEYWORDS") if k.strip())
         extra = {k: v for k, v in kwargs.items() if k not in CrawlArguments.NAMES}
-        variants = crawler.settings.getint("BACKLINKS_VARIANTS_PER_TEMPLATE")
+        variants = crawler.settings.getint("BACKLINKS_VARIANTS_PER_PATH")
         spider = cls(arguments, keywords, variants, **extra)
         spider._set_crawler(crawler)
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        # In distributed mode only the first worker of a crawl pushes the seeds; the others
+        # take their work from the shared queue (distributed.py).
+        if not claim_seeds(self.crawler):
+            return
         for url in self.arguments.seeds:
             host = urlsplit(url).hostname or ""
             priority = self.frontier.admit(url, registered_domain(host) or host, 0)
             if priority is not None:
                 yield scrapy.Request(url, callback=self.parse, errback=self.failed, priority=priority)
+        seeds_pushed(self.crawler)
 
     def failed(self, failure: Failure) -> None:
         """A page that could not be fetched: one log line and a stat, never a traceback."""
@@ -99,6 +106,10 @@ class BacklinksSpider(scrapy.Spider):
         backlinks = list(self.backlinks(page, source_host, source_domain))
         yield from backlinks
         depth = int(response.meta.get("depth", 0))
+        # The links it leads to are scheduled before the page is recorded: once its record
+        # is stored, a resumed crawl (JOBDIR, distributed) never fetches the page again.
+        if not self.budget_spent():
+            yield from self.follow(page, depth + 1)
         yield PageRecord(
             url=response.url,
             host=source_host,
@@ -109,11 +120,10 @@ class BacklinksSpider(scrapy.Spider):
             outlinks=len(page.links),
             backlinks=len(backlinks),
             depth=depth,
+            rendered=was_rendered(response),
             request_id=response.meta.get(FRONTIER_ID),
             domain_links=domain_outlinks(page, source_domain),
         )
-        if not self.budget_spent():
-            yield from self.follow(page, depth + 1)
 
     def backlinks(self, page: Page, source_host: str, source_domain: str) -> Iterator[Backlink]:
         seen_at = datetime.now(UTC)

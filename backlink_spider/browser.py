@@ -1,0 +1,514 @@
+"""The browser that renders JavaScript-built pages: Debian's Chromium driven by scrapy-playwright.
+
+``BrowserRendering`` (an add-on) installs ``BrowserHandler`` as the http(s) download handler only
+when a render can happen at all; without a browser the crawl runs plain, after one warning.
+``BrowserHandler`` downloads plain requests as Scrapy does and renders the ones whose meta asks
+for it (``playwright=True``). Which pages ask is ``rendering.RenderDecider``'s business, not this.
+
+The browser has no network of its own. Chromium is pointed at a proxy port that refuses every
+connection, loopback included, and each request a page makes is answered from Python: checked
+by the crawl's own ``PrivateNetworkGuard`` and robots.txt middleware, fetched with Scrapy's HTTP
+handler (the ``PublicAddressResolver`` judges the address connected to, the operator's proxy
+and the size caps apply), redirects followed here hop by hop with the same checks. Playwright's
+page routes never see redirect hops, and the browser would resolve names again: answering from
+Python closes both gaps, and whatever slips past the route still meets the refusing proxy.
+
+Costs are bounded: images, media, fonts and stylesheets are refused, iframes are not loaded,
+further navigations of the page are answered 204 (so a page that redirects itself in a loop
+stays put), at most ``BACKLINKS_RENDER_MAX_PAGES`` pages render at once in one context, each
+within ``BACKLINKS_RENDER_TIMEOUT``, and the browser is restarted after
+``BACKLINKS_RENDER_RESTART_PAGES`` pages or when its processes use more than
+``BACKLINKS_RENDER_RESTART_MEMORY`` MiB. A render that fails falls back to the page as fetched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from time import monotonic
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+from weakref import WeakKeyDictionary
+
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Page, Route
+from playwright.async_api import Request as BrowserRequest
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
+from scrapy.downloadermiddlewares.httpproxy import HttpProxyMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest, UsageError
+from scrapy.http import Response
+from scrapy.settings import BaseSettings
+from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+
+from backlink_spider.content import is_html
+from backlink_spider.guard import PrivateNetworkGuard
+
+logger = logging.getLogger(__name__)
+
+MODES = ("auto", "always", "never")
+HANDLER = "backlink_spider.browser.BrowserHandler"
+# Meta key: the plain response a render starts from (the decider's) or ended with (the handler's).
+META_DOCUMENT = "backlinks_render_document"
+# Flags Chromium gets whatever the operator adds: no traffic of its own (updates, sync, QUIC),
+# no proxy bypass for loopback (every request must meet the refusing proxy), no UDP around it.
+_FIXED_ARGS = (
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--proxy-bypass-list=<-loopback>",
+    "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+)
+_REDIRECTS = (301, 302, 303, 307, 308)
+# Schemes the browser answers itself, without any network.
+_LOCAL_SCHEMES = ("data", "blob", "about")
+_HOP_BY_HOP = frozenset(
+    ["connection", "content-length", "content-encoding", "host", "keep-alive", "proxy-connection", "te",
+     "trailer", "transfer-encoding", "upgrade"]
+)  # fmt: skip
+# Runs in every page before its own scripts: notes when the DOM last changed (nodes, hrefs) or
+# the page finished loading, whichever is later.
+_DOM_CLOCK = """(() => {
+  const mark = () => { window.__backlinksChanged = performance.now(); };
+  mark();
+  new MutationObserver(mark).observe(document, {subtree: true, childList: true, attributeFilter: ["href"]});
+  window.addEventListener("load", mark);
+})();"""
+_SINCE_DOM_CHANGED = "performance.now() - (window.__backlinksChanged || 0)"
+# One handler (one browser) per crawl, whatever the number of schemes it serves.
+_HANDLERS: WeakKeyDictionary[Crawler, BrowserHandler] = WeakKeyDictionary()
+
+
+def render_mode(settings: BaseSettings) -> str:
+    mode = str(settings.get("BACKLINKS_RENDER_MODE", "auto")).strip().lower()
+    if mode not in MODES:
+        raise UsageError(f"BACKLINKS_RENDER_MODE must be one of {', '.join(MODES)}, not {mode!r}")
+    return mode
+
+
+def browser_args(settings: BaseSettings) -> list[str]:
+    args = list(settings.getlist("BACKLINKS_RENDER_BROWSER_ARGS"))
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and "--no-sandbox" not in args:
+        # Chromium refuses to start as root with its sandbox on.
+        args.append("--no-sandbox")
+    return [*args, *_FIXED_ARGS]
+
+
+class BrowserRendering:
+    """Add-on: scrapy-playwright as the download handler, configured from ``BACKLINKS_RENDER_*``,
+    when the mode is not ``never`` and the browser is there; ``off_reason`` says why not."""
+
+    def __init__(self) -> None:
+        self.off_reason: str | None = None
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        if render_mode(settings) == "never":
+            self.off_reason = "BACKLINKS_RENDER_MODE is never"
+            return
+        path = str(settings.get("BACKLINKS_RENDER_BROWSER") or "")
+        executable = shutil.which(path) if path else None
+        if executable is None:
+            self.off_reason = f"no browser at {path!r}"
+            logger.warning(
+                "Rendering of JavaScript-built pages is off: no browser at %r. Install Chromium with"
+                " `sudo apt-get install chromium` or set BACKLINKS_RENDER_BROWSER; the crawl goes on without it.",
+                path,
+            )
+            return
+        for scheme in ("http", "https"):
+            settings["DOWNLOAD_HANDLERS"].set(scheme, HANDLER, "addon")
+        launch = {"executable_path": executable, "headless": True, "args": browser_args(settings)}
+        pages = max(1, settings.getint("BACKLINKS_RENDER_MAX_PAGES"))
+        settings.set("PLAYWRIGHT_BROWSER_TYPE", "chromium", "addon")
+        settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", launch, "addon")
+        settings.set("PLAYWRIGHT_MAX_CONTEXTS", 1, "addon")
+        settings.set("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT", pages, "addon")
+        settings.set("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT", 1000 * _seconds(settings, "NAVIGATION_TIMEOUT"), "addon")
+
+
+def _seconds(settings: BaseSettings, name: str) -> float:
+    return max(0.1, settings.getfloat(f"BACKLINKS_RENDER_{name}"))
+
+
+@dataclass(eq=False)
+class _Render:
+    """One page being rendered: where its document comes from and what its page is doing."""
+
+    request: Request
+    document: Response
+    page: Page | None = None
+    navigated: bool = False
+    in_flight: int = 0
+    last_activity: float = field(default_factory=monotonic)
+
+
+class BrowserHandler(ScrapyPlaywrightDownloadHandler):
+    """scrapy-playwright's handler, with every browser request answered from Python, a bound
+    on pages at once, a time limit a render, a fallback to the plain page and browser restarts."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        settings = crawler.settings
+        self.crawler = crawler
+        self.max_pages = max(1, settings.getint("BACKLINKS_RENDER_MAX_PAGES"))
+        self.render_timeout = _seconds(settings, "TIMEOUT")
+        self.navigation_timeout = _seconds(settings, "NAVIGATION_TIMEOUT")
+        self.settle_timeout = max(0.0, settings.getfloat("BACKLINKS_RENDER_SETTLE_TIMEOUT"))
+        self.quiet = max(0.0, settings.getfloat("BACKLINKS_RENDER_QUIET"))
+        self.blocked = frozenset(t.strip().lower() for t in settings.getlist("BACKLINKS_RENDER_BLOCKED_RESOURCES"))
+        self.restart_pages = settings.getint("BACKLINKS_RENDER_RESTART_PAGES")
+        self.restart_memory = settings.getfloat("BACKLINKS_RENDER_RESTART_MEMORY") * 1024 * 1024
+        self.user_agent = settings.get("USER_AGENT")
+        self.max_redirects = settings.getint("REDIRECT_MAX_TIMES")
+        self.subrequest_timeout = min(settings.getfloat("DOWNLOAD_TIMEOUT"), self.navigation_timeout)
+        self.context_kwargs = {"service_workers": "block", "accept_downloads": False}
+        # A bound, never listening socket: a port on which every connection is refused.
+        self._dead_end = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._dead_end.bind(("127.0.0.1", 0))
+        self.config.launch_options["proxy"] = {"server": f"http://127.0.0.1:{self._dead_end.getsockname()[1]}"}
+        self.broken: str | None = None
+        self._renders: dict[Request, _Render] = {}
+        self._gate = asyncio.Condition()
+        self._active = 0
+        self._since_launch = 0
+        self._restart_due: str | None = None
+        # Playwright starts with the first render, not with the crawl: most crawls render few pages or none.
+        crawler.signals.disconnect(self._maybe_launch_in_thread, signal=signals.engine_started)
+        self._started = asyncio.Lock()
+        # scrapy-playwright logs each failed page with a traceback; render_failed() says it in one line.
+        logging.getLogger("scrapy-playwright").addFilter(_QuietPageFailures())
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> BrowserHandler:
+        if crawler not in _HANDLERS:
+            _HANDLERS[crawler] = cls(crawler)
+        return _HANDLERS[crawler]
+
+    async def close(self) -> None:
+        if self._dead_end.fileno() == -1:
+            return
+        self._dead_end.close()
+        await super().close()
+
+    # --- one render ------------------------------------------------------------------
+
+    async def download_request(self, request: Request) -> Response:
+        if not request.meta.get("playwright"):
+            return await super().download_request(request)
+        document = request.meta.pop(META_DOCUMENT, None) or await self._document(request)
+        content_type = document.headers.get("Content-Type", b"").decode("latin-1") or None
+        if self.broken or document.status != 200 or not is_html(content_type, document.body):
+            return document
+        render = _Render(request, document)
+        try:
+            async with self._started:
+                if getattr(self, "browser_provider", None) is None:
+                    await self._launch()
+        except Exception as error:  # noqa: BLE001 - no Playwright, no rendering: the crawl goes on without
+            self._render_failed(request, error, fatal=True)
+            return document
+        async with self._page_slot():
+            if self.broken:
+                return document
+            started = monotonic()
+            self._renders[request] = render
+            request.meta["playwright_page_init_callback"] = partial(self._prepare_page, render)
+            request.meta["playwright_page_goto_kwargs"] = {"wait_until": "commit"}
+            request.meta.setdefault("playwright_context_kwargs", self.context_kwargs)
+            try:
+                response = await asyncio.wait_for(super().download_request(request), self.render_timeout)
+            except Exception as error:  # noqa: BLE001 - whatever broke the render, the page is kept as fetched
+                self._render_failed(request, error)
+                return document
+            finally:
+                spent = (self.stats.get_value("backlinks/render/seconds") or 0) + monotonic() - started
+                self.stats.set_value("backlinks/render/seconds", round(spent, 3))
+                for key in ("playwright_page_init_callback", "playwright_page_goto_kwargs"):
+                    request.meta.pop(key, None)
+                self._renders.pop(request, None)
+                await self._close_page(render)
+        self.stats.inc_value("backlinks/render/pages")
+        request.meta[META_DOCUMENT] = document
+        # The page is the document fetched, whatever the script did to the address bar.
+        return response.replace(url=request.url)
+
+    async def _prepare_page(self, render: _Render, page: Page, request: Request) -> None:
+        """Before the page loads (init callback): every request it makes is answered here."""
+        render.page, render.navigated = page, False
+        await page.add_init_script(_DOM_CLOCK)
+        await page.route("**", partial(self._serve, render))
+
+    async def _apply_page_methods(self, page: Page, request: Request, spider: Spider) -> None:
+        """After the document commits: wait until it is loaded, then until ``quiet`` seconds passed
+        since the load, the page's last request and its last DOM change (links fetched or added
+        late), for at most ``settle_timeout`` seconds.
+
+        Playwright's own load states stall when a script starts a navigation that is then
+        cancelled, so the wait watches the document, this page's requests and its DOM itself.
+        """
+        render = self._renders[request]
+        await page.wait_for_function(
+            "document.readyState === 'complete'", polling=100, timeout=1000 * self.navigation_timeout
+        )
+        deadline = monotonic() + self.settle_timeout
+        while monotonic() < deadline:
+            if render.in_flight == 0 and monotonic() - render.last_activity >= self.quiet:
+                with suppress(PlaywrightError):
+                    if await page.evaluate(_SINCE_DOM_CHANGED) >= 1000 * self.quiet:
+                        return
+            await asyncio.sleep(0.1)
+
+    def _render_failed(self, request: Request, error: BaseException, fatal: bool = False) -> None:
+        kind = type(error).__name__
+        message = str(error).strip().splitlines()[0] if str(error).strip() else kind
+        if (fatal or "BrowserType.launch" in message) and not self.broken:
+            self.broken = message
+            self.stats.set_value("backlinks/render/off", f"the browser did not start: {message}")
+            logger.warning("Rendering of JavaScript-built pages is off: the browser did not start (%s)", message)
+            return
+        self.stats.inc_value("backlinks/render/failed")
+        self.stats.inc_value(f"backlinks/render/failed/{kind}")
+        logger.info("Rendering %s failed (%s): the page is kept as fetched", request.url, message)
+
+    async def _close_page(self, render: _Render) -> None:
+        page, render.page = render.page, None
+        if page is None or page.is_closed():
+            return
+        try:
+            await asyncio.wait_for(page.close(), 5)
+        except Exception as error:  # noqa: BLE001 - a page that will not close calls for a new browser
+            self._restart_due = self._restart_due or f"a page that would not close ({type(error).__name__})"
+
+    # --- every request of the page ---------------------------------------------------
+
+    async def _serve(self, render: _Render, route: Route, request: BrowserRequest) -> None:
+        render.in_flight += 1
+        render.last_activity = monotonic()
+        try:
+            await self._answer(render, route, request)
+        except Exception as error:  # noqa: BLE001 - never leave a browser request unanswered: refuse it
+            logger.debug("Browser request %s failed: %r", request.url, error)
+            with suppress(Exception):
+                await route.abort("failed")
+        finally:
+            render.in_flight -= 1
+            render.last_activity = monotonic()
+
+    async def _answer(self, render: _Render, route: Route, request: BrowserRequest) -> None:
+        if request.url.split(":", 1)[0].lower() in _LOCAL_SCHEMES:
+            await route.continue_()
+            return
+        if request.is_navigation_request():
+            frame = request.frame
+            if frame.parent_frame is not None:
+                self._blocked("frame")
+                await route.abort("blockedbyclient")
+            elif render.navigated:
+                # Later navigations (script redirects, reload loops) do not leave the page;
+                # 204 No Content is the answer that cancels a navigation without an error page.
+                self._blocked("navigation")
+                await route.fulfill(status=204, body=b"")
+            else:
+                render.navigated = True
+                await route.fulfill(**_fulfilment(render.document))
+            return
+        if request.resource_type in self.blocked:
+            self._blocked(request.resource_type)
+            await route.abort("blockedbyclient")
+            return
+        response = await self._subresource(request)
+        if response is None:
+            await route.abort("blockedbyclient")
+        else:
+            await route.fulfill(**_fulfilment(response))
+
+    def _blocked(self, kind: str) -> None:
+        self.stats.inc_value(f"backlinks/render/blocked/{kind}")
+
+    async def _document(self, request: Request) -> Response:
+        """The page as a plain request gets it, before any browser is involved.
+
+        The request has been through every downloader middleware already (guard, robots,
+        proxy). A redirect, an error or a body that is not HTML is not rendered: it goes back
+        as it is, and Scrapy handles it as any plain response (redirects followed, with checks).
+        """
+        plain = request.copy()
+        plain.meta.pop("playwright", None)
+        return (await self._fetch(plain)).replace(request=request)
+
+    async def _subresource(self, browser_request: BrowserRequest) -> Response | None:
+        """Fetch what the page asked for, as the crawler fetches pages; None when refused."""
+        headers = {
+            name: value
+            for name, value in (await browser_request.all_headers()).items()
+            if not name.startswith(":") and name.lower() not in _HOP_BY_HOP and name.lower() != "user-agent"
+        }
+        headers["User-Agent"] = self.user_agent
+        request = Request(
+            browser_request.url,
+            method=browser_request.method,
+            headers=headers,
+            body=browser_request.post_data_buffer or b"",
+            meta={"download_timeout": self.subrequest_timeout},
+            dont_filter=True,
+        )
+        for _ in range(self.max_redirects + 1):
+            if not await self._allowed(request):
+                self.stats.inc_value("backlinks/render/refused")
+                return None
+            response = await self._fetch(request)
+            self.stats.inc_value("backlinks/render/subrequests")
+            location = response.headers.get("Location")
+            if response.status not in _REDIRECTS or not location:
+                return response
+            request = _redirected(request, response.status, urljoin(request.url, location.decode("latin-1")))
+        return None
+
+    async def _allowed(self, request: Request) -> bool:
+        """The crawl's own private-network guard and robots.txt rules, as for a page request."""
+        if request.url.split(":", 1)[0].lower() not in ("http", "https"):
+            return False
+        try:
+            guard = self.crawler.get_downloader_middleware(PrivateNetworkGuard)
+            if guard is not None:
+                guard.process_request(request)
+            robots = self.crawler.get_downloader_middleware(RobotsTxtMiddleware)
+            if robots is not None:
+                await asyncio.wait_for(robots.process_request(request), self.navigation_timeout)
+        except (TimeoutError, IgnoreRequest):
+            return False
+        return True
+
+    async def _fetch(self, request: Request) -> Response:
+        """Scrapy's HTTP download with the operator's proxy, decompressed under the size caps."""
+        proxy = self.crawler.get_downloader_middleware(HttpProxyMiddleware)
+        compression = self.crawler.get_downloader_middleware(HttpCompressionMiddleware)
+        if proxy is not None and "proxy" not in request.meta:
+            proxy.process_request(request)
+        if compression is not None:
+            compression.process_request(request)
+        response = await super().download_request(request)
+        if compression is not None:
+            decoded = compression.process_response(request, response)
+            assert isinstance(decoded, Response)
+            response = decoded
+        return response
+
+    # --- pages at once, and restarting the browser ------------------------------------
+
+    @asynccontextmanager
+    async def _page_slot(self) -> AsyncIterator[None]:
+        """At most ``max_pages`` renders at once; none starts while a restart is due."""
+        async with self._gate:
+            await self._gate.wait_for(lambda: self._restart_due is None and self._active < self.max_pages)
+            self._active += 1
+        try:
+            yield
+        finally:
+            async with self._gate:
+                self._active -= 1
+                self._since_launch += 1
+                self._restart_due = self._restart_due or self._restart_reason()
+                if self._restart_due is not None and self._active == 0:
+                    await self._restart_browser(self._restart_due)
+                    self._restart_due = None
+                self._gate.notify_all()
+
+    def _restart_reason(self) -> str | None:
+        if self.restart_pages > 0 and self._since_launch >= self.restart_pages:
+            return f"{self._since_launch} pages"
+        if self.restart_memory > 0:
+            used = browser_memory()
+            mib = round(used / 1024 / 1024)
+            self.stats.max_value("backlinks/render/browser_memory_mib", mib)
+            if used > self.restart_memory:
+                return f"its processes grew to {mib} MiB"
+        return None
+
+    async def _restart_browser(self, reason: str) -> None:
+        self._since_launch = 0
+        browser = getattr(self, "browser", None)
+        if browser is None:
+            return
+        logger.info("Restarting the browser after %s", reason)
+        self.stats.inc_value("backlinks/render/browser_restarts")
+        with suppress(Exception):
+            await asyncio.wait_for(browser.close(), 10)
+        # scrapy-playwright's disconnect callback closes the contexts and forgets the browser;
+        # the next render launches a new one.
+        for _ in range(100):
+            if not hasattr(self, "browser"):
+                return
+            await asyncio.sleep(0.05)
+        self.context_wrappers.clear()
+        with suppress(AttributeError):
+            del self.browser
+
+
+def _redirected(request: Request, status: int, url: str) -> Request:
+    """The next hop, as Scrapy's RedirectMiddleware builds it: the proxy is chosen again for
+    the new URL, credentials do not follow to another host, 303 (and POST on 301/302) turn GET."""
+    headers = request.headers.copy()
+    headers.pop("Proxy-Authorization", None)
+    if urlsplit(url).netloc != urlsplit(request.url).netloc:
+        headers.pop("Cookie", None)
+        headers.pop("Authorization", None)
+    method, body = request.method, request.body
+    if status == 303 or (status in (301, 302) and method == "POST"):
+        method, body = "GET", b""
+        headers.pop("Content-Type", None)
+    meta = {"download_timeout": request.meta.get("download_timeout")}
+    return Request(url, method=method, headers=headers, body=body, meta=meta, dont_filter=True)
+
+
+def _fulfilment(response: Response) -> dict[str, Any]:
+    headers = {
+        name.decode("latin-1"): ", ".join(value.decode("latin-1") for value in values)
+        for name, values in response.headers.items()
+        if name.decode("latin-1").lower() not in _HOP_BY_HOP
+    }
+    return {"status": response.status, "headers": headers, "body": response.body}
+
+
+def browser_memory(root: int | None = None) -> int:
+    """Bytes used by the processes this one started (the Playwright driver and the browser),
+    proportional set size where the kernel reports it; 0 where /proc is not available."""
+    root = os.getpid() if root is None else root
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    total, pending = 0, list(children.get(root, ()))
+    while pending:
+        pid = pending.pop()
+        pending.extend(children.get(pid, ()))
+        total += _process_memory(pid)
+    return total
+
+
+def _process_memory(pid: int) -> int:
+    with suppress(OSError, ValueError):
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    with suppress(OSError, ValueError, IndexError):
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    return 0
+
+
+class _QuietPageFailures(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Closing page due to failed request")

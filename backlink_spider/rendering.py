@@ -1,0 +1,275 @@
+"""RenderDecider: which pages go through the browser, and the pure heuristic that tells a page
+built by script from one whose links are in its HTML. Driving the browser is ``browser.py``'s job.
+
+Modes (``BACKLINKS_RENDER_MODE``): ``never`` renders nothing, ``always`` renders every page,
+``auto`` (default) fetches each page plainly and renders it only when its HTML looks script-built.
+A page looks script-built when any of these holds (thresholds are ``BACKLINKS_RENDER_*`` settings):
+
+- ``app_root``: an application root (``#root``, ``#app``, ``#__next``, ``#__nuxt``, ``app-root``,
+  ``[ng-app]`` ...) is empty: no link, and under 20 characters of text once the ``{{ ... }}``
+  placeholders of client-side templates are left out;
+- ``cloak``: an element carries ``v-cloak`` or ``ng-cloak``, which exist only to hide templates
+  until a script compiles them;
+- ``noscript``: a ``<noscript>`` talks about JavaScript ("please enable JavaScript") and the page
+  shows less than ``MIN_TEXT`` characters of text;
+- ``scripts``: less than ``MIN_TEXT`` characters of text and fewer than ``MIN_LINKS`` links, but
+  scripts: ``SCRIPT_FILES`` external ones or ``SCRIPT_CHARS`` characters inline;
+- ``few_links``: a page of at least ``LARGE_PAGE`` characters with fewer than ``LINKS_PER_KIB``
+  links per KiB of HTML (an inlined bundle and data, not a document).
+
+Such a page is rendered at once from the HTML already fetched (no second request to the site),
+and its rendered links are compared with the raw ones. A host where rendering found links the raw
+HTML lacked is rendered directly from then on; a host whose ``FUTILE_RENDERS`` renders found nothing
+new is not rendered again. Rendered or not, the spider extracts a page's links the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass
+from enum import Enum
+
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.http import Response, TextResponse
+from scrapy.settings import BaseSettings
+from scrapy.utils.httpobj import urlparse_cached
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from backlink_spider.browser import META_DOCUMENT, BrowserRendering, render_mode
+from backlink_spider.extraction import extract_page
+from backlink_spider.robots import is_robots_request
+
+logger = logging.getLogger(__name__)
+
+APP_ROOTS = (
+    "#root, #app, #__next, #__nuxt, #___gatsby, #svelte, #react-root, app-root, "
+    "[ng-app], [data-ng-app], [ng-version], [data-reactroot]"
+)
+CLOAKS = "[v-cloak], [ng-cloak], [data-ng-cloak], .ng-cloak"
+# Text an empty application root may still hold (a spinner's "Loading...").
+EMPTY_ROOT_CHARS = 20
+_INVISIBLE = ["script", "style", "noscript", "template", "svg"]
+_PLACEHOLDER = re.compile(r"\{\{.*?\}\}", re.DOTALL)
+_JAVASCRIPT = re.compile(r"javascript", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The numbers of the heuristic; ``from_settings`` reads the ``BACKLINKS_RENDER_*`` settings."""
+
+    min_text: int = 500
+    min_links: int = 5
+    script_files: int = 1
+    script_chars: int = 20_000
+    large_page: int = 32_768
+    links_per_kib: float = 0.1
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> Thresholds:
+        return cls(
+            min_text=settings.getint("BACKLINKS_RENDER_MIN_TEXT", cls.min_text),
+            min_links=settings.getint("BACKLINKS_RENDER_MIN_LINKS", cls.min_links),
+            script_files=settings.getint("BACKLINKS_RENDER_SCRIPT_FILES", cls.script_files),
+            script_chars=settings.getint("BACKLINKS_RENDER_SCRIPT_CHARS", cls.script_chars),
+            large_page=settings.getint("BACKLINKS_RENDER_LARGE_PAGE", cls.large_page),
+            links_per_kib=settings.getfloat("BACKLINKS_RENDER_LINKS_PER_KIB", cls.links_per_kib),
+        )
+
+
+@dataclass(frozen=True)
+class PageSignals:
+    """What one parse of a page's raw HTML tells about how it is built."""
+
+    html_chars: int
+    text_chars: int
+    links: int
+    script_files: int
+    inline_script_chars: int
+    empty_root: str | None
+    cloaked: bool
+    noscript_asks_for_javascript: bool
+
+
+def page_signals(html: str) -> PageSignals:
+    """Measure ``html`` (a page as served, before any script ran)."""
+    tree = LexborHTMLParser(html)
+    links = sum(1 for node in tree.css("a[href]") if _real_href(node.attributes.get("href") or ""))
+    script_files = inline = 0
+    for script in tree.css("script"):
+        if script.attributes.get("src"):
+            script_files += 1
+        elif (script.attributes.get("type") or "").strip().lower() != "application/ld+json":
+            inline += len(script.text(deep=True))
+    asks = any(_JAVASCRIPT.search(node.text(deep=True, separator=" ")) for node in tree.css("noscript"))
+    cloaked = tree.css_first(CLOAKS) is not None
+    tree.strip_tags(_INVISIBLE)
+    body = tree.body
+    text = _visible_text(body) if body is not None else ""
+    return PageSignals(
+        html_chars=len(html),
+        text_chars=len(text),
+        links=links,
+        script_files=script_files,
+        inline_script_chars=inline,
+        empty_root=next((_describe(root) for root in tree.css(APP_ROOTS) if _is_empty(root)), None),
+        cloaked=cloaked,
+        noscript_asks_for_javascript=asks,
+    )
+
+
+def script_built(signals: PageSignals, thresholds: Thresholds) -> str | None:
+    """Why the page looks built by script (``app_root``, ``cloak``, ``noscript``, ``scripts``,
+    ``few_links``), or None when its HTML looks like the page itself."""
+    text_light = signals.text_chars < thresholds.min_text
+    if signals.empty_root is not None:
+        return "app_root"
+    if signals.cloaked:
+        return "cloak"
+    if text_light and signals.noscript_asks_for_javascript:
+        return "noscript"
+    scripted = signals.script_files >= thresholds.script_files or signals.inline_script_chars >= thresholds.script_chars
+    if text_light and signals.links < thresholds.min_links and scripted:
+        return "scripts"
+    sparse = signals.links < thresholds.links_per_kib * signals.html_chars / 1024
+    if signals.html_chars >= thresholds.large_page and sparse:
+        return "few_links"
+    return None
+
+
+def _real_href(href: str) -> bool:
+    href = href.strip()
+    return bool(href) and not href.startswith("#") and not href.lower().startswith("javascript:") and "{{" not in href
+
+
+def _visible_text(node: LexborNode) -> str:
+    return " ".join(_PLACEHOLDER.sub(" ", node.text(deep=True, separator=" ")).split())
+
+
+def _is_empty(root: LexborNode) -> bool:
+    if any(_real_href(link.attributes.get("href") or "") for link in root.css("a[href]")):
+        return False
+    return len(_visible_text(root)) < EMPTY_ROOT_CHARS
+
+
+def _describe(node: LexborNode) -> str:
+    return f"{node.tag}#{node.id}" if node.id else node.tag or "?"
+
+
+def link_urls(response: Response) -> set[str]:
+    """The URLs of a page's links, as the spider's extraction finds them."""
+    content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
+    html = response.text if isinstance(response, TextResponse) else response.body
+    return {link.url for link in extract_page(html, response.url, (), content_type).links}
+
+
+def was_rendered(response: Response) -> bool:
+    """True when ``response`` is a page's DOM after the browser ran its scripts."""
+    return "playwright" in response.flags
+
+
+class HostState(Enum):
+    RENDER = "render"
+    PLAIN = "plain"
+
+
+class RenderDecider:
+    """Decides per page whether the browser renders it (``BACKLINKS_RENDER_MODE``), and judges
+    what each render found.
+
+    In ``auto`` mode the render happens here, in ``process_response``, through the download
+    handler: the request has passed every downloader middleware already (guard, robots.txt,
+    page budget), so the same page is neither counted twice nor queued again.
+    """
+
+    def __init__(self, crawler: Crawler, mode: str, off_reason: str | None) -> None:
+        assert crawler.stats is not None
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.mode = mode
+        self.off_reason = off_reason
+        self.thresholds = Thresholds.from_settings(crawler.settings)
+        self.futile_limit = crawler.settings.getint("BACKLINKS_RENDER_FUTILE_RENDERS", 3)
+        self.hosts: dict[str, HostState] = {}
+        self.futile: Counter[str] = Counter()
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RenderDecider:
+        mode = render_mode(crawler.settings)
+        addon = crawler.get_addon(BrowserRendering)
+        off_reason = addon.off_reason if addon is not None else "the BrowserRendering add-on is not enabled"
+        return cls(crawler, mode, off_reason)
+
+    def spider_opened(self) -> None:
+        self.stats.set_value("backlinks/render/mode", self.mode)
+        if self.off_reason is not None:
+            self.stats.set_value("backlinks/render/off", self.off_reason)
+
+    def process_request(self, request: Request) -> None:
+        if self.off_reason is not None or "playwright" in request.meta or is_robots_request(request):
+            return
+        if self.mode == "always" or self.hosts.get(_host(request)) is HostState.RENDER:
+            request.meta["playwright"] = True
+            self.stats.inc_value("backlinks/render/direct")
+
+    async def process_response(self, request: Request, response: Response) -> Response:
+        if self.off_reason is not None or response.status != 200 or is_robots_request(request):
+            return response
+        if was_rendered(response):
+            self.judge(request, request.meta.pop(META_DOCUMENT, None), response)
+            return response
+        if request.meta.get("playwright") or self.mode != "auto" or not isinstance(response, TextResponse):
+            return response
+        state = self.hosts.get(_host(request))
+        if state is HostState.PLAIN:
+            return response
+        if state is None:
+            reason = script_built(page_signals(response.text), self.thresholds)
+            self.stats.inc_value(f"backlinks/render/judged/{reason or 'static'}")
+            if reason is None:
+                return response
+        return await self.render(request, response)
+
+    async def render(self, request: Request, response: Response) -> Response:
+        """Render the page from ``response``, the HTML already fetched; ``response`` if that fails."""
+        assert self.crawler.engine is not None
+        request.meta["playwright"] = True
+        request.meta[META_DOCUMENT] = response
+        try:
+            rendered = await self.crawler.engine.downloader.handlers.download_request_async(request)
+        except Exception as error:  # noqa: BLE001 - a page that cannot be rendered is kept as fetched
+            logger.info("Rendering %s failed (%s): the page is kept as fetched", request.url, error)
+            rendered = response
+        document = request.meta.pop(META_DOCUMENT, None)
+        if not was_rendered(rendered):
+            request.meta.pop("playwright", None)
+            return response
+        self.judge(request, document or response, rendered)
+        return rendered
+
+    def judge(self, request: Request, document: Response | None, rendered: Response) -> None:
+        """Count the links the render found that the raw HTML lacked; remember the host's verdict."""
+        if document is None:
+            return
+        new = link_urls(rendered) - link_urls(document)
+        host = _host(request)
+        if new:
+            self.stats.inc_value("backlinks/render/new_links_pages")
+            self.stats.inc_value("backlinks/render/new_links", len(new))
+            if self.mode == "auto" and self.hosts.get(host) is not HostState.RENDER:
+                self.hosts[host] = HostState.RENDER
+                self.stats.inc_value("backlinks/render/hosts_rendered")
+                logger.info("Rendering every page of %s from now on: its links are built by script", host)
+        elif self.mode == "auto" and host not in self.hosts:
+            self.futile[host] += 1
+            if self.futile[host] >= self.futile_limit:
+                self.hosts[host] = HostState.PLAIN
+                self.stats.inc_value("backlinks/render/hosts_plain")
+                logger.info("Not rendering %s any more: %d renders found no new link", host, self.futile[host])
+
+
+def _host(request: Request) -> str:
+    return (urlparse_cached(request).hostname or "").lower()

@@ -1,0 +1,238 @@
+"""Distributed mode end to end: worker processes split one crawl through the real Redis and
+write into one PostgreSQL database; a worker killed mid-crawl loses none of its pages."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import signal
+import subprocess
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import create_engine, text
+
+from backlink_spider.localweb import LocalWeb, Resource, Sites
+from pipelines.migrate import prepare_database
+from tests.conftest import start_crawl
+from tests.services import postgres_database, redis_url
+from tests.web import PROSE, html
+
+DOMAINS = ("alpha.com", "beta.org", "gamma.net", "delta.io")
+ARTICLES = 9  # per domain, all linked from its home page
+TARGET_HOME = "http://target.com/"
+HOMES = [f"http://{domain}/" for domain in DOMAINS]
+# Every page of a domain cites the target with an anchor of its own.
+ANCHORS = {
+    **{f"http://{domain}/": f"Target from {domain} home" for domain in DOMAINS},
+    **{f"http://{d}/a{n}": f"Target from {d} article {n}" for d in DOMAINS for n in range(1, ARTICLES + 1)},
+}
+EVERY_PAGE = [*ANCHORS, TARGET_HOME]
+EXPECTED_BACKLINKS = {(url, TARGET_HOME, anchor) for url, anchor in ANCHORS.items()}
+
+
+@dataclass(frozen=True)
+class GatedResource(Resource):
+    """A resource that answers only once its gate is open."""
+
+    gate: threading.Event = field(default_factory=threading.Event)
+
+    def payload(self) -> bytes:
+        self.gate.wait(timeout=60)
+        return super().payload()
+
+
+def distributed_web(delay: float, gate: threading.Event | None = None) -> Sites:
+    """Four sites of ten pages citing target.com; articles answer after ``delay`` seconds, home
+    pages once ``gate`` is open (when given)."""
+    sites: dict[str, dict[str, Resource]] = {"target.com": {"/": Resource(html("<p>The target.</p>"))}}
+    for i, domain in enumerate(DOMAINS):
+        articles = [f"/a{n}" for n in range(1, ARTICLES + 1)]
+        site = {}
+        for path in ["/", *articles]:
+            url = f"http://{domain}{path}"
+            links = [f"http://{DOMAINS[(i + 1) % len(DOMAINS)]}/", f"http://{domain}/"]
+            if path == "/":
+                links += [f"http://{domain}{article}" for article in articles]
+            body = f'<p>{PROSE}<a href="{TARGET_HOME}">{ANCHORS[url]}</a></p>' + " ".join(
+                f'<a href="{link}">more</a>' for link in links
+            )
+            if path != "/":
+                site[path] = Resource(html(body), delay=delay)
+            else:
+                site[path] = Resource(html(body)) if gate is None else GatedResource(html(body), gate=gate)
+        sites[domain] = site
+    return sites
+
+
+@dataclass
+class SharedRedis:
+    """The real Redis, with a key prefix of this test's own."""
+
+    client: redis.Redis
+    prefix: str
+
+    def keys(self, pattern: str = "*") -> list[bytes]:
+        return list(self.client.scan_iter(f"{self.prefix}:{pattern}"))
+
+
+@pytest.fixture
+def shared(monkeypatch: pytest.MonkeyPatch) -> Iterator[SharedRedis]:
+    url = redis_url()
+    monkeypatch.setenv("REDIS_URL", url)  # the workers inherit it (it wins over the setting)
+    client = redis.Redis.from_url(url)
+    shared = SharedRedis(client, f"backlinks-test-{uuid.uuid4().hex[:12]}")
+    try:
+        yield shared
+    finally:
+        for key in shared.keys("*"):
+            client.delete(key)
+        client.close()
+
+
+@contextmanager
+def shared_database() -> Iterator[str]:
+    """A fresh PostgreSQL database with the schema in place, as ``scrapy migrate`` leaves it before
+    the workers start (workers that all create the schema of an empty database at once collide)."""
+    with postgres_database() as url:
+        prepare_database(url, auto_upgrade=False)
+        yield url
+
+
+def start_worker(
+    database_url: str, web: LocalWeb, shared: SharedRedis, log: Path, **settings: str
+) -> subprocess.Popen[str]:
+    return start_crawl(
+        database_url,
+        "-a", "target=target.com", "-a", f"seeds={','.join(HOMES)}", "-a", "max_depth=5",
+        proxy=web.proxy_url,
+        settings={
+            "BACKLINKS_DISTRIBUTED": "True",
+            "BACKLINKS_DISTRIBUTED_KEY_PREFIX": shared.prefix,
+            "BACKLINKS_DISTRIBUTED_IDLE_CLOSE": "2",
+            "CONCURRENT_REQUESTS": "4",
+            "LOG_FILE": str(log),
+            **settings,
+        },
+    )  # fmt: skip
+
+
+def wait_for(worker: subprocess.Popen[str], log: Path, timeout: float) -> None:
+    try:
+        _, stderr = worker.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.communicate()
+        pytest.fail(f"worker still running after {timeout} s:\n{log.read_text()[-3000:]}")
+    assert worker.returncode == 0, stderr[-2000:] + log.read_text()[-3000:]
+
+
+def rows(database_url: str, query: str) -> list[tuple]:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(query))]
+    finally:
+        engine.dispose()
+
+
+def stored_backlinks(database_url: str) -> set[tuple]:
+    return set(rows(database_url, "SELECT source_url, target_url, anchor_text FROM backlinks"))
+
+
+def crawl_stats(database_url: str) -> list[tuple[str | None, dict]]:
+    """(finish reason, stats) of each worker's row in ``crawls``."""
+    found = rows(database_url, "SELECT finish_reason, stats FROM crawls ORDER BY id")
+    return [(reason, json.loads(stats) if isinstance(stats, str) else stats or {}) for reason, stats in found]
+
+
+def pages_fetched(web: LocalWeb) -> Counter[str]:
+    return Counter(url for url in web.requests if not url.endswith("/robots.txt"))
+
+
+def wait_until_joined(shared: SharedRedis, workers: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while shared.client.scard(f"{shared.prefix}:target.com:workers") < workers:
+        if time.monotonic() > deadline:
+            pytest.fail(f"{workers} workers never joined the crawl")
+        time.sleep(0.05)
+
+
+def test_two_workers_fetch_every_page_once_and_store_the_union(shared: SharedRedis, tmp_path: Path) -> None:
+    logs = [tmp_path / "worker-1.log", tmp_path / "worker-2.log"]
+    gate = threading.Event()  # the home pages wait for both workers, whichever starts faster
+    with LocalWeb(distributed_web(delay=0.5, gate=gate)) as web, shared_database() as database:
+        settings = {"BACKLINKS_DISTRIBUTED_LEASE_TTL": "10", "DOWNLOAD_TIMEOUT": "60"}
+        workers = [start_worker(database, web, shared, log, **settings) for log in logs]
+        wait_until_joined(shared, 2, timeout=60)
+        gate.set()
+        for worker, log in zip(workers, logs, strict=True):
+            wait_for(worker, log, timeout=90)
+
+        assert pages_fetched(web) == Counter(EVERY_PAGE)  # each page exactly once, by one worker or the other
+        assert stored_backlinks(database) == EXPECTED_BACKLINKS
+        stats = crawl_stats(database)
+        assert [reason for reason, _ in stats] == ["finished", "finished"]
+        fetches = [worker_stats.get("backlinks/budget/fetches", 0) for _, worker_stats in stats]
+        assert all(fetches) and sum(fetches) == len(EVERY_PAGE), fetches
+    assert shared.keys() == []  # the crawl is over: the last worker out deleted its keys
+
+
+def held_by(shared: SharedRedis, pid: int, articles: int, timeout: float) -> list[str]:
+    """The URLs a worker process holds in flight, once it holds ``articles`` (slow) articles: mid-crawl."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for key in shared.keys(f"*:inflight:*:{pid}:*"):
+            held = [pickle.loads(entry)["url"] for entry in shared.client.zrange(key, 0, -1)]
+            if len(set(held) - set(HOMES)) >= articles:
+                return held
+        time.sleep(0.05)
+    pytest.fail(f"worker {pid} never held {articles} articles")
+
+
+def kill(worker: subprocess.Popen[str]) -> None:
+    worker.send_signal(signal.SIGKILL)
+    worker.communicate()
+
+
+def assert_nothing_lost(web: LocalWeb, database: str, held: list[str]) -> None:
+    """Every page fetched and stored, those the killed worker held included; the crawl ended cleanly."""
+    assert set(pages_fetched(web)) == set(EVERY_PAGE)
+    assert stored_backlinks(database) == EXPECTED_BACKLINKS
+    assert set(held) <= {url for (url,) in rows(database, "SELECT url FROM pages")}
+    ((reason, stats),) = [entry for entry in crawl_stats(database) if entry[0] is not None]  # the killed one has none
+    assert reason == "finished"
+    assert stats.get("backlinks/distributed/requeued", 0) >= 1
+
+
+def test_a_worker_killed_mid_crawl_loses_no_page(shared: SharedRedis, tmp_path: Path) -> None:
+    victim_log, survivor_log = tmp_path / "victim.log", tmp_path / "survivor.log"
+    with LocalWeb(distributed_web(delay=0.5)) as web, shared_database() as database:
+        victim = start_worker(database, web, shared, victim_log, BACKLINKS_DISTRIBUTED_LEASE_TTL="3")
+        survivor = start_worker(database, web, shared, survivor_log, BACKLINKS_DISTRIBUTED_LEASE_TTL="3")
+        held = held_by(shared, victim.pid, articles=3, timeout=60)
+        kill(victim)
+        wait_for(survivor, survivor_log, timeout=90)  # the survivor fetches again what the victim held
+        assert_nothing_lost(web, database, held)
+    assert shared.keys() == []
+
+
+def test_a_restarted_worker_takes_over_what_a_killed_one_held(shared: SharedRedis, tmp_path: Path) -> None:
+    first_log, restarted_log = tmp_path / "first.log", tmp_path / "restarted.log"
+    with LocalWeb(distributed_web(delay=0.5)) as web, shared_database() as database:
+        first = start_worker(database, web, shared, first_log, BACKLINKS_DISTRIBUTED_LEASE_TTL="2")
+        held = held_by(shared, first.pid, articles=3, timeout=60)
+        kill(first)
+        restarted = start_worker(database, web, shared, restarted_log, BACKLINKS_DISTRIBUTED_LEASE_TTL="2")
+        wait_for(restarted, restarted_log, timeout=90)  # resumes the crawl, seeds not pushed again
+        assert_nothing_lost(web, database, held)
+        assert "pushes the seeds" not in restarted_log.read_text()
+    assert shared.keys() == []

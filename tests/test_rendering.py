@@ -1,0 +1,241 @@
+"""Rendering of JavaScript-built pages end to end: the real spider, real Chromium, a fresh
+loopback web per test, and assertions on the stored rows and on what the web was asked for."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from scrapy import Request
+from scrapy.settings import Settings
+from scrapy.statscollectors import MemoryStatsCollector
+
+from backlink_spider.browser import BrowserHandler, _redirected, browser_memory
+from backlink_spider.localweb import LocalWeb
+from tests.conftest import Crawl, run_crawl
+from tests.services import missing
+from tests.web_js import PRIVATE_URLS, js_sites
+
+BROWSER = "/usr/bin/chromium"
+# Short limits keep the tests fast; the pages that never settle hit them on purpose.
+FAST = {
+    "BACKLINKS_RENDER_NAVIGATION_TIMEOUT": "2",
+    "BACKLINKS_RENDER_SETTLE_TIMEOUT": "2",
+    "BACKLINKS_RENDER_QUIET": "0.5",
+    "BACKLINKS_RENDER_TIMEOUT": "4",
+}
+OFF_WARNING = "Rendering of JavaScript-built pages is off"
+
+
+@pytest.fixture
+def chromium() -> str:
+    if shutil.which(BROWSER) is None:
+        missing(f"Chromium at {BROWSER}", "run `make install` as root, or `sudo apt-get install chromium`")
+    return BROWSER
+
+
+@pytest.fixture
+def js_web() -> Iterator[LocalWeb]:
+    with LocalWeb(js_sites()) as web:
+        yield web
+
+
+def crawl(tmp_path: Path, web: LocalWeb, seeds: str, **settings: str) -> Crawl:
+    result = run_crawl(
+        f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "-a", "target=target.com", "-a", f"seeds={seeds}",
+        proxy=web.proxy_url, settings={**FAST, **settings}, timeout=90,
+    )  # fmt: skip
+    assert result.process.returncode == 0, result.process.stderr[-3000:]
+    return result
+
+
+def rendered_pages(result: Crawl) -> dict[str, bool]:
+    return {url: bool(rendered) for url, rendered in result.rows("SELECT url, rendered FROM pages")}
+
+
+def backlinks(result: Crawl) -> set[tuple[str, str, str]]:
+    return set(result.rows("SELECT source_url, target_url, anchor_text FROM backlinks"))
+
+
+def stats(result: Crawl) -> dict[str, Any]:
+    ((text,),) = result.rows("SELECT stats FROM crawls")
+    return json.loads(text)
+
+
+def test_a_single_page_app_is_rendered_in_auto_mode_and_a_static_page_is_not(
+    chromium: str, js_web: LocalWeb, tmp_path: Path
+) -> None:
+    result = crawl(tmp_path, js_web, "http://spa.com/,http://static.org/")
+    assert rendered_pages(result) == {
+        "http://spa.com/": True,
+        "http://spa.com/about": True,
+        "http://static.org/": False,
+        "http://static.org/second": False,
+    }
+    assert backlinks(result) == {
+        ("http://spa.com/", "http://target.com/from-spa", "Target from the app"),
+        ("http://spa.com/about", "http://target.com/from-about", "Target again"),
+        ("http://static.org/", "http://target.com/from-static", "Target"),
+    }
+    ((placement,),) = result.rows("SELECT placement FROM backlinks WHERE target_url = 'http://target.com/from-spa'")
+    assert placement == "content"
+    # The app's first page was judged from its HTML and rendered from it, without a second
+    # request; the host was remembered, so /about went to the browser directly.
+    assert js_web.requests.count("http://spa.com/") == 1
+    assert js_web.requests.count("http://spa.com/about") == 1
+    crawl_stats = stats(result)
+    assert crawl_stats["backlinks/render/mode"] == "auto"
+    assert crawl_stats["backlinks/render/judged/app_root"] == 1
+    assert crawl_stats["backlinks/render/judged/static"] == 2
+    assert crawl_stats["backlinks/render/direct"] == 1
+    assert crawl_stats["backlinks/render/hosts_rendered"] == 1
+    assert crawl_stats["backlinks/render/pages"] == 2
+    assert crawl_stats["backlinks/render/new_links_pages"] == 2
+    assert crawl_stats["backlinks/render/seconds"] > 0
+    assert "backlinks/render/failed" not in crawl_stats
+    assert "'backlinks/render/pages': 2" in result.process.stderr
+
+
+def test_links_added_after_load_by_fetch_and_by_a_timer_are_found(
+    chromium: str, js_web: LocalWeb, tmp_path: Path
+) -> None:
+    result = crawl(tmp_path, js_web, "http://late.net/")
+    assert rendered_pages(result) == {"http://late.net/": True}
+    assert backlinks(result) == {
+        ("http://late.net/", "http://target.com/from-fetch", "From fetch"),
+        ("http://late.net/", "http://target.com/from-timer", "From the timer"),
+    }
+    assert js_web.fetched("http://late.net/links.json")
+
+
+def test_pages_that_never_settle_are_cut_off_and_the_crawl_goes_on(
+    chromium: str, js_web: LocalWeb, tmp_path: Path
+) -> None:
+    result = crawl(tmp_path, js_web, "http://stuck.com/busy,http://stuck.com/hang,http://stuck.com/loop")
+    pages = rendered_pages(result)
+    # A script that never ends: the render fails in time and the page is kept as fetched,
+    # its raw links followed.
+    assert pages["http://stuck.com/busy"] is False and pages["http://stuck.com/hang"] is False
+    assert pages["http://static.org/"] is False and pages["http://static.org/second"] is False
+    # A page that navigates again and again stays where it is, rendered.
+    assert pages["http://stuck.com/loop"] is True
+    assert ("http://stuck.com/loop", "http://target.com/from-loop", "Loop") in backlinks(result)
+    assert not [url for url in js_web.requests if url.startswith("http://stuck.com/loop?")]
+    crawl_stats = stats(result)
+    assert crawl_stats["backlinks/render/failed"] == 2
+    assert crawl_stats["backlinks/render/blocked/navigation"] >= 1
+    assert "Traceback" not in result.process.stderr
+
+
+def test_a_rendered_page_reaches_no_private_address_and_no_path_robots_txt_disallows(
+    chromium: str, js_web: LocalWeb, tmp_path: Path
+) -> None:
+    result = crawl(tmp_path, js_web, "http://sneaky.net/")
+    # The page was rendered: its scripts ran.
+    assert rendered_pages(result) == {"http://sneaky.net/": True}
+    assert backlinks(result) == {("http://sneaky.net/", "http://target.com/from-sneaky", "Target")}
+    assert [url for url in js_web.requests if url in PRIVATE_URLS] == []
+    # The script was fetched; the private address it redirects to was not.
+    assert js_web.fetched("http://hopper.org/r.js")
+    crawl_stats = stats(result)
+    assert crawl_stats["backlinks/guard/refused"] >= 5
+    assert crawl_stats["backlinks/render/refused"] >= 6
+
+
+def test_with_private_networks_allowed_the_same_page_reaches_them(
+    chromium: str, js_web: LocalWeb, tmp_path: Path
+) -> None:
+    # The counterpart of the test above: what it asserts is absent does arrive when allowed.
+    crawl(tmp_path, js_web, "http://sneaky.net/", BACKLINKS_ALLOW_PRIVATE_NETWORKS="True", ROBOTSTXT_OBEY="False")
+    fetched_by_script = {url for url in PRIVATE_URLS if "169.254" not in url and "192.168" not in url}
+    assert fetched_by_script <= set(js_web.requests)
+    # Frames and images are never loaded, private or not.
+    assert not js_web.fetched("http://169.254.169.254/latest/meta-data/")
+    assert not js_web.fetched("http://192.168.1.1/pixel.gif")
+
+
+def test_never_mode_renders_nothing(chromium: str, js_web: LocalWeb, tmp_path: Path) -> None:
+    result = crawl(tmp_path, js_web, "http://spa.com/,http://static.org/", BACKLINKS_RENDER_MODE="never")
+    assert not any(rendered_pages(result).values())
+    assert set(rendered_pages(result)) == {"http://spa.com/", "http://static.org/", "http://static.org/second"}
+    assert backlinks(result) == {("http://static.org/", "http://target.com/from-static", "Target")}
+    crawl_stats = stats(result)
+    assert crawl_stats["backlinks/render/off"] == "BACKLINKS_RENDER_MODE is never"
+    assert not [key for key in crawl_stats if key.startswith(("playwright/", "backlinks/render/pages"))]
+
+
+def test_always_mode_renders_every_page_and_restarts_the_browser_every_n_pages(
+    chromium: str, js_web: LocalWeb, tmp_path: Path
+) -> None:
+    result = crawl(
+        tmp_path, js_web, "http://spa.com/,http://static.org/",
+        BACKLINKS_RENDER_MODE="always", BACKLINKS_RENDER_RESTART_PAGES="2",
+    )  # fmt: skip
+    pages = rendered_pages(result)
+    assert len(pages) == 4 and all(pages.values()), pages
+    assert ("http://spa.com/about", "http://target.com/from-about", "Target again") in backlinks(result)
+    crawl_stats = stats(result)
+    assert crawl_stats["backlinks/render/pages"] == 4
+    # Every page request went to the browser directly (those to the missing target site too).
+    assert crawl_stats["backlinks/render/direct"] >= 4
+    assert crawl_stats["backlinks/render/browser_restarts"] >= 1
+    # A static page rendered finds nothing new.
+    assert crawl_stats["backlinks/render/new_links_pages"] == 2
+
+
+def test_the_memory_of_the_processes_a_crawl_started_is_measured() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import time; data = bytearray(64 << 20); time.sleep(30)"])
+    try:
+        deadline = time.monotonic() + 10
+        while browser_memory() < 64 << 20 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert browser_memory() >= 64 << 20
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_the_browser_is_restarted_when_it_grows_past_its_memory_limit() -> None:
+    stats = MemoryStatsCollector(SimpleNamespace(settings=Settings()))  # type: ignore[arg-type]
+    handler = SimpleNamespace(restart_pages=0, _since_launch=1, restart_memory=1.0, stats=stats)
+    with_child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        reason = BrowserHandler._restart_reason(handler)  # type: ignore[arg-type]
+    finally:
+        with_child.kill()
+        with_child.wait()
+    assert reason is not None and reason.startswith("its processes grew to")
+    handler.restart_memory, handler.restart_pages, handler._since_launch = 0, 500, 500
+    assert BrowserHandler._restart_reason(handler) == "500 pages"  # type: ignore[arg-type]
+
+
+def test_a_redirect_of_a_browser_request_is_followed_as_scrapy_follows_one() -> None:
+    headers = {"Cookie": "a=1", "Authorization": "Basic x", "Proxy-Authorization": "Basic y", "Content-Type": "a/b"}
+    post = Request("http://a.com/form", method="POST", body=b"x=1", headers=headers, meta={"proxy": "http://p:1"})
+    same_host = _redirected(post, 307, "http://a.com/again")
+    assert (same_host.method, same_host.body, same_host.headers.get("Cookie")) == ("POST", b"x=1", b"a=1")
+    assert "proxy" not in same_host.meta and "Proxy-Authorization" not in same_host.headers
+    elsewhere = _redirected(post, 303, "https://b.com/done")
+    assert (elsewhere.method, elsewhere.body) == ("GET", b"")
+    assert not {"Cookie", "Authorization", "Content-Type"} & {k.decode() for k in elsewhere.headers}
+
+
+@pytest.mark.parametrize("browser", ["/nonexistent/chromium", "/bin/false"])
+def test_without_a_working_browser_the_crawl_warns_once_and_runs_without_rendering(
+    browser: str, js_web: LocalWeb, tmp_path: Path
+) -> None:
+    result = crawl(tmp_path, js_web, "http://spa.com/,http://static.org/", BACKLINKS_RENDER_BROWSER=browser)
+    assert result.process.stderr.count(OFF_WARNING) == 1
+    assert "Traceback" not in result.process.stderr
+    assert not any(rendered_pages(result).values())
+    assert ("http://static.org/", "http://target.com/from-static", "Target") in backlinks(result)
+    assert stats(result)["backlinks/render/off"]

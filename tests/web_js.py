@@ -1,0 +1,108 @@
+"""A small web of JavaScript-built pages for the rendering tests: a single-page app whose backlinks
+exist only once its script ran, a static site, pages whose links arrive late (fetch, timer),
+pages that never settle, and a page that reaches for private addresses.
+
+Domains are .com/.org/.net: Chromium forces HTTPS on HSTS-preloaded TLDs (.app, .dev ...).
+"""
+
+from __future__ import annotations
+
+from backlink_spider.localweb import Resource, Sites, redirect
+from tests.web import PROSE, html
+
+JS = {"Content-Type": "application/javascript"}
+JSON = {"Content-Type": "application/json"}
+
+
+def app(script: str, body: str = "") -> Resource:
+    """A page that is an empty React-style root until ``script`` runs."""
+    return Resource(html(f'<div id="root"></div>{body}<script>{script}</script>'))
+
+
+SPA_SCRIPT = """
+const root = document.getElementById('root');
+root.innerHTML = '<main><article><p>' + 'Rendered prose about tools, long enough to read. '.repeat(4) +
+  'We use <a href="http://target.com/from-spa">Target from the app</a> daily.</p>' +
+  '<p><a href="/about">About this app</a></p></article></main>';
+"""
+
+ABOUT_SCRIPT = """
+document.getElementById('root').innerHTML =
+  '<main><p>About us, rendered. <a href="http://target.com/from-about">Target again</a></p></main>';
+"""
+
+STATIC_PAGE = html(
+    f"""<main><article><p>{PROSE} {PROSE} with a link to <a href="http://target.com/from-static">Target</a>
+and to <a href="http://static.org/second">the second page</a>.</p></article></main>"""
+)
+
+# Links that arrive after load: one fetched, one added by a timer 300 ms after load.
+LATE_SCRIPT = """
+window.addEventListener('load', () => {
+  fetch('/links.json').then((r) => r.json()).then((links) => {
+    for (const link of links) {
+      const a = document.createElement('a');
+      a.href = link.href; a.textContent = link.text;
+      document.getElementById('root').appendChild(a);
+    }
+  });
+  setTimeout(() => {
+    const a = document.createElement('a');
+    a.href = 'http://target.com/from-timer'; a.textContent = 'From the timer';
+    document.getElementById('root').appendChild(a);
+  }, 300);
+});
+"""
+
+# Reaches for private addresses in every way a page can, and for a path robots.txt disallows.
+SNEAKY_SCRIPT = """
+document.getElementById('root').innerHTML = '<p><a href="http://target.com/from-sneaky">Target</a></p>';
+for (const url of ['http://127.0.0.1/secret', 'http://10.0.0.1/admin', 'http://localhost/lh',
+                   'http://127.1/short', '/private/data.json']) {  // 127.1 reads 127.0.0.1 in a browser
+  fetch(url).catch(() => null);
+}
+"""
+SNEAKY_BODY = (
+    '<script src="http://hopper.org/r.js"></script>'
+    '<iframe src="http://169.254.169.254/latest/meta-data/"></iframe>'
+    '<img src="http://192.168.1.1/pixel.gif">'
+)
+# What the sneaky page must never reach (as the loopback web logs it).
+PRIVATE_URLS = (
+    "http://127.0.0.1/secret",
+    "http://10.0.0.1/admin",
+    "http://localhost/lh",
+    "http://127.0.0.1/short",
+    "http://10.0.0.2/x.js",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://192.168.1.1/pixel.gif",
+    "http://sneaky.net/private/data.json",
+)
+
+
+def js_sites() -> Sites:
+    return {
+        "spa.com": {"/": app(SPA_SCRIPT), "/about": app(ABOUT_SCRIPT)},
+        "static.org": {"/": Resource(STATIC_PAGE), "/second": Resource(html(f"<p>{PROSE}</p>"))},
+        "late.net": {
+            "/": app(LATE_SCRIPT),
+            "/links.json": Resource('[{"href": "http://target.com/from-fetch", "text": "From fetch"}]', headers=JSON),
+        },
+        "stuck.com": {
+            # Never finishes loading: the parser is stuck in the script.
+            "/busy": app("while (true) {}", '<a href="http://static.org/">static</a>'),
+            # Loads, then never lets go of the main thread.
+            "/hang": app("setTimeout(() => { while (true) {} }, 50);", '<a href="http://static.org/second">2</a>'),
+            # Navigates to itself again and again.
+            "/loop": app(
+                "document.getElementById('root').innerHTML = '<a href=\"http://target.com/from-loop\">Loop</a>';"
+                " setTimeout(() => { location.href = '/loop?' + Date.now(); }, 100);"
+            ),
+        },
+        "sneaky.net": {
+            "/": app(SNEAKY_SCRIPT, SNEAKY_BODY),
+            "/robots.txt": Resource("User-agent: *\nDisallow: /private/\n", headers={"Content-Type": "text/plain"}),
+            "/private/data.json": Resource("[]", headers=JSON),
+        },
+        "hopper.org": {"/r.js": redirect("http://10.0.0.2/x.js", 302)},
+    }
