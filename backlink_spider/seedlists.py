@@ -3,13 +3,22 @@
 The argument is a path to a seed file, a comma-separated list of URLs, or a
 comma-separated list of names of the lists shipped in ``seeds/`` (``directories``,
 ``news-and-blogs``...). Without it: every shipped list plus the targets' home pages.
+Candidates files of Common Crawl discovery (``commoncrawl/candidates.py``) may stand
+before the rest of the list: their pages come first and are fetched first.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from backlink_spider.commoncrawl.candidates import is_candidates, read_candidates
+
+# Extra request priority of seeds read from candidates files: above any other seed, even
+# past a domain's page budget (the frontier lowers a domain's n-th page by n).
+CANDIDATE_PRIORITY = 1_000_000
 
 
 def parse_seed_text(text: str) -> list[str]:
@@ -45,6 +54,37 @@ def check_url(url: str) -> str:
     return url
 
 
+class Seeds(list[str]):
+    """Start URLs; ``candidate_urls`` are the ones read from candidates files (listed first)."""
+
+    candidate_urls: frozenset[str] = frozenset()
+
+
+def seed_priority(seeds: Sequence[str], url: str) -> int:
+    """The priority a seed gets on top of the frontier's: ``CANDIDATE_PRIORITY`` for a
+    page to verify from a candidates file, 0 for any other."""
+    return CANDIDATE_PRIORITY if url in getattr(seeds, "candidate_urls", ()) else 0
+
+
+def _candidate_seeds(value: str) -> tuple[list[str], str]:
+    """The pages of the candidates files among the comma-separated parts of ``value`` (in
+    their files' order), and the other parts, as a ``seeds`` value of their own."""
+    whole = Path(value).expanduser()
+    parts = [value] if "://" not in value and whole.is_file() else [p.strip() for p in value.split(",")]
+    urls: list[str] = []
+    rest: list[str] = []
+    for part in parts:
+        path = Path(part).expanduser()
+        if part and "://" not in part and is_candidates(path):
+            found = read_candidates(path).seed_urls()
+            if not found:
+                raise ValueError(f"candidates file {part!r} holds no candidate")
+            urls.extend(found)
+        else:
+            rest.append(part)
+    return urls, ",".join(rest) if urls else value
+
+
 def home_pages(targets: list[str]) -> list[str]:
     return [f"https://{target}/" for target in targets]
 
@@ -55,6 +95,12 @@ def load_seeds(value: str | None, targets: list[str]) -> list[str]:
         urls = [url for text in shipped_lists().values() for url in parse_seed_text(text)]
         return list(dict.fromkeys(home_pages(targets) + urls))
     value = value.strip()
+    candidates, value = _candidate_seeds(value)
+    if candidates:
+        others = load_seeds(value, targets) if value else []
+        seeds = Seeds(dict.fromkeys([check_url(url) for url in candidates] + others))
+        seeds.candidate_urls = frozenset(candidates)
+        return seeds
     path = Path(value).expanduser()
     if "://" not in value and path.is_file():
         urls = parse_seed_text(path.read_text(encoding="utf-8", errors="replace"))

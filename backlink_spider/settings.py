@@ -147,6 +147,12 @@ BACKLINKS_RENDER_LARGE_PAGE = 32768
 BACKLINKS_RENDER_LINKS_PER_KIB = 0.1
 # --- end of JavaScript-built pages ----------------------------------------------------
 
+
+# --- Common Crawl discovery (backlink_spider/commoncrawl/) ------------------------------
+# Where relative paths of Common Crawl lists (wat.paths.gz, *.paths.gz) are: a URL or a directory.
+BACKLINKS_CC_BASE_URL = "https://data.commoncrawl.org/"
+# --- end of Common Crawl discovery -----------------------------------------------------
+
 ITEM_PIPELINES = {
     "pipelines.storage.DatabasePipeline": 300,
 }

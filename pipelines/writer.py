@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Table, and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from backlink_spider.items import Backlink, PageRecord
@@ -115,6 +115,45 @@ class Writer:
                 self._mark_lost(
                     connection, [text_key(page["url"]) for page in pages], pages[-1]["fetched_at"], crawl_id
                 )
+
+    # Columns a capture from Common Crawl never changes on a known row (first_seen only moves earlier).
+    _CAPTURE_KEEPS = (
+        "id", "link_key", "first_seen", "discovered_via", "lost_at", "lost_crawl_id", "first_crawl_id", "last_crawl_id"
+    )  # fmt: skip
+
+    def write_commoncrawl(self, backlinks: Sequence[dict[str, Any]]) -> None:
+        """Store links read from Common Crawl data (``discovered_via='commoncrawl'``) in one transaction.
+
+        A new link is inserted as captured. A known link gets an earlier ``first_seen`` when
+        the capture is older; while it is still unverified and not lost, a newer capture's
+        attributes and ``last_seen`` too. What a crawl saw of a link (placement, snippet,
+        flags, ``lost_at``, crawl ids, ``discovered_via='crawl'``) is never overwritten.
+        """
+        merged: dict[str, dict[str, Any]] = {}
+        for row in backlinks:
+            known = merged.get(row["link_key"])
+            if known is None or row["last_seen"] >= known["last_seen"]:
+                first = row["first_seen"] if known is None else min(known["first_seen"], row["first_seen"])
+                merged[row["link_key"]] = {**row, "first_seen": first}
+            else:
+                known["first_seen"] = min(known["first_seen"], row["first_seen"])
+        table = BacklinkRow.__table__
+        statement = self._insert(table)
+        capture = statement.excluded
+        newer = and_(
+            table.c.discovered_via == "commoncrawl", table.c.lost_at.is_(None), capture.last_seen > table.c.last_seen
+        )
+        updates: dict[str, Any] = {
+            column.name: case((newer, capture[column.name]), else_=column)
+            for column in table.columns
+            if column.name not in self._CAPTURE_KEEPS
+        }
+        earlier = capture.first_seen < table.c.first_seen
+        updates["first_seen"] = case((earlier, capture.first_seen), else_=table.c.first_seen)
+        rows = sorted(merged.values(), key=lambda row: row["link_key"])
+        if rows:
+            with self.engine.begin() as connection:
+                connection.execute(statement.on_conflict_do_update(index_elements=["link_key"], set_=updates), rows)
 
     def _replace_domain_links(
         self, connection: Connection, page_keys: list[str], rows: Sequence[dict[str, Any]]

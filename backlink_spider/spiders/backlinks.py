@@ -31,6 +31,7 @@ from backlink_spider.items import Backlink, PageRecord
 from backlink_spider.outlinks import domain_outlinks
 from backlink_spider.rendering import was_rendered
 from backlink_spider.scheduler import META_KEY as FRONTIER_ID
+from backlink_spider.seedlists import seed_priority
 from backlink_spider.signals import request_finished
 from backlink_spider.targets import TargetMatcher
 
@@ -78,6 +79,7 @@ class BacklinksSpider(scrapy.Spider):
             host = urlsplit(url).hostname or ""
             priority = self.frontier.admit(url, registered_domain(host) or host, 0)
             if priority is not None:
+                priority += seed_priority(self.arguments.seeds, url)
                 yield scrapy.Request(url, callback=self.parse, errback=self.failed, priority=priority)
         seeds_pushed(self.crawler)
 
