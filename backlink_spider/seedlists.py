@@ -106,6 +106,12 @@ def load_seeds(value: str | None, targets: list[str]) -> list[str]:
         urls = parse_seed_text(path.read_text(encoding="utf-8", errors="replace"))
         if not urls:
             raise ValueError(f"seed file {value!r} holds no URL")
+        for number, url in enumerate(urls, 1):
+            try:
+                check_url(url)
+            except ValueError:
+                # Say where, not what: the file may be one that should not be shown (/etc/shadow).
+                raise ValueError(f"seed file {value!r}: URL {number} is not an absolute http(s) URL") from None
     elif "://" in value:
         urls = [part.strip() for part in value.split(",") if part.strip()]
     else:

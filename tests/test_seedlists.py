@@ -201,3 +201,12 @@ def test_bad_urls_are_errors(value: str, fragment: str) -> None:
     with pytest.raises(ValueError, match=r"\S") as raised:
         load_seeds(value, ["example.com"])
     assert fragment in str(raised.value)
+
+
+def test_a_file_that_is_not_a_seed_list_is_refused_without_showing_its_content(tmp_path: Path) -> None:
+    secret = tmp_path / "shadow"
+    secret.write_text("root:$6$very-secret-hash:19000:0:99999:7:::\n")
+    with pytest.raises(ValueError) as error:
+        load_seeds(str(secret), ["example.com"])
+    assert "very-secret-hash" not in str(error.value)
+    assert str(error.value) == f"seed file {str(secret)!r}: URL 1 is not an absolute http(s) URL"
