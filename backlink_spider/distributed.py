@@ -283,6 +283,9 @@ class DistributedScheduler(Scheduler):
         self.leased: dict[int, Request] = {}
         self.settled: set[int] = set()
         self._ids = itertools.count(1)
+        # Requests scheduled while Redis was unreachable (request, fingerprint, lease replaced).
+        self._unsent: list[tuple[Request, str, int | None]] = []
+        self._away_since: float | None = None
         self._requeue = server.register_script(REQUEUE)
         self._busy_elsewhere = server.register_script(BUSY_ELSEWHERE)
         self._claim_seeds = server.register_script(CLAIM_SEEDS)
@@ -343,7 +346,15 @@ class DistributedScheduler(Scheduler):
         # A redirect or a retry of a leased request carries its id: it takes the lease's place.
         replaces = request.meta.pop(META_KEY, None)
         fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
-        queued = self.queue.push_unseen(request, fingerprint)
+        try:
+            self._push_unsent()
+            queued = self.queue.push_unseen(request, fingerprint)
+        except redis.ConnectionError as error:
+            # Redis is away: keep the request here and push it once Redis is back.
+            self._unsent.append((request, fingerprint, replaces))
+            self._redis_away(error)
+            return True
+        self._redis_back()
         if queued:
             self.stats.inc_value("scheduler/enqueued/redis")
         else:
@@ -355,7 +366,13 @@ class DistributedScheduler(Scheduler):
     def next_request(self) -> Request | None:
         if self._budget_spent():
             return None  # leave the queue to the other workers
-        leased = self.queue.lease()
+        try:
+            self._push_unsent()
+            leased = self.queue.lease()
+        except redis.ConnectionError as error:
+            self._redis_away(error)
+            return None
+        self._redis_back()
         if leased is None:
             return None
         request, data = leased
@@ -368,7 +385,36 @@ class DistributedScheduler(Scheduler):
         return request
 
     def has_pending_requests(self) -> bool:
-        return not self._budget_spent() and len(self.queue) > 0
+        if self._budget_spent():
+            return False
+        try:
+            return bool(self._unsent) or len(self.queue) > 0
+        except redis.ConnectionError as error:
+            self._redis_away(error)
+            return True  # unknown while Redis is away: the crawl is not over
+
+    # --- Redis outages ------------------------------------------------------------------
+
+    def _push_unsent(self) -> None:
+        """Push the requests kept while Redis was away, oldest first."""
+        while self._unsent:
+            request, fingerprint, replaces = self._unsent[0]
+            if self.queue.push_unseen(request, fingerprint):
+                self.stats.inc_value("scheduler/enqueued/redis")
+            self._unsent.pop(0)
+            if replaces in self.leases:
+                self._release([replaces])
+
+    def _redis_away(self, error: Exception) -> None:
+        if self._away_since is None:
+            self._away_since = time.monotonic()
+            logger.warning("Redis is unreachable (%s): retrying; new requests wait in memory", error)
+        self.stats.inc_value("backlinks/distributed/redis_errors")
+
+    def _redis_back(self) -> None:
+        if self._away_since is not None:
+            logger.warning("Redis is back after %.1f s", time.monotonic() - self._away_since)
+            self._away_since = None
 
     # --- seeds --------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from sqlalchemy import create_engine, text
 from backlink_spider.localweb import LocalWeb, Resource, Sites
 from pipelines.migrate import prepare_database
 from tests.conftest import start_crawl
+from tests.faultproxy import FaultProxy
 from tests.services import postgres_database, redis_url
 from tests.web import PROSE, html
 
@@ -236,3 +237,27 @@ def test_a_restarted_worker_takes_over_what_a_killed_one_held(shared: SharedRedi
         assert_nothing_lost(web, database, held)
         assert "pushes the seeds" not in restarted_log.read_text()
     assert shared.keys() == []
+
+
+def test_a_redis_outage_is_ridden_out_and_nothing_is_lost(
+    shared: SharedRedis, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proxy = FaultProxy(("127.0.0.1", 6379))
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{proxy.port}/0")
+    log = tmp_path / "worker.log"
+    try:
+        with shared_database() as database_url, LocalWeb(distributed_web(delay=0.2)) as web:
+            worker = start_worker(database_url, web, shared, log)
+            deadline = time.monotonic() + 60
+            while len(pages_fetched(web)) < 8 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            proxy.cut()
+            time.sleep(6)
+            proxy.restore()
+            wait_for(worker, log, timeout=120)
+            text = log.read_text()
+            assert "Redis is unreachable" in text and "Redis is back" in text
+            assert stored_backlinks(database_url) == EXPECTED_BACKLINKS
+            assert set(pages_fetched(web)) == set(EVERY_PAGE)
+    finally:
+        proxy.close()
