@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export TARGET
 
-.PHONY: install crawl demo test lint lock fuzz browser
+.PHONY: install crawl demo test lint lock fuzz browser bench
 
 install: $(STAMP) browser
 
@@ -45,6 +45,10 @@ FUZZ_SECONDS ?= 60
 fuzz: install
 	mkdir -p fuzz/crashes .fuzz-corpus
 	$(BIN)/python -m fuzz.extraction -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=fuzz/crashes/ .fuzz-corpus fuzz/seeds fuzz/regressions
+
+# Benchmarks against the baselines users compare with (~10 min; ARGS="--smoke" or "--only crawl").
+bench: install
+	$(BIN)/python -m bench $(ARGS)
 
 lint: install
 	$(BIN)/ruff check .

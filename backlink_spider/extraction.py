@@ -80,14 +80,26 @@ def decode_html(body: bytes, content_type: str | None) -> str:
     return text
 
 
-# Pages repeat their hrefs (menus, footers) and sites repeat them across pages.
-@lru_cache(maxsize=65536)
 def absolute_url(href: str, base_url: str) -> str | None:
     """Resolve ``href`` against ``base_url``; None unless the result is an http(s) URL
     (``javascript:``, ``mailto:``, ``tel:``, ``data:`` and fragment-only links give None).
 
     The scheme and host are lowercased, the host kept in Unicode, the fragment dropped.
     """
+    resolved = _resolve(href, base_url)
+    return resolved[0] if resolved is not None else None
+
+
+# Characters after which ``urlsplit(url).hostname`` of a resolved URL may not be its host
+# as built (a non-ASCII host is also checked by urlsplit, which may refuse it).
+_UNPLAIN_HOST = frozenset("/?#@%[]\t\r\n")
+
+
+# Pages repeat their hrefs (menus, footers) and sites repeat them across pages.
+@lru_cache(maxsize=65536)
+def _resolve(href: str, base_url: str) -> tuple[str, str | None] | None:
+    """``absolute_url`` and the host of the result (``urlsplit(url).hostname``), or None
+    for the host when only ``urlsplit`` can tell it."""
     href = strip_html5_whitespace(href)
     if not href or href.startswith("#"):
         return None
@@ -98,8 +110,23 @@ def absolute_url(href: str, base_url: str) -> str | None:
         query = _QUERY_START.search(href)
         cut = query.start() if query else len(href)
         href = href[:cut].replace("\\", "/") + href[cut:]
+    # Two shapes of href that most links have, resolved without urljoin (it gives the
+    # same: see _resolve_root); anything else (params, dot segments...) takes urljoin.
+    absolute = False
+    if ";" not in href:
+        if href[:1] == "/" and href[:2] != "//" and href != "/":
+            path, _, query = href.partition("#")[0].partition("?")
+            root = _resolve_root(base_url) if "/." not in path else None
+            if root is not None:
+                return f"{root[0]}{path}?{query}" if query else f"{root[0]}{path}", root[1]
+        else:
+            absolute = href.startswith(("http://", "https://")) and _parses(base_url)
     try:
-        parts = urlsplit(urljoin(base_url, href))
+        # urljoin gives an absolute href with a host back as it is, or (same scheme)
+        # rebuilt from its parts; either splits as the href itself does.
+        parts = urlsplit(href) if absolute else None
+        if parts is None or not parts.netloc:
+            parts = urlsplit(urljoin(base_url, href))
         host = parts.hostname
     except ValueError:
         return None
@@ -112,9 +139,10 @@ def absolute_url(href: str, base_url: str) -> str | None:
         port = parts.port
     except ValueError:
         return None
+    plain = netloc if netloc and netloc.isascii() and _UNPLAIN_HOST.isdisjoint(netloc) and netloc.islower() else None
     if port is not None and port != (80 if parts.scheme == "http" else 443):
         netloc = f"{netloc}:{port}"
-    return urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+    return urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, "")), plain
 
 
 class _PageWalker:
@@ -149,6 +177,32 @@ class _PageWalker:
             text = normalise_anchor(node.text(deep=True))
             self._text[key] = text
         return text
+
+
+@lru_cache(maxsize=4096)
+def _resolve_root(base_url: str) -> tuple[str, str | None] | None:
+    """What ``_resolve`` gives for ``"/"`` on ``base_url``, without its final slash.
+
+    urljoin resolves an href of an absolute path without dot segments or params to the
+    base's scheme and netloc and the href's path and query, so such an href resolves
+    to this plus its path and query.
+    """
+    resolved = _resolve("/", base_url)
+    return None if resolved is None else (resolved[0][:-1], resolved[1])
+
+
+@lru_cache(maxsize=4096)
+def _parses(base_url: str) -> bool:
+    """Whether urljoin can parse ``base_url`` (it raises ValueError for a few)."""
+    try:
+        urlsplit(base_url)
+    except ValueError:
+        return False
+    return True
+
+
+# Rel is immutable, and pages repeat a few rel values.
+_parse_rel = lru_cache(maxsize=1024)(Rel.parse)
 
 
 def _block(node: LexborNode) -> LexborNode | None:
@@ -229,19 +283,21 @@ def extract_page(
             base_url = resolved
     page = Page(url=url, base_url=base_url, nofollow=page_nofollow(tree, robots_headers))
     walker = _PageWalker()
-    found: list[tuple[LexborNode, str, str, str, LexborNode | None]] = []
+    found: list[tuple[LexborNode, str, str | None, str | None, str, str, LexborNode | None]] = []
     # Link text per block (the nearest block of each link), to tell prose from link lists.
     link_chars: dict[int, int] = {}
     for node in tree.css("a[href], area[href]"):
-        target = absolute_url(node.attributes.get("href") or "", base_url)
-        if target is None:
+        attrs = node.attributes
+        resolved = _resolve(attrs.get("href") or "", base_url)
+        if resolved is None:
             continue
         anchor, link_type = _anchor_and_type(node)
         block = _block(node)
         if block is not None:
             link_chars[block.mem_id] = link_chars.get(block.mem_id, 0) + len(anchor)
-        found.append((node, target, anchor, link_type, block))
-    for node, target, anchor, link_type, block in found:
+        found.append((node, *resolved, attrs.get("rel"), anchor, link_type, block))
+    links = page.links
+    for node, target, host, rel, anchor, link_type, block in found:
         context = walker.text(block) if block is not None else anchor
         region = walker.region(node.parent)
         placement = region.placement
@@ -249,12 +305,12 @@ def extract_page(
             placement = "content"
         elif placement is None:
             placement = "unknown"
-        page.links.append(
+        links.append(
             Link(
                 url=target,
-                host=urlsplit(target).hostname or "",
+                host=host if host is not None else urlsplit(target).hostname or "",
                 anchor=anchor,
-                rel=Rel.parse(node.attributes.get("rel")),
+                rel=_parse_rel(rel),
                 link_type=link_type,
                 placement=placement,
                 snippet=_snippet(context or anchor, anchor),

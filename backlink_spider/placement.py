@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise
 
 PLACEMENTS = ("content", "nav", "header", "footer", "aside", "comment", "unknown")
@@ -233,6 +234,8 @@ def element_placement(
     return judge(tag, role, classes, element_id, sectioned)[0]
 
 
+# Pages and sites repeat their class names: each distinct element is judged once.
+@lru_cache(maxsize=65536)
 def judge(
     tag: str, role: str | None, classes: str | None, element_id: str | None, sectioned: bool = False
 ) -> tuple[str | None, int]:
@@ -294,6 +297,7 @@ class Region:
 TOP = Region()
 
 
+@lru_cache(maxsize=65536)
 def enter(outer: Region, tag: str, role: str | None, classes: str | None, element_id: str | None) -> Region:
     """The region inside an element, given the region around it.
 

@@ -54,6 +54,14 @@ def parse_targets(value: str) -> list[str]:
     return domains
 
 
+def parse_one_target(value: str) -> str:
+    """``parse_targets`` for the commands that take one target at a time."""
+    targets = parse_targets(value)
+    if len(targets) > 1:
+        raise ValueError("one target at a time")
+    return targets[0]
+
+
 class TargetMatcher:
     """Answers "which target, if any, does a link to this host point at?"."""
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from scrapy.settings import BaseSettings
 from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 ENV_NAME = "BACKLINKS_DATABASE_URL"
 
@@ -24,6 +25,16 @@ def database_url(settings: BaseSettings) -> str:
 def safe_url(url: str) -> str:
     """``url`` fit for a log line: the password replaced by ``***``."""
     return make_url(url).render_as_string(hide_password=True)
+
+
+def database_problem(url: str, error: Exception) -> str:
+    """One line for the user saying what is wrong with the database at ``url`` (the
+    password hidden): the driver's first line for a connection or SQL error, else the
+    error itself (a schema that is behind says what to run)."""
+    if isinstance(error, SQLAlchemyError):
+        cause = str(getattr(error, "orig", None) or error).strip()
+        return f"database {safe_url(url)} is not usable: {cause.splitlines()[0] if cause else type(error).__name__}"
+    return f"database {safe_url(url)}: {error}"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

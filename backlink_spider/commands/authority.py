@@ -10,7 +10,7 @@ from scrapy.exceptions import UsageError
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from pipelines.database import database_url, open_engine, safe_url
+from pipelines.database import database_problem, database_url, open_engine
 from pipelines.graph import compute_authority
 from pipelines.migrate import SchemaBehind, ensure_schema
 from pipelines.schema import DomainRow
@@ -43,8 +43,7 @@ class Command(ScrapyCommand):
                     .limit(opts.top)
                 ).all()
         except (SQLAlchemyError, SchemaBehind) as error:
-            cause = getattr(error, "orig", None) or error
-            print(f"scrapy authority: error: {safe_url(url)}: {str(cause).strip().splitlines()[0]}", file=sys.stderr)
+            print(f"scrapy authority: error: {database_problem(url, error)}", file=sys.stderr)
             self.exitcode = 1
             return
         finally:

@@ -18,7 +18,7 @@ from scrapy.exceptions import UsageError
 from backlink_spider.commoncrawl.candidates import REFERRERS, header_lines, write_candidates
 from backlink_spider.commoncrawl.graph import GraphError, GraphScan
 from backlink_spider.commoncrawl.sources import SourceError, expand_graph_inputs
-from backlink_spider.targets import parse_targets
+from backlink_spider.targets import parse_one_target
 
 
 class Command(ScrapyCommand):
@@ -53,12 +53,9 @@ class Command(ScrapyCommand):
         if not opts.vertices or not opts.edges or not opts.output:
             raise UsageError("--vertices, --edges and -o are required")
         try:
-            targets = parse_targets(args[0])
+            target = parse_one_target(args[0])
         except ValueError as error:
             self._fail(f"target: {error}")
-            return
-        if len(targets) > 1:
-            self._fail("target: one target at a time")
             return
         assert self.settings is not None
         base = self.settings.get("BACKLINKS_CC_BASE_URL")
@@ -72,23 +69,23 @@ class Command(ScrapyCommand):
                 threads=opts.threads,
                 user_agent=user_agent,
             )
-            result = scan.referrers(targets[0])
+            result = scan.referrers(target)
         except (GraphError, SourceError) as error:
             self._fail(str(error))
             return
         if not result.target_vertices:
-            self._fail(f"{targets[0]} is not in the graph (no vertex named after it or a host under it)")
+            self._fail(f"{target} is not in the graph (no vertex named after it or a host under it)")
             return
         notes = {"level": result.level, "target_vertices": ",".join(result.target_vertices)}
         if opts.output == "-":
-            for line in header_lines(REFERRERS, targets, **notes):
+            for line in header_lines(REFERRERS, [target], **notes):
                 print(line)
             for referrer in result.referrers:
                 print(referrer.line())
         else:
-            write_candidates(Path(opts.output), REFERRERS, targets, result.referrers, **notes)
+            write_candidates(Path(opts.output), REFERRERS, [target], result.referrers, **notes)
         print(
-            f"{len(result.referrers)} {result.level}s link to {targets[0]} ({result.level}-level graph, "
+            f"{len(result.referrers)} {result.level}s link to {target} ({result.level}-level graph, "
             f"{time.monotonic() - started:.1f} s)" + ("" if opts.output == "-" else f"; written to {opts.output}"),
             file=sys.stderr,
         )

@@ -33,7 +33,7 @@ from backlink_spider.commoncrawl.rows import store_links
 from backlink_spider.commoncrawl.sources import SourceError, expand_inputs, is_url
 from backlink_spider.commoncrawl.wat import WatReader, WatStats
 from backlink_spider.targets import parse_targets
-from pipelines.database import database_url, open_engine, safe_url
+from pipelines.database import database_problem, database_url, open_engine, safe_url
 from pipelines.migrate import SchemaBehind, prepare_database
 
 
@@ -89,8 +89,7 @@ class Command(ScrapyCommand):
                     stack.callback(engine.dispose)
                     stored = store_links(engine, links, keywords)
         except (SchemaBehind, SQLAlchemyError) as error:
-            cause = getattr(error, "orig", None) or error
-            self._fail(f"database {safe_url(url)}: {str(cause).strip().splitlines()[0]}")
+            self._fail(database_problem(url, error))
             return
         except CandidatesError as error:
             self._fail(str(error))

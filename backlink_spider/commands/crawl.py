@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from backlink_spider.arguments import ArgumentError
 from backlink_spider.monitoring import problems
-from pipelines.database import database_url, safe_url
+from pipelines.database import database_problem, database_url
 from pipelines.migrate import SchemaBehind, prepare_database
 
 DATABASE_PIPELINE = "pipelines.storage.DatabasePipeline"
@@ -66,9 +66,6 @@ class Command(ScrapyCrawlCommand):
         url = database_url(self.settings)
         try:
             prepare_database(url, self.settings.getbool("BACKLINKS_AUTO_MIGRATE"))
-        except SchemaBehind as error:
-            return f"database {safe_url(url)}: {error}"
-        except SQLAlchemyError as error:
-            cause = getattr(error, "orig", None) or error
-            return f"database {safe_url(url)} is not usable: {str(cause).strip().splitlines()[0]}"
+        except (SchemaBehind, SQLAlchemyError) as error:
+            return database_problem(url, error)
         return None

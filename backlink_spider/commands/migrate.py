@@ -9,7 +9,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from sqlalchemy.exc import SQLAlchemyError
 
-from pipelines.database import database_url, open_engine, safe_url
+from pipelines.database import database_problem, database_url, open_engine, safe_url
 from pipelines.migrate import current_revision, head_revision, upgrade
 
 
@@ -30,8 +30,7 @@ class Command(ScrapyCommand):
             before = current_revision(engine)
             upgrade(engine)
         except SQLAlchemyError as error:
-            cause = getattr(error, "orig", None) or error
-            print(f"scrapy migrate: error: {safe_url(url)}: {str(cause).strip().splitlines()[0]}", file=sys.stderr)
+            print(f"scrapy migrate: error: {database_problem(url, error)}", file=sys.stderr)
             self.exitcode = 1
             return
         finally:

@@ -16,8 +16,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from backlink_spider.report_html import render_html
 from backlink_spider.reporting import Report, ReportError, load_report, to_csv, to_json
-from backlink_spider.targets import parse_targets
-from pipelines.database import database_url, open_engine, safe_url
+from backlink_spider.targets import parse_one_target
+from pipelines.database import database_problem, database_url, open_engine, safe_url
 
 FORMATS = ("table", "csv", "json", "html")
 
@@ -41,12 +41,9 @@ class Command(ScrapyCommand):
         if len(args) != 1:
             raise UsageError("give one target, e.g. scrapy report example.com")
         try:
-            targets = parse_targets(args[0])
+            target = parse_one_target(args[0])
         except ValueError as error:
             self._fail(f"target: {error}")
-            return
-        if len(targets) > 1:
-            self._fail("target: one target at a time")
             return
         assert self.settings is not None
         url = database_url(self.settings)
@@ -54,13 +51,12 @@ class Command(ScrapyCommand):
         try:
             if "backlinks" not in inspect(engine).get_table_names():
                 raise ReportError(f"the database {safe_url(url)} holds no backlinks yet; crawl first")
-            report = load_report(engine, targets[0])
+            report = load_report(engine, target)
         except ReportError as error:
             self._fail(str(error))
             return
         except SQLAlchemyError as error:
-            cause = getattr(error, "orig", None) or error
-            self._fail(f"database {safe_url(url)} is not usable: {str(cause).strip().splitlines()[0]}")
+            self._fail(database_problem(url, error))
             return
         finally:
             engine.dispose()

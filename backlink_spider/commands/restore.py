@@ -11,7 +11,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from sqlalchemy.exc import SQLAlchemyError
 
-from pipelines.database import database_url, open_engine, safe_url
+from pipelines.database import database_problem, database_url, open_engine
 from pipelines.migrate import SchemaBehind, ensure_schema
 from pipelines.unsaved import load_file
 
@@ -44,8 +44,7 @@ class Command(ScrapyCommand):
             print(f"scrapy restore: error: {error}", file=sys.stderr)
             self.exitcode = 1
         except (SQLAlchemyError, SchemaBehind) as error:
-            cause = getattr(error, "orig", None) or error
-            print(f"scrapy restore: error: {safe_url(url)}: {str(cause).strip().splitlines()[0]}", file=sys.stderr)
+            print(f"scrapy restore: error: {database_problem(url, error)}", file=sys.stderr)
             self.exitcode = 1
         finally:
             engine.dispose()

@@ -1,0 +1,285 @@
+"""``python -m bench [--smoke] [--only NAME] [--json PATH] [--set NAME.PARAM=N]``: run the
+benchmarks, print a table of ratios against the baselines measured in the same run, and
+write every figure as JSON (``bench-results.json`` unless ``--json`` says otherwise).
+
+``--smoke`` runs each benchmark at a small size (CI runs it so that none can rot); its
+figures mean nothing. A full run takes about ten minutes on two cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench import authority, crawl, discovery, extraction, memory, storage
+from bench.web import BenchServer, SyntheticWeb, WebSpec, ceiling
+
+FULL: dict[str, dict[str, Any]] = {
+    "web": {"pages": 300, "seconds": 2.0},
+    "extraction": {"rounds": 3},
+    "crawl": {"pages": 500, "rounds": 2},
+    "storage": {"rows": 20_000, "rounds": 2},
+    "memory": {"pending": 200_000, "pending_jobdir": 100_000},
+    "discovery": {"pages": 600},
+    "authority": {"edges": 1_000_000},
+}
+SMOKE: dict[str, dict[str, Any]] = {
+    "web": {"pages": 20, "seconds": 0.3},
+    "extraction": {"rounds": 1, "limit": 8},
+    "crawl": {"pages": 15, "rounds": 1, "diagnostics": False},
+    "storage": {"rows": 300, "rounds": 1},
+    "memory": {"pending": 2_000},
+    "discovery": {"pages": 15},
+    "authority": {"edges": 20_000, "rounds": 1},
+}
+
+
+def web_benchmark(pages: int, seconds: float) -> dict[str, Any]:
+    """The generator's pages/s, and the ceiling of the asyncio server against LocalWeb's."""
+    spec = WebSpec()
+    web = SyntheticWeb(spec)
+    rng = random.Random(0)
+    addresses = [(d, rng.randrange(web.sizes[d])) for d in (rng.randrange(spec.domains) for _ in range(pages))]
+    started = time.perf_counter()
+    size = sum(len(web.generate(d, p).body) for d, p in addresses)
+    generated = time.perf_counter() - started
+    urls = [web.url(d, p) for d, p in addresses]
+    ceilings = {}
+    for kind in ("asyncio", "localweb"):
+        with BenchServer(spec, kind) as server:
+            ceiling(server.port, urls, seconds=seconds / 4)  # generate and cache every page first
+            ceilings[kind] = {k: round(v, 1) for k, v in ceiling(server.port, urls, seconds=seconds).items()}
+    return {
+        "generated_pages_per_s": round(pages / generated, 1),
+        "mean_page_kib": round(size / pages / 1024, 1),
+        "ceiling_pages_per_s": ceilings,
+        "ratio_asyncio_vs_localweb": round(ceilings["asyncio"]["pages_per_s"] / ceilings["localweb"]["pages_per_s"], 2),
+    }
+
+
+def postgres_reachable() -> bool:
+    import psycopg
+
+    try:
+        psycopg.connect(**storage.POSTGRES, connect_timeout=3).close()
+    except psycopg.OperationalError:
+        return False
+    return True
+
+
+def storage_benchmark(**size: Any) -> dict[str, Any]:
+    kinds = ("sqlite", "postgresql") if postgres_reachable() else ("sqlite",)
+    result = storage.run(kinds=kinds, **size)
+    if "postgresql" not in kinds:
+        result["postgresql"] = "not reachable on 127.0.0.1:5432: not measured"
+    return result
+
+
+BENCHMARKS: dict[str, Callable[..., dict[str, Any]]] = {
+    "web": web_benchmark,
+    "extraction": extraction.run,
+    "crawl": crawl.run,
+    "storage": storage_benchmark,
+    "memory": memory.run,
+    "discovery": discovery.run,
+    "authority": authority.run,
+}
+
+
+def _ratio(value: float | None, target: float, at_most: bool = False) -> tuple[str, str]:
+    if value is None:
+        return "n/a", "n/a"
+    met = value <= target if at_most else value >= target
+    return f"{value:g}", "yes" if met else "NO"
+
+
+def table(results: dict[str, Any]) -> str:
+    """One line per figure: what, ours, the baseline, the ratio, the target and whether it is met."""
+    lines: list[tuple[str, str, str, str, str, str]] = []
+    if "web" in results:
+        web = results["web"]
+        c = web["ceiling_pages_per_s"]
+        lines.append(
+            (
+                "server ceiling (pages/s), asyncio vs LocalWeb",
+                f"{c['asyncio']['pages_per_s']:g}",
+                f"{c['localweb']['pages_per_s']:g}",
+                f"{web['ratio_asyncio_vs_localweb']:g}",
+                "-",
+                "-",
+            )
+        )
+    if "extraction" in results:
+        ex = results["extraction"]
+        rates = ex["pages_per_s"]
+        for name, key, target in (
+            ("LinkExtractor", "vs_LinkExtractor", 5.0),
+            ("lexbor parse+iterate", "vs_lexbor_bare", 0.5),
+        ):
+            ratio, met = _ratio(ex["ratios"][key], target)
+            lines.append(
+                (
+                    f"extraction (pages/s) vs {name}",
+                    f"{rates['extract_page']:g}",
+                    f"{rates[name]:g}",
+                    ratio,
+                    f">= {target:g}",
+                    met,
+                )
+            )
+    if "crawl" in results:
+        cr = results["crawl"]
+        rates = cr["pages_per_s"]
+        for name, key in (("bare follow_all", "vs_bare_follow_all"), ("bare seen_set", "vs_bare_seen_set")):
+            ratio, met = _ratio(cr["ratios"][key], 0.8)
+            lines.append(
+                (f"crawl (pages/s) vs {name}", f"{rates['backlinks']:g}", f"{rates[name]:g}", ratio, ">= 0.8", met)
+            )
+        if "tuned_vs_bare_follow_all" in cr["ratios"]:
+            ratio, met = _ratio(cr["ratios"]["tuned_vs_bare_follow_all"], 0.8)
+            lines.append(
+                (
+                    "  (diagnostic) crawl, CONCURRENT_ITEMS=8 + gc tuned",
+                    f"{rates[crawl.DIAGNOSTIC_TUNED]:g}",
+                    f"{rates['bare follow_all']:g}",
+                    ratio,
+                    ">= 0.8",
+                    met,
+                )
+            )
+        if "max_pages_drain_s" in cr:
+            lines.append(
+                (
+                    "  (diagnostic) seconds to close after max_pages",
+                    f"{cr['max_pages_drain_s']:g}",
+                    f"{cr['max_pages_crawl_s']:g} crawling",
+                    "-",
+                    "-",
+                    "-",
+                )
+            )
+    if "storage" in results:
+        st = results["storage"]
+        for kind in ("sqlite", "postgresql"):
+            if isinstance(st.get(kind), dict):
+                row = st[kind]
+                ratio, met = _ratio(row["ratio"], 0.5)
+                lines.append(
+                    (
+                        f"storage {kind} (rows/s) vs raw executemany",
+                        f"{row['pipeline_rows_per_s']:g}",
+                        f"{row['raw_rows_per_s']:g}",
+                        ratio,
+                        ">= 0.5",
+                        met,
+                    )
+                )
+                lines.append(
+                    (f"  {kind}: event loop's worst stall (ms)", f"{row['worst_stall_ms']:g}", "-", "-", "-", "-")
+                )
+    if "memory" in results:
+        for name, row in results["memory"].items():
+            if not isinstance(row, dict):
+                continue
+            lines.append(
+                (
+                    f"frontier RSS per 100k pending, {name} (MiB)",
+                    f"{row['mib_per_100k']:g}",
+                    f"{row['pending']:,} pending",
+                    "-",
+                    "bounded",
+                    "-",
+                )
+            )
+    if "crawl" in results:
+        run = results["crawl"]["runs"]["backlinks"][0]
+        if run.get("rss_first_mib") is not None:
+            lines.append(
+                (
+                    "crawl RSS, first vs last sample (MiB)",
+                    f"{run['rss_last_mib']:g}",
+                    f"{run['rss_first_mib']:g}",
+                    f"{run['rss_last_mib'] / run['rss_first_mib']:.3g}",
+                    "no growth",
+                    "-",
+                )
+            )
+    if "discovery" in results:
+        di = results["discovery"]
+        found = di["referring_domains"]
+        ratio, met = _ratio(di["ratio"], 2.0)
+        if di["ratio"] is None and found["backlinks"]:
+            ratio, met = "inf", "yes"
+        lines.append(
+            (
+                f"discovery: referring domains at {di['pages']} pages",
+                f"{found['backlinks']}",
+                f"{found['breadth_first']}",
+                ratio,
+                ">= 2",
+                met,
+            )
+        )
+    if "authority" in results:
+        au = results["authority"]
+        lines.append((f"authority: rank_domains, {au['edges']:,} edges (s)", f"{au['seconds']:g}", "-", "-", "-", "-"))
+    head = ("measure", "ours", "baseline", "ratio", "target", "met")
+    widths = [max(len(str(row[i])) for row in [head, *lines]) for i in range(len(head))]
+    out = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)) for row in [head, *lines]]
+    out.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="run every benchmark at a small size (CI)")
+    parser.add_argument(
+        "--only", action="append", choices=sorted(BENCHMARKS), help="run only this benchmark (repeatable)"
+    )
+    parser.add_argument("--json", default="bench-results.json", help="where to write the results")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="NAME.PARAM=N",
+        help="change a size, e.g. memory.pending=1000000 or crawl.pages=50000 (repeatable)",
+    )  # fmt: skip
+    arguments = parser.parse_args(argv)
+    sizes = {name: dict(size) for name, size in (SMOKE if arguments.smoke else FULL).items()}
+    for change in arguments.set:
+        target, _, value = change.partition("=")
+        name, _, param = target.partition(".")
+        if name not in sizes or not param or not value:
+            parser.error(f"--set {change!r}: expected NAME.PARAM=N with NAME one of {', '.join(sizes)}")
+        sizes[name][param] = int(value)
+    names = arguments.only or list(BENCHMARKS)
+    results: dict[str, Any] = {}
+    started = time.perf_counter()
+    for name in names:
+        print(f"running {name}...", file=sys.stderr, flush=True)
+        began = time.perf_counter()
+        results[name] = BENCHMARKS[name](**sizes[name])
+        results[name]["seconds_taken"] = round(time.perf_counter() - began, 1)
+    report = {
+        "smoke": arguments.smoke,
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": __import__("os").cpu_count(),
+            "platform": platform.platform(),
+        },
+        "seconds": round(time.perf_counter() - started, 1),
+        "results": results,
+    }
+    Path(arguments.json).write_text(json.dumps(report, indent=2))
+    print(table(results))
+    print(f"\n{'smoke run: figures mean nothing. ' if arguments.smoke else ''}"
+          f"All figures in {arguments.json} ({report['seconds']:.0f} s).")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""Memory: RSS of a crawl frontier of N pending URLs (default 1,000,000), in Scrapy's memory
+queues (the project's default) and in ``JOBDIR``'s SQLite ``DurableScheduler``; reported
+per 100k pending URLs. Each runs in a process of its own, which builds the project's
+scheduler from the project's settings and fills it as the spider does (``Frontier.admit``,
+then a ``Request`` with the spider's callbacks); nothing is fetched.
+
+Growth over a long crawl is read from the crawl benchmark's RSS samples (``bench.crawl``).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.web import ROOT
+
+
+def fill(pending: int, jobdir: str | None) -> dict[str, Any]:
+    """In this process: fill the project's scheduler with ``pending`` requests; RSS before and after."""
+    import scrapy
+    from scrapy.utils.misc import load_object
+    from scrapy.utils.test import get_crawler
+
+    from backlink_spider import settings as project_settings
+    from backlink_spider.frontier import Frontier
+    from backlink_spider.scheduler import DurableScheduler
+    from bench.meter import peak_rss_bytes, rss_bytes
+
+    class FrontierSpider(scrapy.Spider):
+        name = "frontier"
+
+        def parse(self, response: Any) -> None:
+            pass
+
+        def failed(self, failure: Any) -> None:
+            pass
+
+    settings = {name: getattr(project_settings, name) for name in dir(project_settings) if name.isupper()}
+    settings.pop("ADDONS", None)
+    if jobdir:
+        # What the ResumableCrawl add-on does when JOBDIR is set.
+        settings.update(JOBDIR=jobdir, SCHEDULER=f"{DurableScheduler.__module__}.{DurableScheduler.__name__}")
+    crawler = get_crawler(FrontierSpider, settings)
+    crawler._apply_settings()
+    spider = FrontierSpider()
+    spider._set_crawler(crawler)
+    crawler.spider = spider
+    scheduler = load_object(crawler.settings["SCHEDULER"]).from_crawler(crawler)
+    scheduler.open(spider)
+    frontier = Frontier(max_depth=3, pages_per_domain=20)
+    before = rss_bytes()
+    started = time.perf_counter()
+    queued = 0
+    for number in range(pending):
+        # Ten pages a site: the frontier admits ten variants of one URL template a site.
+        domain = f"site{number // 10}.example.com"
+        url = f"http://{domain}/post/{number % 10}/a-post-about-something-{number}"
+        priority = frontier.admit(url, domain, 1)
+        if priority is not None and scheduler.enqueue_request(
+            scrapy.Request(url, callback=spider.parse, errback=spider.failed, priority=priority)
+        ):
+            queued += 1
+    seconds = time.perf_counter() - started
+    after = rss_bytes()
+    result = {
+        "pending": queued,
+        "scheduler": type(scheduler).__name__,
+        "rss_before_mib": round(before / 2**20, 1),
+        "rss_after_mib": round(after / 2**20, 1),
+        "peak_rss_mib": round(peak_rss_bytes() / 2**20, 1),
+        "mib_per_100k": round((after - before) / 2**20 / (queued / 100_000), 1),
+        "enqueue_us": round(seconds / pending * 1e6, 1),
+    }
+    scheduler.close("finished")
+    return result
+
+
+def run(pending: int = 1_000_000, pending_jobdir: int | None = None) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
+        for name, jobdir, count in (
+            ("memory queue", None, pending),
+            ("JOBDIR", str(Path(tmp) / "job"), pending_jobdir or pending),
+        ):
+            command = [sys.executable, "-m", "bench.memory", str(count), jobdir or ""]
+            output = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+            results[name] = json.loads(output.strip().splitlines()[-1])
+    return results
+
+
+if __name__ == "__main__":
+    print(json.dumps(fill(int(sys.argv[1]), sys.argv[2] or None)))

@@ -1,0 +1,177 @@
+"""Meter: a Scrapy extension that times a benchmark crawl from inside it.
+
+Records when each page (robots.txt aside) arrived, the process's RSS every
+``BENCH_RSS_EVERY`` pages, and how late a 10 ms timer on the reactor fired (the worst
+stall of the event loop); writes them as JSON to ``BENCH_METER_PATH`` when the spider
+closes. ``BENCH_STOP_AT`` closes the crawl after that many pages. Off without a path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+from scrapy.utils.defer import deferred_from_coro
+
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+TICK = 0.01
+
+
+def rss_bytes() -> int:
+    """The resident set size of this process now."""
+    with open("/proc/self/statm", "rb") as statm:
+        return int(statm.read().split()[1]) * _PAGE
+
+
+def peak_rss_bytes() -> int:
+    """The largest resident set size of this process since it started its program
+    (``VmHWM``; ``getrusage``'s maximum survives exec and would be the parent's)."""
+    with open("/proc/self/status", "rb") as status:
+        for line in status:
+            if line.startswith(b"VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+class StallWatch:
+    """How late a repeating timer on the running event loop fires: the loop's worst stall."""
+
+    def __init__(self, interval: float = TICK) -> None:
+        self.interval = interval
+        self.worst = 0.0
+        self.lates: list[float] = []
+        self._handle: asyncio.TimerHandle | None = None
+        self._due = 0.0
+
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._due = loop.time() + self.interval
+        self._handle = loop.call_at(self._due, self._tick)
+
+    def _tick(self) -> None:
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        late = now - self._due
+        self.lates.append(late)
+        self.worst = max(self.worst, late)
+        self._due = now + self.interval
+        self._handle = loop.call_at(self._due, self._tick)
+
+    def stop(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def summary(self) -> dict[str, float]:
+        lates = sorted(self.lates) or [0.0]
+        return {
+            "worst_stall_ms": round(self.worst * 1000, 2),
+            "p99_stall_ms": round(lates[int(0.99 * (len(lates) - 1))] * 1000, 2),
+            "ticks": len(self.lates),
+        }
+
+
+class GcWatch:
+    """Time the garbage collector takes, per generation (``gc.callbacks``)."""
+
+    def __init__(self) -> None:
+        self.seconds = [0.0, 0.0, 0.0]
+        self.collections = [0, 0, 0]
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            generation = info["generation"]
+            self.seconds[generation] += time.perf_counter() - self._started
+            self.collections[generation] += 1
+
+    def start(self) -> None:
+        gc.callbacks.append(self)
+
+    def stop(self) -> None:
+        if self in gc.callbacks:
+            gc.callbacks.remove(self)
+
+    def summary(self) -> dict[str, Any]:
+        return {"gc_seconds": [round(s, 3) for s in self.seconds], "gc_collections": self.collections}
+
+
+class Meter:
+    def __init__(self, crawler: Crawler, path: Path) -> None:
+        self.crawler = crawler
+        self.path = path
+        self.stop_at = crawler.settings.getint("BENCH_STOP_AT", 0)
+        self.rss_every = crawler.settings.getint("BENCH_RSS_EVERY", 100)
+        self.times: list[float] = []
+        self.rss: list[tuple[int, int]] = []
+        self.stall = StallWatch()
+        self.gc = GcWatch()
+        # A diagnostic: "freeze" moves everything alive at start out of the collector's
+        # sight; a threshold such as "50000,20,100" makes young collections rarer.
+        self.gc_freeze = crawler.settings.getbool("BENCH_GC_FREEZE")
+        self.gc_threshold = crawler.settings.get("BENCH_GC_THRESHOLD")
+        self.started = 0.0
+        self.stopping = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Meter:
+        path = crawler.settings.get("BENCH_METER_PATH")
+        if not path:
+            raise NotConfigured("BENCH_METER_PATH is not set")
+        meter = cls(crawler, Path(path))
+        crawler.signals.connect(meter.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(meter.response_received, signal=signals.response_received)
+        crawler.signals.connect(meter.spider_closed, signal=signals.spider_closed)
+        return meter
+
+    def spider_opened(self) -> None:
+        self.started = time.perf_counter()
+        self.rss.append((0, rss_bytes()))
+        self.stall.start()
+        self.gc.start()
+        if self.gc_freeze:
+            gc.collect()
+            gc.freeze()
+        if self.gc_threshold:
+            gc.set_threshold(*(int(part) for part in str(self.gc_threshold).split(",")))
+
+    def response_received(self, response: Response, request: Request) -> None:
+        if request.url.endswith("/robots.txt"):
+            return
+        self.times.append(time.perf_counter())
+        pages = len(self.times)
+        if pages % self.rss_every == 0:
+            self.rss.append((pages, rss_bytes()))
+        if self.stop_at and pages >= self.stop_at and not self.stopping:
+            self.stopping = True
+            assert self.crawler.engine is not None
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="bench_done"))
+
+    def spider_closed(self, reason: str) -> None:
+        self.stall.stop()
+        self.gc.stop()
+        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
+        record: dict[str, Any] = {
+            "reason": reason,
+            "started": self.started,
+            "closed": time.perf_counter(),
+            "times": self.times,
+            "rss": self.rss,
+            "peak_rss": peak_rss_bytes(),
+            "requests": stats.get("downloader/request_count", 0),
+            "items": stats.get("item_scraped_count", 0),
+            **self.stall.summary(),
+            **self.gc.summary(),
+        }
+        self.path.write_text(json.dumps(record))

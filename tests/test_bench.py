@@ -1,0 +1,190 @@
+"""The benchmark's synthetic web and server, and a smoke run of ``python -m bench``.
+
+The generator must give the same web for the same seed, pages of the size, markup and
+link mix the benchmark promises, and a web where the backlinks sit where the discovery
+benchmark says; the server must answer as the proxy the crawls go through. No timing is
+asserted anywhere: the smoke run only proves that every benchmark still runs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from backlink_spider.domains import registered_domain
+from backlink_spider.extraction import extract_page
+from bench.web import LINKS_MAX, LINKS_MIN, PAGE_MAX, PAGE_MIN, ROBOTS_TXT, BenchServer, SyntheticWeb, WebSpec
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = WebSpec(seed=3, domains=400, max_site_pages=200)
+HREF = re.compile(rb'<a href="([^"]*)"(?: rel="([^"]*)")?>(<img)?')
+
+
+@pytest.fixture(scope="module")
+def web() -> SyntheticWeb:
+    return SyntheticWeb(SPEC)
+
+
+def sample(web: SyntheticWeb, count: int = 60) -> list[tuple[int, int]]:
+    """(domain, page) pairs spread over the web, home pages and others."""
+    return [(d, (d * 7) % web.sizes[d]) for d in range(0, web.spec.domains, max(1, web.spec.domains // count))]
+
+
+def test_same_seed_same_web_byte_for_byte(web: SyntheticWeb) -> None:
+    again = SyntheticWeb(SPEC)
+    assert again.domains == web.domains
+    assert again.sizes == web.sizes
+    assert again.linkers == web.linkers
+    for domain, page in sample(web, 10):
+        assert again.generate(domain, page).body == web.generate(domain, page).body
+
+
+def test_another_seed_another_web(web: SyntheticWeb) -> None:
+    other = SyntheticWeb(WebSpec(seed=4, domains=400, max_site_pages=200))
+    assert other.domains != web.domains
+    assert other.generate(5, 1).body != web.generate(5, 1).body
+
+
+def test_every_domain_is_a_registered_domain_of_its_own(web: SyntheticWeb) -> None:
+    assert len(set(web.domains)) == len(web.domains)
+    assert all(registered_domain(host) == host for host in web.domains)
+    assert not set(web.spec.targets) & set(web.domains)
+
+
+def test_site_sizes_and_inbound_links_follow_a_power_law(web: SyntheticWeb) -> None:
+    assert web.sizes == sorted(web.sizes, reverse=True)
+    assert web.sizes[0] == SPEC.max_site_pages and web.sizes[-1] == SPEC.min_site_pages
+    inbound: Counter[str] = Counter()
+    for domain, page in sample(web):
+        for href, _, _ in HREF.findall(web.generate(domain, page).body):
+            host = href.decode().split("/")[2] if href.startswith(b"http") else None
+            if host and host != web.domains[domain]:
+                inbound[host] += 1
+    top = sum(count for host, count in inbound.items() if web.index.get(host, SPEC.domains) < SPEC.domains // 20)
+    assert top > 0.3 * sum(inbound.values())  # the top 5 % of domains get a large share
+
+
+def test_pages_are_of_realistic_size_and_markup(web: SyntheticWeb) -> None:
+    for domain, page in sample(web):
+        generated = web.generate(domain, page)
+        body = generated.body
+        assert PAGE_MIN <= len(body) <= PAGE_MAX
+        assert LINKS_MIN <= generated.links <= LINKS_MAX
+        assert len(HREF.findall(body)) == body.count(b"<a ") == generated.links
+        for landmark in (b"<header", b"<nav", b"<main", b"<article", b"<aside", b"<footer"):
+            assert landmark in body
+        assert body.startswith(b"<!DOCTYPE html>") and body.rstrip().endswith(b"</html>")
+
+
+def test_rel_mix_image_links_and_placements(web: SyntheticWeb) -> None:
+    rels: Counter[str] = Counter()
+    images = links = 0
+    placements: Counter[str] = Counter()
+    for domain, page in sample(web):
+        generated = web.generate(domain, page)
+        found = HREF.findall(generated.body)
+        links += len(found)
+        images += sum(1 for _, _, image in found if image)
+        for _, rel, _ in found:
+            for token in rel.decode().split():
+                rels[token] += 1
+        extracted = extract_page(generated.body, web.url(domain, page), (), "text/html; charset=utf-8")
+        placements.update(link.placement for link in extracted.links)
+        assert len(extracted.links) == generated.links  # every href is an http(s) link
+        assert sum(generated.rels.values()) == sum(1 for _, rel, _ in found if rel)
+    assert 0.02 < rels["ugc"] / links < 0.12  # commenters' links
+    assert 0.02 < rels["sponsored"] / links < 0.12
+    assert rels["nofollow"] > rels["ugc"]  # comments, and some links in content
+    assert 0.01 < images / links < 0.1
+    assert {"content", "nav", "header", "footer", "aside", "comment"} <= set(placements)
+
+
+def test_linkers_link_to_the_target_and_are_never_next_to_the_seeds() -> None:
+    spec = WebSpec(seed=5, domains=600, max_site_pages=100, linker_share=0.2, target_rate=1.0, far_from=0.3, seeds=5)
+    web = SyntheticWeb(spec)
+    assert web.linkers and min(web.linkers) >= spec.domains * 0.3
+    target = spec.targets[0].encode()
+    for linker in sorted(web.linkers)[:10]:
+        generated = web.generate(linker, 0)
+        assert generated.target_links and target in generated.body
+    for seed in range(spec.seeds):
+        for page in range(min(20, web.sizes[seed])):
+            for href, _, _ in HREF.findall(web.generate(seed, page).body):
+                host = href.decode().split("/")[2] if href.startswith(b"http") else ""
+                assert web.index.get(host) not in web.linkers
+    assert web.generate(0, 0).target_links == 0
+
+
+def test_urls_locate_their_pages(web: SyntheticWeb) -> None:
+    for domain, page in sample(web, 20):
+        url = web.url(domain, page)
+        host, path = url.split("/", 3)[2], "/" + url.split("/", 3)[3]
+        assert web.locate(host, path) == (domain, page)
+        assert web.locate(host, path + "?ref=x") == (domain, page)
+    assert web.locate("unknown.example", "/") is None
+    assert web.locate(web.domains[0], f"/post/{web.sizes[0]}/x") is None
+
+
+def fetch(port: int, *requests: str) -> list[tuple[str, bytes]]:
+    """Send raw requests on one keep-alive connection; (status line, body) of each answer."""
+    answers = []
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        reader = connection.makefile("rb")
+        for request in requests:
+            connection.sendall(request.encode())
+            status = reader.readline().decode().strip()
+            length = 0
+            while (line := reader.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            answers.append((status, reader.read(length)))
+    return answers
+
+
+def test_server_answers_as_a_proxy_with_keep_alive() -> None:
+    web = SyntheticWeb(SPEC)
+    host = web.domains[3]
+    with BenchServer(SPEC) as server:
+        answers = fetch(
+            server.port,
+            f"GET http://{host}/ HTTP/1.1\r\nHost: {host}\r\n\r\n",
+            f"GET /robots.txt HTTP/1.1\r\nHost: {host}\r\n\r\n",
+            f"GET http://{host}/post/999999/x HTTP/1.1\r\nHost: {host}\r\n\r\n",
+            "GET http://nowhere.example/ HTTP/1.1\r\nHost: nowhere.example\r\n\r\n",
+            f"GET http://{host}/ HTTP/1.1\r\nHost: {host}\r\n\r\n",
+        )
+        counters = server.control()
+        assert server.control("reset")["requests"] == 0
+    assert answers[0] == ("HTTP/1.1 200 OK", web.generate(3, 0).body)
+    assert answers[1] == ("HTTP/1.1 200 OK", ROBOTS_TXT)
+    assert answers[2][0] == answers[3][0] == "HTTP/1.1 404 Not Found"
+    assert answers[4] == answers[0]  # served again, from the cache
+    assert counters["requests"] == 6 and counters["pages"] == 2 and counters["generated"] == 1  # 6: /stats too
+    assert counters["not_found"] == 2
+
+
+def test_smoke_run_of_every_benchmark(tmp_path: Path) -> None:
+    """``python -m bench --smoke`` runs every benchmark end to end (the figures are not judged)."""
+    output = tmp_path / "bench.json"
+    process = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--json", str(output)],
+        cwd=ROOT, capture_output=True, text=True, timeout=240, check=False,
+    )  # fmt: skip
+    assert process.returncode == 0, process.stderr[-3000:]
+    report = json.loads(output.read_text())
+    results = report["results"]
+    assert report["smoke"] is True
+    assert set(results) == {"web", "extraction", "crawl", "storage", "memory", "discovery", "authority"}
+    assert results["extraction"]["links"]["extract_page"] > 0
+    assert results["crawl"]["pages_per_s"]["backlinks"] > 0 and results["crawl"]["ratios"]["vs_bare_follow_all"] > 0
+    assert results["storage"]["sqlite"]["pipeline_rows_per_s"] > 0
+    assert results["memory"]["JOBDIR"]["scheduler"] == "DurableScheduler"
+    assert results["authority"]["domains"] > 0
+    assert "crawl (pages/s) vs bare follow_all" in process.stdout
