@@ -1,13 +1,14 @@
 """PageBudget: the ``max_pages`` budget of a crawl, enforced on downloads.
 
-Counts every page fetch (robots.txt excluded). Once the budget is spent, queued
-requests are dropped as they come out of the scheduler, the spider stops creating
-new ones (it asks ``exhausted``), fetches already in flight finish and are stored,
-and the crawl ends on its own with ``max_pages`` as its finish reason.
+Counts every page fetch (robots.txt excluded). Once the budget is spent, the spider
+stops creating requests, the crawl closes with ``max_pages`` as its finish reason,
+and the fetches already in flight finish and are stored first (Scrapy's close waits
+for them); the requests still queued are left (in JOBDIR's frontier, for a resume).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from scrapy import Request
@@ -28,6 +29,7 @@ class PageBudget:
         self.crawler = crawler
         self.stats = crawler.stats
         self.fetches = 0
+        self._closing: asyncio.Future[None] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PageBudget:
@@ -45,6 +47,10 @@ class PageBudget:
             if not self.stats.get_value(STAT_EXHAUSTED):
                 self.stats.set_value(STAT_EXHAUSTED, True)
                 logger.info("Page budget of %d spent: finishing what is in flight", self.max_pages)
+                # Close once the fetches in flight are done, rather than dropping every
+                # queued request one by one (hours for a large frontier).
+                assert self.crawler.engine is not None
+                self._closing = asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="max_pages"))
             self.stats.inc_value("backlinks/budget/dropped")
             raise IgnoreRequest("max_pages reached")
         self.fetches += 1

@@ -7,7 +7,6 @@ Runs in the storage pipeline's writer thread, never on the reactor thread.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -28,8 +27,12 @@ def _clean(value: Any) -> Any:
     return value
 
 
+_BACKLINK_FIELDS = tuple(Backlink.__dataclass_fields__)
+
+
 def backlink_row(item: Backlink, crawl_id: int) -> dict[str, Any]:
-    row = {key: _clean(value) for key, value in dataclasses.asdict(item).items()}
+    # getattr, not dataclasses.asdict (which deep-copies): this runs on the reactor thread.
+    row = {key: _clean(getattr(item, key)) for key in _BACKLINK_FIELDS}
     seen_at = row.pop("seen_at")
     row.update(
         link_key=text_key(row["source_url"], row["target_url"], row["anchor_text"], row["rel"]),

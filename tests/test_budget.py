@@ -70,3 +70,18 @@ def test_max_depth_counts_link_hops(big_web: LocalWeb, tmp_path: Path) -> None:
     assert sorted(set(fetched_pages(big_web))) == sorted(
         [f"http://{site}/p{n}" for site in ("one.com", "two.org") for n in range(4)]
     )
+
+
+def test_a_spent_budget_closes_the_crawl_instead_of_draining_the_queue(tmp_path: Path) -> None:
+    hub = {"/": Resource(html("".join(f'<a href="/q{n}">{n}</a> ' for n in range(300))))}
+    hub.update({f"/q{n}": Resource(html(f"<p>{n}</p>")) for n in range(300)})
+    with LocalWeb({"hub.com": hub}) as web:
+        url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+        crawl = run_crawl(url, "-a", "target=target.com", "-a", "seeds=http://hub.com/", "-a", "max_pages=5",
+                          "-a", "pages_per_domain=1000", proxy=web.proxy_url)  # fmt: skip
+    assert crawl.process.returncode == 0, crawl.process.stderr[-2000:]
+    ((reason, stats),) = crawl.rows("SELECT finish_reason, stats FROM crawls")
+    assert reason == "max_pages"
+    # 300 requests were queued; the crawl closed without pulling them all through (only
+    # those already handed to the downloader, at most CONCURRENT_REQUESTS, are dropped).
+    assert json.loads(stats).get("backlinks/budget/dropped", 0) <= 32
