@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import authority, crawl, discovery, extraction, memory, storage
+from bench import authority, crawl, discovery, extraction, memory, rendering, storage
 from bench.web import BenchServer, SyntheticWeb, WebSpec, ceiling
 
 FULL: dict[str, dict[str, Any]] = {
@@ -29,6 +29,7 @@ FULL: dict[str, dict[str, Any]] = {
     "memory": {"pending": 200_000, "pending_jobdir": 100_000},
     "discovery": {"pages": 600},
     "authority": {"edges": 1_000_000},
+    "rendering": {"domains": 40, "pages": 5},
 }
 SMOKE: dict[str, dict[str, Any]] = {
     "web": {"pages": 20, "seconds": 0.3},
@@ -38,6 +39,7 @@ SMOKE: dict[str, dict[str, Any]] = {
     "memory": {"pending": 2_000},
     "discovery": {"pages": 15},
     "authority": {"edges": 20_000, "rounds": 1},
+    "rendering": {"domains": 10, "pages": 2},
 }
 
 
@@ -90,6 +92,7 @@ BENCHMARKS: dict[str, Callable[..., dict[str, Any]]] = {
     "memory": memory.run,
     "discovery": discovery.run,
     "authority": authority.run,
+    "rendering": rendering.run,
 }
 
 
@@ -230,6 +233,18 @@ def table(results: dict[str, Any]) -> str:
     if "authority" in results:
         au = results["authority"]
         lines.append((f"authority: rank_domains, {au['edges']:,} edges (s)", f"{au['seconds']:g}", "-", "-", "-", "-"))
+    if "rendering" in results and "skipped" not in results["rendering"]:
+        re_ = results["rendering"]
+        ratio, met = _ratio(re_["ratio_auto_vs_never"], 0.5)
+        lines.append(
+            ("rendering: pages/s, auto vs never", f"{re_['auto']['pages_per_s']:g}",
+             f"{re_['never']['pages_per_s']:g}", ratio, ">= 0.5", met)
+        )  # fmt: skip
+        ratio, met = _ratio(re_["script_only_recall"], 1.0)
+        lines.append(
+            ("rendering: script-only backlinks found (auto)", f"{re_['auto']['script_only_found']}",
+             f"{re_['script_only_backlinks']}", ratio, "= 1", met)
+        )  # fmt: skip
     head = ("measure", "ours", "baseline", "ratio", "target", "met")
     widths = [max(len(str(row[i])) for row in [head, *lines]) for i in range(len(head))]
     out = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)) for row in [head, *lines]]

@@ -20,6 +20,7 @@ import pytest
 
 from backlink_spider.domains import registered_domain
 from backlink_spider.extraction import extract_page
+from bench import rendering
 from bench.web import LINKS_MAX, LINKS_MIN, PAGE_MAX, PAGE_MIN, ROBOTS_TXT, BenchServer, SyntheticWeb, WebSpec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -181,10 +182,22 @@ def test_smoke_run_of_every_benchmark(tmp_path: Path) -> None:
     report = json.loads(output.read_text())
     results = report["results"]
     assert report["smoke"] is True
-    assert set(results) == {"web", "extraction", "crawl", "storage", "memory", "discovery", "authority"}
+    assert set(results) == {"web", "extraction", "crawl", "storage", "memory", "discovery", "authority", "rendering"}
     assert results["extraction"]["links"]["extract_page"] > 0
     assert results["crawl"]["pages_per_s"]["backlinks"] > 0 and results["crawl"]["ratios"]["vs_bare_follow_all"] > 0
     assert results["storage"]["sqlite"]["pipeline_rows_per_s"] > 0
     assert results["memory"]["JOBDIR"]["scheduler"] == "DurableScheduler"
     assert results["authority"]["domains"] > 0
+    rendering = results["rendering"]
+    assert rendering["never"]["rendered_pages"] == 0 and rendering["auto"]["rendered_pages"] > 0
     assert "crawl (pages/s) vs bare follow_all" in process.stdout
+
+
+def test_the_mixed_web_of_the_rendering_benchmark() -> None:
+    sites, script_only, seeds = rendering.mixed_web(domains=20, pages=3)
+    assert len(sites) == len(seeds) == 20
+    scripted = [host for host, site in sites.items() if '<div id="root"></div>' in site["/p0"].payload().decode()]
+    assert scripted == ["site0.com", "site10.com"]  # one domain in ten
+    assert script_only == {f"http://{rendering.TARGET}/{host}/{page}" for host in scripted for page in range(3)}
+    static = sites["site1.com"]["/p0"].payload().decode()
+    assert f"http://{rendering.TARGET}/site1.com/0" in static and "<script>" not in static

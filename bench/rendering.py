@@ -1,0 +1,110 @@
+"""Rendering: the cost and the yield of ``BACKLINKS_RENDER_MODE=auto`` on a mixed web.
+
+A tenth of the web's domains build their pages by script (an empty app root filled by
+an inline script, the React way); the rest are static. The same crawl runs with
+``never`` and with ``auto``: pages/s of ``auto`` as a ratio of ``never`` (target: at
+least 0.5), and the share of the script-only backlinks ``auto`` finds (target: all).
+Needs Debian's Chromium; reported as skipped without it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from backlink_spider.localweb import LocalWeb, Resource, Sites
+from bench.crawl import crawl_env
+from bench.web import ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+TARGET = "linkbench-target.org"
+SCRIPTED_EVERY = 10  # one domain in ten builds its pages by script
+PROSE = "A paragraph of an article about tools and the people who make them, long enough to be read. " * 4
+
+
+def _page(links: str) -> str:
+    return f"<!doctype html><html><head><meta charset='utf-8'><title>t</title></head><body>{links}</body></html>"
+
+
+def mixed_web(domains: int, pages: int) -> tuple[Sites, set[str], list[str]]:
+    """The sites, the target URLs linked only from script-built pages, and the seeds."""
+    sites: dict[str, dict[str, Resource]] = {}
+    script_only: set[str] = set()
+    for number in range(domains):
+        host = f"site{number}.com"
+        scripted = number % SCRIPTED_EVERY == 0
+        site: dict[str, Resource] = {}
+        for page in range(pages):
+            target = f"http://{TARGET}/{host}/{page}"
+            onward = [f"/p{page + 1}"] if page + 1 < pages else []
+            onward.append(f"http://site{(number + 1) % domains}.com/p0")
+            body = (
+                f'<main><article><p>{PROSE}See <a href="{target}">the target</a> for more.</p>'
+                + "".join(f'<a href="{link}">next</a> ' for link in onward)
+                + "</article></main>"
+            )
+            if scripted:
+                script_only.add(target)
+                html = _page(
+                    f'<div id="root"></div><script>document.getElementById("root").innerHTML = {json.dumps(body)};'
+                    "</script>"
+                )
+            else:
+                html = _page(body)
+            site[f"/p{page}"] = Resource(html)
+        sites[host] = site
+    return sites, script_only, [f"http://site{number}.com/p0" for number in range(domains)]
+
+
+def _crawl(mode: str, web: LocalWeb, seeds: list[str], pages: int, workdir: Path) -> dict[str, Any]:
+    database = workdir / f"{mode}.sqlite3"
+    command = [
+        sys.executable, "-m", "scrapy", "crawl", "backlinks",
+        "-a", f"target={TARGET}", "-a", f"seeds={','.join(seeds)}",
+        "-a", f"pages_per_domain={pages}", "-a", f"max_depth={pages * 2}",
+        "-s", f"BACKLINKS_DATABASE_URL=sqlite:///{database}", "-s", f"BACKLINKS_RENDER_MODE={mode}",
+        "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "LOG_LEVEL=WARNING",
+        "-s", "BACKLINKS_AUTHORITY_AT_CLOSE=False",
+    ]  # fmt: skip
+    process = subprocess.run(
+        command, cwd=ROOT, env=crawl_env(web.proxy_url), capture_output=True, text=True, timeout=900, check=False
+    )
+    if process.returncode != 0:
+        raise RuntimeError(f"the {mode} crawl failed: {process.stderr[-2000:]}")
+    with sqlite3.connect(database) as connection:
+        stats = json.loads(connection.execute("SELECT stats FROM crawls").fetchone()[0])
+        found = {row[0] for row in connection.execute("SELECT target_url FROM backlinks")}
+        rendered = connection.execute("SELECT count(*) FROM pages WHERE rendered").fetchone()[0]
+    elapsed = float(stats.get("elapsed_time_seconds") or 0)
+    stored = int(stats.get("backlinks/stored/pages") or 0)
+    return {
+        "pages": stored,
+        "rendered_pages": rendered,
+        "seconds": round(elapsed, 2),
+        "pages_per_s": round(stored / elapsed, 2) if elapsed else None,
+        "backlinks": found,
+    }
+
+
+def run(domains: int = 40, pages: int = 5) -> dict[str, Any]:
+    if not CHROMIUM.exists():
+        return {"skipped": f"{CHROMIUM} not found"}
+    sites, script_only, seeds = mixed_web(domains, pages)
+    results: dict[str, Any] = {"domains": domains, "pages_per_domain": pages, "script_only_backlinks": len(script_only)}
+    with LocalWeb(sites) as web, tempfile.TemporaryDirectory(prefix="bench-rendering-") as tmp:
+        for mode in ("never", "auto"):
+            run_ = _crawl(mode, web, seeds, pages, Path(tmp))
+            found = run_.pop("backlinks")
+            run_["script_only_found"] = len(found & script_only)
+            results[mode] = run_
+    never, auto = results["never"], results["auto"]
+    results["ratio_auto_vs_never"] = (
+        round(auto["pages_per_s"] / never["pages_per_s"], 3) if auto["pages_per_s"] and never["pages_per_s"] else None
+    )
+    results["script_only_recall"] = round(auto["script_only_found"] / len(script_only), 3) if script_only else None
+    return results
