@@ -32,7 +32,7 @@ def check(data: bytes) -> None:
     robots = provider.ConsumeUnicodeNoSurrogates(30)
     body = provider.ConsumeBytes(provider.remaining_bytes())
     try:
-        urlsplit(url).port
+        _ = urlsplit(url).port  # raises on an unusable port or host
     except ValueError:
         return  # the crawler only ever passes URLs it could request
     page = extract_page(body, url, [robots], content_type)

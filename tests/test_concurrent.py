@@ -14,8 +14,9 @@ def test_simultaneous_crawls_of_one_web_store_each_link_once(web: LocalWeb) -> N
         # Tiny batches and a short timer: the crawls interleave many transactions.
         settings = {"BACKLINKS_BATCH_SIZE": "2", "BACKLINKS_FLUSH_INTERVAL": "0.05"}
         processes = [
-            start_crawl(database_url, "-a", "target=target.com", "-a", f"seeds={SEEDS}", proxy=web.proxy_url,
-                        settings=settings)  # fmt: skip
+            start_crawl(
+                database_url, "-a", "target=target.com", "-a", f"seeds={SEEDS}", proxy=web.proxy_url, settings=settings
+            )
             for _ in range(3)
         ]
         outputs = [process.communicate(timeout=120) for process in processes]
@@ -28,6 +29,7 @@ def test_simultaneous_crawls_of_one_web_store_each_link_once(web: LocalWeb) -> N
         assert len(rows) == len(EXPECTED_BACKLINKS)
         assert normalise(rows) == EXPECTED_BACKLINKS
         assert crawl.rows("SELECT count(*) FROM crawls WHERE finish_reason = 'finished'") == [(3,)]
-        assert crawl.rows("SELECT count(*), count(DISTINCT url) FROM pages")[0] == crawl.rows(
-            "SELECT count(DISTINCT url), count(DISTINCT url) FROM pages"
-        )[0]
+        assert (
+            crawl.rows("SELECT count(*), count(DISTINCT url) FROM pages")[0]
+            == crawl.rows("SELECT count(DISTINCT url), count(DISTINCT url) FROM pages")[0]
+        )
