@@ -7,6 +7,12 @@ rules of a host are kept at most ``BACKLINKS_ROBOTS_MAX_AGE`` seconds (§2.4: 24
 and then fetched again. Redirects are followed (Scrapy's, up to REDIRECT_MAX_TIMES),
 bodies are parsed whole up to DOWNLOAD_MAXSIZE (the RFC asks for at least 500 KiB),
 and Protego evaluates groups, wildcards and ``$`` as Google does.
+
+Requests that arrive while a host's robots.txt is being fetched each wait for its rules.
+Scrapy 2.19's middleware awaits the one shared ``Deferred`` directly, so only the first
+waiter receives the rules: the callback that hands them over returns None, and every
+later waiter gets None, which lets its request through unchecked (scrapy PR #6802). Here
+each waiter gets a ``Deferred`` of its own, chained so that the rules pass on to the next.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from scrapy.downloadermiddlewares.robotstxt import logger as scrapy_robots_logge
 from scrapy.http import Response
 from scrapy.http.request import NO_CALLBACK
 from scrapy.robotstxt import RobotParser
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
@@ -34,6 +41,12 @@ def is_robots_request(request: Request) -> bool:
     """True for the robots.txt fetches that RobotsTxtMiddleware makes, and for the
     redirects they follow (which keep the meta and the callback, not the path)."""
     return bool(request.meta.get("dont_obey_robotstxt")) and request.callback is NO_CALLBACK
+
+
+def _hand_over(parser: RobotParser | None, waiter: Deferred[RobotParser | None]) -> RobotParser | None:
+    """Give a waiter the rules, and keep them in the chain for the waiters after it."""
+    waiter.callback(parser)
+    return parser
 
 
 class _OneLine(logging.Filter):
@@ -57,9 +70,13 @@ class RobotsPolicy(RobotsTxtMiddleware):
 
     async def robot_parser(self, request: Request) -> RobotParser | None:
         netloc = urlparse_cached(request).netloc
+        pending = self._parsers.get(netloc)
+        if isinstance(pending, Deferred):
+            mine: Deferred[RobotParser | None] = Deferred()
+            pending.addCallback(_hand_over, mine)
+            return await maybe_deferred_to_future(mine)
         fetched = self._fetched.get(netloc)
-        settled = not isinstance(self._parsers.get(netloc), Deferred)
-        if fetched is not None and settled and time.monotonic() - fetched > self.max_age:
+        if fetched is not None and time.monotonic() - fetched > self.max_age:
             del self._parsers[netloc]
             self._stats.inc_value("backlinks/robots/refreshed")
         return await super().robot_parser(request)

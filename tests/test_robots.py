@@ -81,3 +81,22 @@ def test_robots_rules_are_fetched_again_when_older_than_the_max_age(tmp_path: Pa
         run_crawl(f"sqlite:///{once / 'db.sqlite3'}", "-a", "target=target.com", "-a", "seeds=http://rules.com/",
                   proxy=web.proxy_url)  # fmt: skip
         assert web.requests.count("http://rules.com/robots.txt") == 1
+
+
+def test_requests_waiting_for_robots_txt_all_obey_it(tmp_path: Path) -> None:
+    """A dozen requests to one host wait while its robots.txt is slow to come: each gets the
+    rules (in stock Scrapy 2.19 only the first waiter does, and the rest pass unchecked)."""
+    paths = [f"/page{n}" for n in range(12)]
+    sites = {
+        "hub.com": {"/": Resource(html("".join(f'<a href="http://slow.com{path}">{path}</a> ' for path in paths)))},
+        "slow.com": site(Resource("User-agent: *\nDisallow: /\n", headers=TEXT, delay=1), *paths),
+    }
+    with LocalWeb(sites) as web:
+        crawl = run_crawl(
+            f"sqlite:///{tmp_path / 'db.sqlite3'}", "-a", "target=target.com", "-a", "seeds=http://hub.com/",
+            proxy=web.proxy_url,
+        )  # fmt: skip
+        assert crawl.process.returncode == 0, crawl.process.stderr[-2000:]
+        assert [request for request in web.requests if "slow.com" in request] == ["http://slow.com/robots.txt"]
+    stats = crawl.rows("SELECT stats FROM crawls")[0][0]
+    assert '"robotstxt/forbidden": 12' in stats
