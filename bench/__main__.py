@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import authority, crawl, discovery, extraction, memory, rendering, storage
+from bench import authority, crawl, discovery, extraction, memory, rendering, soak, storage
 from bench.web import BenchServer, SyntheticWeb, WebSpec, ceiling
 
 FULL: dict[str, dict[str, Any]] = {
@@ -30,6 +30,7 @@ FULL: dict[str, dict[str, Any]] = {
     "discovery": {"pages": 600},
     "authority": {"edges": 1_000_000},
     "rendering": {"domains": 40, "pages": 5},
+    "soak": {"domains": 300},
 }
 SMOKE: dict[str, dict[str, Any]] = {
     "web": {"pages": 20, "seconds": 0.3},
@@ -40,6 +41,7 @@ SMOKE: dict[str, dict[str, Any]] = {
     "discovery": {"pages": 15},
     "authority": {"edges": 20_000, "rounds": 1},
     "rendering": {"domains": 10, "pages": 2},
+    "soak": {"domains": 10, "hostile_every": 5},
 }
 
 
@@ -93,6 +95,7 @@ BENCHMARKS: dict[str, Callable[..., dict[str, Any]]] = {
     "discovery": discovery.run,
     "authority": authority.run,
     "rendering": rendering.run,
+    "soak": soak.run,
 }
 
 
@@ -245,11 +248,40 @@ def table(results: dict[str, Any]) -> str:
             ("rendering: script-only backlinks found (auto)", f"{re_['auto']['script_only_found']}",
              f"{re_['script_only_backlinks']}", ratio, "= 1", met)
         )  # fmt: skip
+    if "soak" in results:
+        lines.extend(soak_lines(results["soak"]))
     head = ("measure", "ours", "baseline", "ratio", "target", "met")
     widths = [max(len(str(row[i])) for row in [head, *lines]) for i in range(len(head))]
     out = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)) for row in [head, *lines]]
     out.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(out)
+
+
+def soak_lines(so: dict[str, Any]) -> list[tuple[str, str, str, str, str, str]]:
+    """The soak's verdicts: nothing lost, nothing forbidden fetched, memory bounded, ended on its own."""
+    stored, expected = so["backlinks_stored"], so["backlinks_expected"]
+    memory, limit = so["peak_memory_mib"], so["memory_limit_mib"]
+    forbidden = len(so["forbidden_requests"])
+    where = f"{so['pages_fetched']} pages, {so['hostile_domains']} hostile domains"
+
+    def met(ok: bool) -> str:
+        return "yes" if ok else "NO"
+
+    return [
+        (f"soak: backlinks stored ({where})", f"{stored}", f"{expected} expected",
+         f"{so['stored_vs_expected']:g}", "= 1", met(stored == expected)),
+        ("soak: peak memory of the crawl, browser included (MiB)", f"{memory:g}", f"{limit} limit",
+         f"{memory / limit:.2f}", "< 1", met(memory < limit)),
+        ("soak: requests to private addresses or robots-forbidden", f"{forbidden}", "-", "-", "= 0",
+         met(forbidden == 0)),
+        ("soak: how the crawl ended", f"{so['ended']}", "-", "-", "finished", met(so["ended"] == "finished")),
+    ]  # fmt: skip
+
+
+def errors_by_kind(so: dict[str, Any]) -> str:
+    return "\n".join(["soak: errors and refusals by kind (the crawl's stats)"] + [
+        f"  {name}: {value}" for name, value in so["errors_by_kind"].items()
+    ])  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -291,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     Path(arguments.json).write_text(json.dumps(report, indent=2))
     print(table(results))
+    if "soak" in results:
+        print(errors_by_kind(results["soak"]))
     print(f"\n{'smoke run: figures mean nothing. ' if arguments.smoke else ''}"
           f"All figures in {arguments.json} ({report['seconds']:.0f} s).")  # fmt: skip
     return 0

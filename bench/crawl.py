@@ -19,9 +19,10 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from backlink_spider import settings as ours
+from bench.meter import TreeMemory
 from bench.web import ROOT, BenchServer, SyntheticWeb, WebSpec, ceiling
 
 # Scrapy's own settings of the project that a bare spider gets too: concurrency,
@@ -59,6 +60,16 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+class Web(Protocol):
+    """What a crawl needs of the web it is pointed at: its proxy, and the process serving it."""
+
+    @property
+    def proxy_url(self) -> str: ...
+
+    @property
+    def pid(self) -> int: ...
+
+
 @dataclass
 class CrawlRun:
     """One timed crawl: what the Meter saw and what the server spent serving it."""
@@ -70,6 +81,8 @@ class CrawlRun:
     cpu: float
     returncode: int
     log_tail: str
+    # Peak memory of the crawl's process tree (a browser's processes included).
+    peak_tree_memory: int = 0
 
     @property
     def pages(self) -> int:
@@ -101,6 +114,7 @@ class CrawlRun:
             "worst_stall_ms": self.meter.get("worst_stall_ms"),
             "p99_stall_ms": self.meter.get("p99_stall_ms"),
             "peak_rss_mib": round(self.meter.get("peak_rss", 0) / 2**20, 1),
+            "peak_tree_memory_mib": round(self.peak_tree_memory / 2**20, 1),
             "rss_first_mib": round(rss[1][1] / 2**20, 1) if len(rss) > 1 else None,
             "rss_last_mib": round(rss[-1][1] / 2**20, 1) if rss else None,
             "gc_s": round(sum(self.meter.get("gc_seconds", [])), 2),
@@ -109,19 +123,26 @@ class CrawlRun:
         }
 
 
-def _run(name: str, command: list[str], cwd: Path, server: BenchServer, meter_path: Path, timeout: float) -> CrawlRun:
+def _run(name: str, command: list[str], cwd: Path, server: Web, meter_path: Path, timeout: float) -> CrawlRun:
     before = cpu_seconds(server.pid)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    process = subprocess.run(
-        command, cwd=cwd, env=crawl_env(server.proxy_url), capture_output=True, text=True, timeout=timeout, check=False
+    process = subprocess.Popen(
+        command, cwd=cwd, env=crawl_env(server.proxy_url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
+    with TreeMemory(process.pid) as memory:
+        try:
+            _, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise
     wall = time.perf_counter() - started
     server_cpu = cpu_seconds(server.pid) - before
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
     meter = json.loads(meter_path.read_text()) if meter_path.exists() else {}
-    return CrawlRun(name, meter, wall, server_cpu, cpu, process.returncode, process.stderr[-8000:])
+    return CrawlRun(name, meter, wall, server_cpu, cpu, process.returncode, stderr[-8000:], memory.peak)
 
 
 def _settings(values: dict[str, str]) -> list[str]:
@@ -141,7 +162,7 @@ def meter_settings(meter_path: Path, stop_at: int = 0, rss_every: int = 100) -> 
 
 
 def run_ours(
-    server: BenchServer,
+    server: Web,
     seeds: list[str],
     pages: int,
     workdir: Path,

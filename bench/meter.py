@@ -1,9 +1,11 @@
 """Meter: a Scrapy extension that times a benchmark crawl from inside it.
 
 Records when each page (robots.txt aside) arrived, the process's RSS every
-``BENCH_RSS_EVERY`` pages, and how late a 10 ms timer on the reactor fired (the worst
-stall of the event loop); writes them as JSON to ``BENCH_METER_PATH`` when the spider
-closes. ``BENCH_STOP_AT`` closes the crawl after that many pages. Off without a path.
+``BENCH_RSS_EVERY`` pages, how late a 10 ms timer on the reactor fired (the worst stall
+of the event loop) and the crawl's final stats; writes them as JSON to
+``BENCH_METER_PATH`` when the spider closes. ``BENCH_STOP_AT`` closes the crawl after that
+many pages. Off without a path. ``TreeMemory`` watches a crawl from outside: the peak
+memory of its whole process tree, the browser's processes included.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import asyncio
 import gc
 import json
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,52 @@ def peak_rss_bytes() -> int:
             if line.startswith(b"VmHWM:"):
                 return int(line.split()[1]) * 1024
     return 0
+
+
+def tree_memory_bytes(pid: int) -> int:
+    """Memory of a process and all its descendants now: the sum of their proportional set
+    sizes (``Pss``, so pages that a browser's processes share are counted once)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as stat:
+                    parent = int(stat.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    total, stack = 0, [pid]
+    while stack:
+        process = stack.pop()
+        stack.extend(children.get(process, ()))
+        try:
+            with open(f"/proc/{process}/smaps_rollup", "rb") as rollup:
+                total += next((int(line.split()[1]) * 1024 for line in rollup if line.startswith(b"Pss:")), 0)
+        except OSError:
+            continue  # gone meanwhile
+    return total
+
+
+class TreeMemory(threading.Thread):
+    """Samples ``tree_memory_bytes(pid)`` every ``interval`` seconds until stopped; keeps the peak."""
+
+    def __init__(self, pid: int, interval: float = 0.25) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.interval = pid, interval
+        self.peak = 0
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self._stopped.wait(self.interval):
+            self.peak = max(self.peak, tree_memory_bytes(self.pid))
+
+    def __enter__(self) -> TreeMemory:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stopped.set()
+        self.join()
 
 
 class StallWatch:
@@ -171,6 +220,7 @@ class Meter:
             "peak_rss": peak_rss_bytes(),
             "requests": stats.get("downloader/request_count", 0),
             "items": stats.get("item_scraped_count", 0),
+            "stats": {name: value for name, value in stats.items() if isinstance(value, int | float | str)},
             **self.stall.summary(),
             **self.gc.summary(),
         }

@@ -3,7 +3,8 @@
 The generator must give the same web for the same seed, pages of the size, markup and
 link mix the benchmark promises, and a web where the backlinks sit where the discovery
 benchmark says; the server must answer as the proxy the crawls go through. No timing is
-asserted anywhere: the smoke run only proves that every benchmark still runs.
+asserted anywhere: the smoke run proves that every benchmark still runs, and that the
+soak's crawl of hostile pages stored every backlink it met and fetched nothing forbidden.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pytest
 
 from backlink_spider.domains import registered_domain
 from backlink_spider.extraction import extract_page
-from bench import rendering
+from bench import rendering, soak
 from bench.web import LINKS_MAX, LINKS_MIN, PAGE_MAX, PAGE_MIN, ROBOTS_TXT, BenchServer, SyntheticWeb, WebSpec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -182,7 +183,9 @@ def test_smoke_run_of_every_benchmark(tmp_path: Path) -> None:
     report = json.loads(output.read_text())
     results = report["results"]
     assert report["smoke"] is True
-    assert set(results) == {"web", "extraction", "crawl", "storage", "memory", "discovery", "authority", "rendering"}
+    assert set(results) == {
+        "web", "extraction", "crawl", "storage", "memory", "discovery", "authority", "rendering", "soak",
+    }  # fmt: skip
     assert results["extraction"]["links"]["extract_page"] > 0
     assert results["crawl"]["pages_per_s"]["backlinks"] > 0 and results["crawl"]["ratios"]["vs_bare_follow_all"] > 0
     assert results["storage"]["sqlite"]["pipeline_rows_per_s"] > 0
@@ -191,6 +194,45 @@ def test_smoke_run_of_every_benchmark(tmp_path: Path) -> None:
     rendering = results["rendering"]
     assert rendering["never"]["rendered_pages"] == 0 and rendering["auto"]["rendered_pages"] > 0
     assert "crawl (pages/s) vs bare follow_all" in process.stdout
+    hostile = results["soak"]
+    assert hostile["ended"] == "finished" and hostile["returncode"] == 0, hostile["log_tail"]
+    assert hostile["backlinks_expected"] > 20 and hostile["backlinks_missing"] == []
+    assert hostile["backlinks_stored"] == hostile["backlinks_expected"] and hostile["backlinks_unexpected"] == 0
+    assert hostile["forbidden_requests"] == []
+    assert hostile["peak_memory_mib"] < hostile["memory_limit_mib"]
+    errors = hostile["errors_by_kind"]
+    assert errors["backlinks/guard/refused"] > 0 and errors["backlinks/robots/unreachable"] > 0
+    assert errors["backlinks/skipped/not_html_binary"] > 0 and "spider_exceptions/count" not in errors
+    assert "soak: backlinks stored" in process.stdout and "soak: errors and refusals by kind" in process.stdout
+
+
+def test_the_soak_web_mixes_hostile_pages_into_the_synthetic_web() -> None:
+    web = soak.SoakWeb(SyntheticWeb(WebSpec(domains=20, linker_share=0.5, target_rate=0.5)), hostile_every=5)
+    assert len(web.hostile) == 4
+    host = next(iter(web.hostile))
+    home = web[host]["/"].payload().decode("utf-8", "replace")
+    for kind in ("/calendar?month=1", "/a/", "/session?sid=0", "/loop1", "/chain0", "/gzip-bomb", "/br-bomb",
+                 "/endless", "/huge", "/binary.html", "/cp1252", "/shift-jis", "/truncated", "/nul", "/long-url",
+                 "/many-links", "/deep", "/slow", "/private/secret", "http://10.0.0.7/admin"):  # fmt: skip
+        assert f'href="{kind}"' in home, kind
+    assert web[host]["/calendar?month=7"].payload().count(b"/calendar?month=8") == 1
+    assert web[host]["/a/a/a/"].payload().count(b'href="a/"') == 1
+    assert len(web[host]["/gzip-bomb"].payload()) < 2**20 < len(web[host]["/huge"].payload())
+    # What was served in full is recorded with its target links; the page slower than the timeout is not.
+    web.answer(host, "/cp1252"), web.answer(host, "/slow")
+    assert web.served[f"http://{host}/cp1252"] == {f"http://{soak.TARGET}/cp1252"}
+    assert f"http://{host}/slow" not in web.served
+    failing = [pages for pages in web.hostile.values() if pages.resources["/robots.txt"].status == 503]
+    assert len(failing) == 1
+    # Pages of the synthetic web: their target links, as the generator put them in.
+    linker = min(web.web.linkers - {web.web.index[host] for host in web.hostile})
+    counts = []
+    for page in range(web.web.sizes[linker]):
+        url = web.web.url(linker, page)
+        web.answer(web.web.domains[linker], url.split(web.web.domains[linker], 1)[1])
+        counts.append(web.web.generate(linker, page).target_links)
+        assert len(web.served[url]) <= counts[-1] and bool(web.served[url]) == (counts[-1] > 0)
+    assert any(counts)
 
 
 def test_the_mixed_web_of_the_rendering_benchmark() -> None:
