@@ -4,7 +4,9 @@ per 100k pending URLs. Each runs in a process of its own, which builds the proje
 scheduler from the project's settings and fills it as the spider does (``Frontier.admit``,
 then a ``Request`` with the spider's callbacks); nothing is fetched.
 
-Growth over a long crawl is read from the crawl benchmark's RSS samples (``bench.crawl``).
+Growth over a long crawl (``crawl_pages``, e.g. 50,000; off at 0): ``scrapy crawl backlinks``
+on a synthetic web big enough to never run dry, with RSS and the number of pending requests
+sampled every 2 % of the pages; the first sample after a fifth of the crawl against the last.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.web import ROOT
+from bench.crawl import run_ours
+from bench.web import ROOT, BenchServer, SyntheticWeb, WebSpec
 
 
 def fill(pending: int, jobdir: str | None) -> dict[str, Any]:
@@ -80,7 +83,31 @@ def fill(pending: int, jobdir: str | None) -> dict[str, Any]:
     return result
 
 
-def run(pending: int = 1_000_000, pending_jobdir: int | None = None) -> dict[str, Any]:
+def growth(pages: int) -> dict[str, Any]:
+    """RSS and pending requests along a crawl of ``pages`` pages."""
+    spec = WebSpec(domains=max(3000, pages // 4))
+    every = max(100, pages // 50)
+    with BenchServer(spec) as server, tempfile.TemporaryDirectory(prefix="bench-growth-") as tmp:
+        crawl = run_ours(
+            server, SyntheticWeb(spec).seed_urls(), pages, Path(tmp), "long crawl",
+            arguments=("-a", "max_depth=50"), rss_every=every, timeout=max(900, pages / 5),
+        )  # fmt: skip
+    samples = [(at, rss, pending) for at, rss, pending in crawl.meter.get("rss", []) if at]
+    if crawl.returncode != 0 or len(samples) < 5:
+        raise RuntimeError(f"the long crawl failed ({crawl.returncode}, {crawl.pages} pages): {crawl.log_tail}")
+    early = next(sample for sample in samples if sample[0] >= pages // 5)
+    last = samples[-1]
+    return {
+        "pages": crawl.pages,
+        "samples": [{"pages": at, "rss_mib": round(rss / 2**20, 1), "pending": n} for at, rss, n in samples],
+        "early": {"pages": early[0], "rss_mib": round(early[1] / 2**20, 1), "pending": early[2]},
+        "last": {"pages": last[0], "rss_mib": round(last[1] / 2**20, 1), "pending": last[2]},
+        "rss_last_vs_early": round(last[1] / early[1], 3),
+        "pages_per_s": round(crawl.rate, 1),
+    }
+
+
+def run(pending: int = 1_000_000, pending_jobdir: int | None = None, crawl_pages: int = 0) -> dict[str, Any]:
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
         for name, jobdir, count in (
@@ -90,6 +117,8 @@ def run(pending: int = 1_000_000, pending_jobdir: int | None = None) -> dict[str
             command = [sys.executable, "-m", "bench.memory", str(count), jobdir or ""]
             output = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True).stdout
             results[name] = json.loads(output.strip().splitlines()[-1])
+    if crawl_pages:
+        results["long crawl"] = growth(crawl_pages)
     return results
 
 

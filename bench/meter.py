@@ -1,7 +1,7 @@
 """Meter: a Scrapy extension that times a benchmark crawl from inside it.
 
-Records when each page (robots.txt aside) arrived, the process's RSS every
-``BENCH_RSS_EVERY`` pages, how late a 10 ms timer on the reactor fired (the worst stall
+Records when each page (robots.txt aside) arrived, the process's RSS and the requests
+pending in the scheduler every ``BENCH_RSS_EVERY`` pages, how late a 10 ms timer on the reactor fired (the worst stall
 of the event loop) and the crawl's final stats; writes them as JSON to
 ``BENCH_METER_PATH`` when the spider closes. ``BENCH_STOP_AT`` closes the crawl after that
 many pages. Off without a path. ``TreeMemory`` watches a crawl from outside: the peak
@@ -163,7 +163,7 @@ class Meter:
         self.stop_at = crawler.settings.getint("BENCH_STOP_AT", 0)
         self.rss_every = crawler.settings.getint("BENCH_RSS_EVERY", 100)
         self.times: list[float] = []
-        self.rss: list[tuple[int, int]] = []
+        self.rss: list[tuple[int, int, int]] = []
         self.stall = StallWatch()
         self.gc = GcWatch()
         # A diagnostic: "freeze" moves everything alive at start out of the collector's
@@ -186,7 +186,7 @@ class Meter:
 
     def spider_opened(self) -> None:
         self.started = time.perf_counter()
-        self.rss.append((0, rss_bytes()))
+        self.rss.append((0, rss_bytes(), 0))
         self.stall.start()
         self.gc.start()
         if self.gc_freeze:
@@ -201,11 +201,17 @@ class Meter:
         self.times.append(time.perf_counter())
         pages = len(self.times)
         if pages % self.rss_every == 0:
-            self.rss.append((pages, rss_bytes()))
+            self.rss.append((pages, rss_bytes(), self.pending()))
         if self.stop_at and pages >= self.stop_at and not self.stopping:
             self.stopping = True
             assert self.crawler.engine is not None
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="bench_done"))
+
+    def pending(self) -> int:
+        """Requests waiting in the scheduler now."""
+        engine = self.crawler.engine
+        slot = getattr(engine, "_slot", None)
+        return len(slot.scheduler) if slot is not None and hasattr(slot.scheduler, "__len__") else -1
 
     def spider_closed(self, reason: str) -> None:
         self.stall.stop()

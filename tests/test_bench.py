@@ -177,7 +177,7 @@ def test_smoke_run_of_every_benchmark(tmp_path: Path) -> None:
     output = tmp_path / "bench.json"
     process = subprocess.run(
         [sys.executable, "-m", "bench", "--smoke", "--json", str(output)],
-        cwd=ROOT, capture_output=True, text=True, timeout=240, check=False,
+        cwd=ROOT, capture_output=True, text=True, timeout=480, check=False,
     )  # fmt: skip
     assert process.returncode == 0, process.stderr[-3000:]
     report = json.loads(output.read_text())
