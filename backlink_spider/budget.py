@@ -23,6 +23,11 @@ STAT_FETCHES = "backlinks/budget/fetches"
 STAT_EXHAUSTED = "backlinks/budget/exhausted"
 
 
+def max_pages(crawler: Crawler) -> int:
+    """The crawl's page budget: the spider's max_pages argument, else BACKLINKS_MAX_PAGES."""
+    return int(getattr(crawler.spider, "max_pages", 0) or crawler.settings.getint("BACKLINKS_MAX_PAGES"))
+
+
 class PageBudget:
     def __init__(self, crawler: Crawler) -> None:
         assert crawler.stats is not None
@@ -37,8 +42,7 @@ class PageBudget:
 
     @property
     def max_pages(self) -> int:
-        spider = self.crawler.spider
-        return int(getattr(spider, "max_pages", 0) or self.crawler.settings.getint("BACKLINKS_MAX_PAGES"))
+        return max_pages(self.crawler)
 
     def process_request(self, request: Request) -> None:
         if is_robots_request(request):

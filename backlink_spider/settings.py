@@ -26,6 +26,10 @@ BACKLINKS_PAGES_PER_DOMAIN = 20
 # URLs a domain may have per path, whatever their queries: bounds calendars, faceted
 # search, sort orders and other endless variants of one page.
 BACKLINKS_VARIANTS_PER_PATH = 10
+# Requests held in the frontier per page the budget still allows (lowest priority dropped beyond).
+BACKLINKS_PENDING_PER_PAGE = 2.0
+# Requests held in the frontier at most, whatever the budget (about 1.7 KB each in memory).
+BACKLINKS_MAX_PENDING = 200000
 # Keywords of the target (list or comma-separated) for exact/partial anchor classes.
 BACKLINKS_KEYWORDS: list[str] = []
 # Seconds the database may stay unreachable mid-crawl (rows wait in memory) before the
@@ -78,8 +82,9 @@ REDIRECT_MAX_TIMES = 10
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 # Breadth first on disk too, when JOBDIR is set.
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
-# Plain priority queue: the downloader-aware one scans every domain slot at each pop.
-SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.ScrapyPriorityQueue"
+# Plain priority queue (the downloader-aware one scans every domain slot at each pop),
+# bounded by the page budget (queues.py).
+SCHEDULER_PRIORITY_QUEUE = "backlink_spider.queues.BoundedPriorityQueue"
 # Resolve names through the resolver that refuses non-public addresses.
 TWISTED_DNS_RESOLVER = "backlink_spider.resolver.PublicAddressResolver"
 

@@ -202,16 +202,17 @@ def table(results: dict[str, Any]) -> str:
                      f"pending {early['pending']:,} -> {last['pending']:,}", "-")
                 )  # fmt: skip
                 continue
+            if "bounded" in name:
+                grown = round(row["rss_after_mib"] - row["rss_before_mib"], 1)
+                lines.append(
+                    (f"frontier RSS growth, {name} (MiB)", f"{grown:g}",
+                     f"{row['pending']:,} held of {row['pushed']:,}", "-", "bounded", "-")
+                )  # fmt: skip
+                continue
             lines.append(
-                (
-                    f"frontier RSS per 100k pending, {name} (MiB)",
-                    f"{row['mib_per_100k']:g}",
-                    f"{row['pending']:,} pending",
-                    "-",
-                    "bounded",
-                    "-",
-                )
-            )
+                (f"frontier RSS per 100k pending, {name} (MiB)", f"{row['mib_per_100k']:g}",
+                 f"{row['pending']:,} pending", "-", "bounded", "-")
+            )  # fmt: skip
     if "crawl" in results:
         run = results["crawl"]["runs"]["backlinks"][0]
         if run.get("rss_first_mib") is not None:

@@ -1,8 +1,10 @@
 """Memory: RSS of a crawl frontier of N pending URLs (default 1,000,000), in Scrapy's memory
 queues (the project's default) and in ``JOBDIR``'s SQLite ``DurableScheduler``; reported
-per 100k pending URLs. Each runs in a process of its own, which builds the project's
-scheduler from the project's settings and fills it as the spider does (``Frontier.admit``,
-then a ``Request`` with the spider's callbacks); nothing is fetched.
+per 100k pending URLs, with the frontier's bounds lifted; and what the memory queue holds,
+and costs, within the bounds of the default page budget (``queues.py``). Each runs in a
+process of its own, which builds the project's scheduler from the project's settings and
+fills it as the spider does (``Frontier.admit``, then a ``Request`` with the spider's
+callbacks); nothing is fetched.
 
 Growth over a long crawl (``crawl_pages``, e.g. 50,000; off at 0): ``scrapy crawl backlinks``
 on a synthetic web big enough to never run dry, with RSS and the number of pending requests
@@ -23,8 +25,9 @@ from bench.crawl import run_ours
 from bench.web import ROOT, BenchServer, SyntheticWeb, WebSpec
 
 
-def fill(pending: int, jobdir: str | None) -> dict[str, Any]:
-    """In this process: fill the project's scheduler with ``pending`` requests; RSS before and after."""
+def fill(pending: int, jobdir: str | None, bounded: bool = False) -> dict[str, Any]:
+    """In this process: fill the project's scheduler with ``pending`` requests; RSS before and after.
+    Unless ``bounded``, the frontier's bounds are lifted, to measure what a pending request costs."""
     import scrapy
     from scrapy.utils.misc import load_object
     from scrapy.utils.test import get_crawler
@@ -45,6 +48,8 @@ def fill(pending: int, jobdir: str | None) -> dict[str, Any]:
 
     settings = {name: getattr(project_settings, name) for name in dir(project_settings) if name.isupper()}
     settings.pop("ADDONS", None)
+    if not bounded:
+        settings.update(BACKLINKS_MAX_PENDING=10**9, BACKLINKS_MAX_PAGES=10**9)
     if jobdir:
         # What the ResumableCrawl add-on does when JOBDIR is set.
         settings.update(JOBDIR=jobdir, SCHEDULER=f"{DurableScheduler.__module__}.{DurableScheduler.__name__}")
@@ -71,12 +76,13 @@ def fill(pending: int, jobdir: str | None) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     after = rss_bytes()
     result = {
-        "pending": queued,
+        "pushed": queued,
+        "pending": len(scheduler),
         "scheduler": type(scheduler).__name__,
         "rss_before_mib": round(before / 2**20, 1),
         "rss_after_mib": round(after / 2**20, 1),
         "peak_rss_mib": round(peak_rss_bytes() / 2**20, 1),
-        "mib_per_100k": round((after - before) / 2**20 / (queued / 100_000), 1),
+        "mib_per_100k": round((after - before) / 2**20 / (len(scheduler) / 100_000), 1),
         "enqueue_us": round(seconds / pending * 1e6, 1),
     }
     scheduler.close("finished")
@@ -110,11 +116,12 @@ def growth(pages: int) -> dict[str, Any]:
 def run(pending: int = 1_000_000, pending_jobdir: int | None = None, crawl_pages: int = 0) -> dict[str, Any]:
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
-        for name, jobdir, count in (
-            ("memory queue", None, pending),
-            ("JOBDIR", str(Path(tmp) / "job"), pending_jobdir or pending),
+        for name, jobdir, count, bounded in (
+            ("memory queue", None, pending, False),
+            ("memory queue, bounded by the default budget", None, pending, True),
+            ("JOBDIR", str(Path(tmp) / "job"), pending_jobdir or pending, False),
         ):
-            command = [sys.executable, "-m", "bench.memory", str(count), jobdir or ""]
+            command = [sys.executable, "-m", "bench.memory", str(count), jobdir or "", "bounded" if bounded else ""]
             output = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True).stdout
             results[name] = json.loads(output.strip().splitlines()[-1])
     if crawl_pages:
@@ -123,4 +130,4 @@ def run(pending: int = 1_000_000, pending_jobdir: int | None = None, crawl_pages
 
 
 if __name__ == "__main__":
-    print(json.dumps(fill(int(sys.argv[1]), sys.argv[2] or None)))
+    print(json.dumps(fill(int(sys.argv[1]), sys.argv[2] or None, sys.argv[3] == "bounded")))
