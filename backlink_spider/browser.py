@@ -19,6 +19,9 @@ stays put), at most ``BACKLINKS_RENDER_MAX_PAGES`` pages render at once in one c
 within ``BACKLINKS_RENDER_TIMEOUT``, and the browser is restarted after
 ``BACKLINKS_RENDER_RESTART_PAGES`` pages or when its processes use more than
 ``BACKLINKS_RENDER_RESTART_MEMORY`` MiB. A render that fails falls back to the page as fetched.
+A render ends as soon as its page is quiet (requests, DOM, timers due soon after load), and the
+page (tab) of a render that went well serves the next one: a new tab costs the browser more
+than the navigation itself.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from pathlib import Path
 from time import monotonic
 from typing import Any
 from urllib.parse import urljoin, urlsplit
-from weakref import WeakKeyDictionary
+from weakref import WeakKeyDictionary, WeakSet
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page, Route
@@ -78,15 +81,44 @@ _HOP_BY_HOP = frozenset(
     ["connection", "content-length", "content-encoding", "host", "keep-alive", "proxy-connection", "te",
      "trailer", "transfer-encoding", "upgrade"]
 )  # fmt: skip
-# Runs in every page before its own scripts: notes when the DOM last changed (nodes, hrefs) or
-# the page finished loading, whichever is later.
-_DOM_CLOCK = """(() => {
-  const mark = () => { window.__backlinksChanged = performance.now(); };
-  mark();
+# Runs in every page before its own scripts: notes when the DOM last changed (nodes, hrefs) or the
+# page loaded, and which one-shot timers are pending, so that a render ends as soon as nothing is
+# left that could still add a link soon. __backlinksBusyFor(quiet, timers) is how many ms to wait
+# still: until ``quiet`` ms passed since the last change, and since each timer due within
+# ``timers`` ms of load fired (later timers, intervals and string handlers are not waited for).
+_PAGE_CLOCK = """(() => {
+  const now = () => performance.now(), pending = new Map(), set = setTimeout, clear = clearTimeout;
+  let changed = now(), loaded = null;
+  const mark = () => { changed = now(); };
   new MutationObserver(mark).observe(document, {subtree: true, childList: true, attributeFilter: ["href"]});
-  window.addEventListener("load", mark);
+  addEventListener("load", () => { loaded = now(); mark(); });
+  window.setTimeout = function (handler, delay, ...args) {
+    if (typeof handler !== "function") return set.call(window, handler, delay, ...args);
+    const id = set.call(window, function () { pending.delete(id); return handler.apply(this, arguments); },
+      delay, ...args);
+    pending.set(id, now() + Math.max(0, Number(delay) || 0));
+    return id;
+  };
+  window.clearTimeout = function (id) { pending.delete(id); return clear.call(window, id); };
+  Object.defineProperty(window, "__backlinksBusyFor", {value: (quiet, timers) => {
+    const at = now(), horizon = (loaded === null ? at : loaded) + timers;
+    let wait = changed + quiet - at;
+    for (const due of pending.values()) if (due <= horizon) wait = Math.max(wait, Math.max(due - at, 0) + quiet);
+    return Math.max(0, wait);
+  }});
 })();"""
-_SINCE_DOM_CHANGED = "performance.now() - (window.__backlinksChanged || 0)"
+_BUSY_FOR = "([quiet, timers]) => window.__backlinksBusyFor ? window.__backlinksBusyFor(quiet, timers) : 0"
+# Meta keys a render sets for scrapy-playwright, removed once it is done.
+_PAGE_META = (
+    "playwright_page",
+    "playwright_include_page",
+    "playwright_page_init_callback",
+    "playwright_page_goto_kwargs",
+)
+# Seconds between two measures of the browser's memory.
+_MEMORY_EVERY = 5.0
+# How often the settle wait looks again while the page has requests in flight (seconds).
+_TICK = 0.02
 # One handler (one browser) per crawl, whatever the number of schemes it serves.
 _HANDLERS: WeakKeyDictionary[Crawler, BrowserHandler] = WeakKeyDictionary()
 
@@ -167,6 +199,7 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
         self.navigation_timeout = _seconds(settings, "NAVIGATION_TIMEOUT")
         self.settle_timeout = max(0.0, settings.getfloat("BACKLINKS_RENDER_SETTLE_TIMEOUT"))
         self.quiet = max(0.0, settings.getfloat("BACKLINKS_RENDER_QUIET"))
+        self.timers = max(0.0, settings.getfloat("BACKLINKS_RENDER_TIMERS"))
         self.blocked = frozenset(t.strip().lower() for t in settings.getlist("BACKLINKS_RENDER_BLOCKED_RESOURCES"))
         self.restart_pages = settings.getint("BACKLINKS_RENDER_RESTART_PAGES")
         self.restart_memory = settings.getfloat("BACKLINKS_RENDER_RESTART_MEMORY") * 1024 * 1024
@@ -180,10 +213,14 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
         self.config.launch_options["proxy"] = {"server": f"http://127.0.0.1:{self._dead_end.getsockname()[1]}"}
         self.broken: str | None = None
         self._renders: dict[Request, _Render] = {}
+        # Pages of finished renders, blank, for the next renders; those that run the page clock.
+        self._idle_pages: list[Page] = []
+        self._clocked: WeakSet[Page] = WeakSet()
         self._gate = asyncio.Condition()
         self._active = 0
         self._since_launch = 0
         self._restart_due: str | None = None
+        self._memory_due = 0.0
         # Playwright starts with the first render, not with the crawl: most crawls render few pages or none.
         crawler.signals.disconnect(self._maybe_launch_in_thread, signal=signals.engine_started)
         self._started = asyncio.Lock()
@@ -224,21 +261,29 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
                 return document
             started = monotonic()
             self._renders[request] = render
+            while self._idle_pages and "playwright_page" not in request.meta:
+                if not (page := self._idle_pages.pop()).is_closed():
+                    request.meta["playwright_page"] = page
+            request.meta["playwright_include_page"] = True
             request.meta["playwright_page_init_callback"] = partial(self._prepare_page, render)
             request.meta["playwright_page_goto_kwargs"] = {"wait_until": "commit"}
             request.meta.setdefault("playwright_context_kwargs", self.context_kwargs)
+            rendered = False
             try:
                 response = await asyncio.wait_for(super().download_request(request), self.render_timeout)
+                rendered = True
             except Exception as error:  # noqa: BLE001 - whatever broke the render, the page is kept as fetched
                 self._render_failed(request, error)
                 return document
             finally:
                 spent = (self.stats.get_value("backlinks/render/seconds") or 0) + monotonic() - started
                 self.stats.set_value("backlinks/render/seconds", round(spent, 3))
-                for key in ("playwright_page_init_callback", "playwright_page_goto_kwargs"):
+                # The page scrapy-playwright made, if the render failed before handing it over.
+                render.page = render.page or request.meta.get("playwright_page")
+                for key in _PAGE_META:
                     request.meta.pop(key, None)
                 self._renders.pop(request, None)
-                await self._close_page(render)
+                await self._release_page(render, reusable=rendered)
         self.stats.inc_value("backlinks/render/pages")
         request.meta[META_DOCUMENT] = document
         # The page is the document fetched, whatever the script did to the address bar.
@@ -247,28 +292,39 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
     async def _prepare_page(self, render: _Render, page: Page, request: Request) -> None:
         """Before the page loads (init callback): every request it makes is answered here."""
         render.page, render.navigated = page, False
-        await page.add_init_script(_DOM_CLOCK)
+        if page not in self._clocked:
+            await page.add_init_script(_PAGE_CLOCK)
+            self._clocked.add(page)
         await page.route("**", partial(self._serve, render))
 
     async def _apply_page_methods(self, page: Page, request: Request, spider: Spider) -> None:
-        """After the document commits: wait until it is loaded, then until ``quiet`` seconds passed
-        since the load, the page's last request and its last DOM change (links fetched or added
-        late), for at most ``settle_timeout`` seconds.
+        """After the document commits: wait until it is loaded, then until it is quiet: no request
+        in flight, ``quiet`` seconds since the last request and the last DOM change, no timer
+        pending that is due within ``timers`` seconds of load (links fetched or added late); for
+        at most ``settle_timeout`` seconds.
 
         Playwright's own load states stall when a script starts a navigation that is then
         cancelled, so the wait watches the document, this page's requests and its DOM itself.
         """
         render = self._renders[request]
         await page.wait_for_function(
-            "document.readyState === 'complete'", polling=100, timeout=1000 * self.navigation_timeout
+            "document.readyState === 'complete'", polling=1000 * _TICK, timeout=1000 * self.navigation_timeout
         )
         deadline = monotonic() + self.settle_timeout
-        while monotonic() < deadline:
-            if render.in_flight == 0 and monotonic() - render.last_activity >= self.quiet:
-                with suppress(PlaywrightError):
-                    if await page.evaluate(_SINCE_DOM_CHANGED) >= 1000 * self.quiet:
-                        return
-            await asyncio.sleep(0.1)
+        while (left := deadline - monotonic()) > 0:
+            idle = monotonic() - render.last_activity
+            if render.in_flight:
+                wait = _TICK
+            elif idle < self.quiet:
+                wait = self.quiet - idle
+            else:
+                try:
+                    wait = await page.evaluate(_BUSY_FOR, [1000 * self.quiet, 1000 * self.timers]) / 1000
+                except PlaywrightError:
+                    wait = _TICK
+                if wait <= 0:
+                    return
+            await asyncio.sleep(min(max(wait, _TICK), left))
 
     def _render_failed(self, request: Request, error: BaseException, fatal: bool = False) -> None:
         kind = type(error).__name__
@@ -282,10 +338,18 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
         self.stats.inc_value(f"backlinks/render/failed/{kind}")
         logger.info("Rendering %s failed (%s): the page is kept as fetched", request.url, message)
 
-    async def _close_page(self, render: _Render) -> None:
+    async def _release_page(self, render: _Render, reusable: bool) -> None:
+        """Keep the page of a render that went well for the next one, blank (a new tab costs the
+        browser a renderer process more than a navigation does); close any other."""
         page, render.page = render.page, None
         if page is None or page.is_closed():
             return
+        if reusable and self._restart_due is None:
+            with suppress(Exception):
+                await asyncio.wait_for(page.goto("about:blank"), 5)
+                self._idle_pages.append(page)
+                return
+        self._clocked.discard(page)
         try:
             await asyncio.wait_for(page.close(), 5)
         except Exception as error:  # noqa: BLE001 - a page that will not close calls for a new browser
@@ -417,20 +481,30 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
         try:
             yield
         finally:
+            # Measuring the browser's memory reads /proc for each of its processes (tens of ms):
+            # in a thread, and once every few seconds, not after every page.
+            used = 0
+            if self.restart_memory > 0 and monotonic() >= self._memory_due:
+                self._memory_due = monotonic() + _MEMORY_EVERY
+                used = await asyncio.to_thread(browser_memory)
             async with self._gate:
                 self._active -= 1
                 self._since_launch += 1
-                self._restart_due = self._restart_due or self._restart_reason()
+                self._restart_due = self._restart_due or self._restart_reason(used)
                 if self._restart_due is not None and self._active == 0:
                     await self._restart_browser(self._restart_due)
                     self._restart_due = None
                 self._gate.notify_all()
 
-    def _restart_reason(self) -> str | None:
+    def _restart_reason(self, used: int | None = None) -> str | None:
+        """Why the browser should restart now; ``used`` is its memory when measured already
+        (0: not measured this time, None: measure it here)."""
         if self.restart_pages > 0 and self._since_launch >= self.restart_pages:
             return f"{self._since_launch} pages"
         if self.restart_memory > 0:
-            used = browser_memory()
+            used = browser_memory() if used is None else used
+            if not used:
+                return None
             mib = round(used / 1024 / 1024)
             self.stats.max_value("backlinks/render/browser_memory_mib", mib)
             if used > self.restart_memory:
@@ -444,6 +518,7 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
             return
         logger.info("Restarting the browser after %s", reason)
         self.stats.inc_value("backlinks/render/browser_restarts")
+        self._idle_pages.clear()
         with suppress(Exception):
             await asyncio.wait_for(browser.close(), 10)
         # scrapy-playwright's disconnect callback closes the contexts and forgets the browser;

@@ -21,6 +21,7 @@ Such a page is rendered at once from the HTML already fetched (no second request
 and its rendered links are compared with the raw ones. A host where rendering found links the raw
 HTML lacked is rendered directly from then on; a host whose ``FUTILE_RENDERS`` renders found nothing
 new is not rendered again. Rendered or not, the spider extracts a page's links the same way.
+``judge`` reaches the verdict ``script_built(page_signals(...))`` would, measuring only what it needs.
 """
 
 from __future__ import annotations
@@ -54,6 +55,15 @@ EMPTY_ROOT_CHARS = 20
 _INVISIBLE = ["script", "style", "noscript", "template", "svg"]
 _PLACEHOLDER = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 _JAVASCRIPT = re.compile(r"javascript", re.IGNORECASE)
+# What the raw HTML, ASCII-lowercased as HTML names are, must contain for each rule to have a
+# chance (supersets): most static pages hold none and are judged without a parse. An id (or class)
+# with a character reference in it could name a root (or a cloak) once decoded.
+_ROOT_TOKENS = (b"<app-root", b"ng-app", b"ng-version", b"data-reactroot")
+_ROOT_IDS = (
+    re.compile(rb"""id\s*=\s*["']?(?:root|app|__next|__nuxt|___gatsby|svelte|react-root)(?:["'\s>/]|$)"""),
+    re.compile(rb"""id\s*=\s*(?:"[^"]*&|'[^']*&|[^\s>]*&)"""),
+)
+_CLOAK_CLASS = re.compile(rb"""class\s*=\s*(?:"[^"]*&|'[^']*&|[^\s>]*&)""")
 
 
 @dataclass(frozen=True)
@@ -137,6 +147,63 @@ def script_built(signals: PageSignals, thresholds: Thresholds) -> str | None:
     if signals.html_chars >= thresholds.large_page and sparse:
         return "few_links"
     return None
+
+
+def judge(html: str, thresholds: Thresholds) -> str | None:
+    """``script_built(page_signals(html), thresholds)``, measuring only what the verdict needs:
+    no parse when the raw HTML holds nothing any rule looks for, and no visible text unless a
+    rule asks whether the page is text-light."""
+    large = len(html) >= thresholds.large_page
+    maybe_root = maybe_cloak = maybe_noscript = may_script = True
+    if not large:  # a large page is parsed whatever it holds: its link density is a rule
+        raw = html.encode("utf-8", "replace").lower()
+        maybe_root = any(token in raw for token in _ROOT_TOKENS) or any(ids.search(raw) for ids in _ROOT_IDS)
+        maybe_cloak = b"cloak" in raw or _CLOAK_CLASS.search(raw) is not None
+        maybe_noscript = b"<noscript" in raw
+        may_script = thresholds.script_files <= 0 or thresholds.script_chars <= 0 or b"<script" in raw
+        if not (maybe_root or maybe_cloak or maybe_noscript or may_script):
+            return None
+    tree = LexborHTMLParser(html)
+    # What page_signals measures before it strips the invisible elements, when a rule needs it.
+    cloaked = maybe_cloak and tree.css_first(CLOAKS) is not None
+    asks = maybe_noscript and any(_JAVASCRIPT.search(n.text(deep=True, separator=" ")) for n in tree.css("noscript"))
+    scripted = False
+    if may_script:
+        files = inline = 0
+        for script in tree.css("script"):
+            if script.attributes.get("src"):
+                files += 1
+            elif (script.attributes.get("type") or "").strip().lower() != "application/ld+json":
+                inline += len(script.text(deep=True))
+        scripted = files >= thresholds.script_files or inline >= thresholds.script_chars
+    sparse_below = thresholds.links_per_kib * len(html) / 1024 if large else 0
+    links = _count_links(tree, max(thresholds.min_links, sparse_below)) if scripted or large else 0
+    tree.strip_tags(_INVISIBLE)
+    if maybe_root and any(_is_empty(root) for root in tree.css(APP_ROOTS)):
+        return "app_root"
+    if cloaked:
+        return "cloak"
+    if asks or (scripted and links < thresholds.min_links):
+        body = tree.body
+        text_light = len(_visible_text(body) if body is not None else "") < thresholds.min_text
+        if text_light and asks:
+            return "noscript"
+        if text_light and scripted and links < thresholds.min_links:
+            return "scripts"
+    if large and links < sparse_below:
+        return "few_links"
+    return None
+
+
+def _count_links(tree: LexborHTMLParser, enough: float) -> int:
+    """Links of the page, counted up to the first number that is not below ``enough``."""
+    count = 0
+    for node in tree.css("a[href]"):
+        if _real_href(node.attributes.get("href") or ""):
+            count += 1
+            if count >= enough:
+                break
+    return count
 
 
 def _real_href(href: str) -> bool:
@@ -227,7 +294,7 @@ class RenderDecider:
         if state is HostState.PLAIN:
             return response
         if state is None:
-            reason = script_built(page_signals(response.text), self.thresholds)
+            reason = judge(response.text, self.thresholds)
             self.stats.inc_value(f"backlinks/render/judged/{reason or 'static'}")
             if reason is None:
                 return response

@@ -124,10 +124,12 @@ BACKLINKS_RENDER_BROWSER_ARGS: list[str] = []
 BACKLINKS_RENDER_MAX_PAGES = 4
 # Seconds for a rendered page's document to load.
 BACKLINKS_RENDER_NAVIGATION_TIMEOUT = 15.0
-# Longest wait after load for the page's requests and DOM to fall quiet (links added late).
+# Longest wait after load for the page's requests, timers and DOM to fall quiet (links added late).
 BACKLINKS_RENDER_SETTLE_TIMEOUT = 5.0
 # Seconds without requests or DOM changes, counted from load at the earliest, that end that wait.
-BACKLINKS_RENDER_QUIET = 1.0
+BACKLINKS_RENDER_QUIET = 0.2
+# Timers a page sets to fire within this many seconds of load are waited for (links a timer adds).
+BACKLINKS_RENDER_TIMERS = 1.0
 # Seconds a whole render may take; beyond, the page is kept as fetched.
 BACKLINKS_RENDER_TIMEOUT = 30.0
 # Kinds of browser requests refused, to save time and bandwidth.

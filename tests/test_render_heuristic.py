@@ -9,7 +9,8 @@ import pytest
 from scrapy.settings import Settings
 
 from backlink_spider import settings as project_settings
-from backlink_spider.rendering import Thresholds, page_signals, script_built
+from backlink_spider.rendering import Thresholds, judge, page_signals, script_built
+from tests.corpus import page_dirs, read_gz
 
 DEFAULT = Thresholds()
 
@@ -164,3 +165,40 @@ def test_thresholds_come_from_the_settings_with_the_project_defaults() -> None:
     short = '<body><p>Two words.</p><script src="/app.js"></script></body>'
     assert script_built(page_signals(short), DEFAULT) == "scripts"
     assert script_built(page_signals(short), Thresholds(min_text=5)) is None
+
+
+SHORT_APP = '<body><div id="mount"></div><script src="/bundle.js"></script></body>'
+# Pages every rule fires on (and does not), and the raw-HTML shapes the quick judgement could miss.
+VARIANTS = [
+    CREATE_REACT_APP,
+    NEXT_CLIENT_ONLY,
+    NEXT_SERVER_RENDERED,
+    ANGULARJS,
+    ANGULAR,
+    VUE,
+    NOSCRIPT_WALL,
+    ARTICLE,
+    SHORT_APP,
+    "<body><h1>Contact</h1><p>Write to us.</p></body>",
+    "",
+    "<p>plain</p>",
+    "<DIV ID=ROOT></DIV>",
+    "<div id=app>",
+    '<div id="&#114;oot"></div>',
+    "<div class='ng-&#99;loak'>{{ x }}</div>",
+    f"<main><p>{PROSE * 5}</p><div v-cloak></div></main>",
+    "<noscript>Enable JavaScript</noscript><p>Hi</p>",
+    f"<noscript>Enable JavaScript</noscript><p>{PROSE * 4}</p>",
+    "<APP-ROOT></APP-ROOT>",
+    f"<body><p>{PROSE * 3}</p><a href='/'>home</a><script>window.__S = {json.dumps(['x' * 100] * 400)}</script></body>",
+    f"<body><p>{PROSE}</p><!-- {'<a href=/x>x</a>' * 40} -->{'y' * 40_000}</body>",
+    f"<body><p>{PROSE}</p>{'<a href=/x>x</a>' * 40}{'y' * 40_000}</body>",
+    '<div id="root"><template><a href="/t">t</a></template></div><script src="/a.js"></script>',
+]
+THRESHOLDS = [DEFAULT, Thresholds(script_files=0), Thresholds(script_chars=0, min_links=0), Thresholds(large_page=10)]
+
+
+@pytest.mark.parametrize("thresholds", THRESHOLDS)
+def test_the_quick_judgement_decides_as_the_full_measure_does(thresholds: Thresholds) -> None:
+    pages = VARIANTS + [read_gz(folder / "source.html.gz").decode("utf-8", "replace") for folder in page_dirs()]
+    assert [judge(html, thresholds) for html in pages] == [script_built(page_signals(h), thresholds) for h in pages]
