@@ -1,6 +1,7 @@
 """DatabasePipeline: stores backlinks and page records in batches, off the reactor thread.
 
-Items are buffered; a batch is written when it is full, every
+Items are buffered (a backlink as a snapshot of its fields: rows are built and hashed in
+the writer thread); a batch is written when it is full, every
 ``BACKLINKS_FLUSH_INTERVAL`` seconds, and at close (also after Ctrl-C and a spent
 ``max_pages`` budget). One writer thread does all database work in order. A failed
 batch goes back to the buffer and is retried with the next one; what still cannot be
@@ -32,31 +33,25 @@ from pipelines.database import database_url, open_engine, safe_url
 from pipelines.graph import compute_authority
 from pipelines.migrate import ensure_schema
 from pipelines.unsaved import save_batch
-from pipelines.writer import Writer, backlink_row, domain_link_rows, page_row
+from pipelines.writer import BacklinkValues, Writer, backlink_row_of, backlink_values, domain_link_rows, page_row
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass
 class Batch:
-    """Rows waiting to be written, and the frontier ids of the requests of their pages."""
+    """Items waiting to be written, and the frontier ids of the requests of their pages."""
 
-    backlinks: list[dict[str, Any]] = field(default_factory=list)
-    pages: list[dict[str, Any]] = field(default_factory=list)
+    backlinks: list[BacklinkValues] = field(default_factory=list)
+    pages: list[PageRecord] = field(default_factory=list)
     request_ids: list[int] = field(default_factory=list)
-    domain_links: list[dict[str, Any]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.backlinks) + len(self.pages)
 
     def then(self, later: Batch) -> Batch:
         """This batch followed by ``later``, in order (a page's links before the page)."""
-        return Batch(
-            self.backlinks + later.backlinks,
-            self.pages + later.pages,
-            self.request_ids + later.request_ids,
-            self.domain_links + later.domain_links,
-        )
+        return Batch(self.backlinks + later.backlinks, self.pages + later.pages, self.request_ids + later.request_ids)
 
 
 class DatabasePipeline:
@@ -78,6 +73,7 @@ class DatabasePipeline:
         self._closing = False
         self._stopping: asyncio.Future[None] | None = None
         self.batch = Batch()
+        self._received_backlinks = self._received_pages = 0
         self.crawl_id = 0
         self.writer: Writer | None = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="backlinks-db")
@@ -128,15 +124,15 @@ class DatabasePipeline:
         return crawl_id
 
     def process_item(self, item: Any) -> Any:
+        # The reactor thread only takes a snapshot and counts: rows are built in the writer thread.
         if isinstance(item, Backlink):
-            self.batch.backlinks.append(backlink_row(item, self.crawl_id))
-            self.stats.inc_value("backlinks/stored/backlinks")
+            self.batch.backlinks.append(backlink_values(item))
+            self._received_backlinks += 1
         elif isinstance(item, PageRecord):
-            self.batch.pages.append(page_row(item, self.crawl_id))
-            self.batch.domain_links.extend(domain_link_rows(item))
+            self.batch.pages.append(item)
             if item.request_id is not None:
                 self.batch.request_ids.append(item.request_id)
-            self.stats.inc_value("backlinks/stored/pages")
+            self._received_pages += 1
         else:
             return item
         if len(self.batch) >= self.batch_size:
@@ -145,12 +141,21 @@ class DatabasePipeline:
             raise DropItem("page record stored", log_level="DEBUG")
         return item
 
+    def _count_received(self) -> None:
+        """Add the items received since the last call to the stats (once a batch, not once an item)."""
+        if self._received_backlinks:
+            self.stats.inc_value("backlinks/stored/backlinks", self._received_backlinks)
+        if self._received_pages:
+            self.stats.inc_value("backlinks/stored/pages", self._received_pages)
+        self._received_backlinks = self._received_pages = 0
+
     async def _flush_periodically(self) -> None:
         while True:
             await asyncio.sleep(self.flush_interval)
             self._start_flush()
 
     def _start_flush(self) -> None:
+        self._count_received()
         if not len(self.batch):
             return
         batch, self.batch = self.batch, Batch()
@@ -162,7 +167,7 @@ class DatabasePipeline:
         """Write one batch; on failure put it back for the next try. True when stored."""
         assert self.writer is not None
         try:
-            await self._in_thread(self.writer.write, batch.backlinks, batch.pages, self.crawl_id, batch.domain_links)
+            await self._in_thread(self.writer.write_items, batch.backlinks, batch.pages, self.crawl_id)
         except Exception as error:  # noqa: BLE001 - any driver error: keep the rows, retry later
             self.stats.inc_value("backlinks/db/errors")
             self.batch = batch.then(self.batch)
@@ -197,6 +202,7 @@ class DatabasePipeline:
 
     async def close_spider(self) -> None:
         self._closing = True
+        self._count_received()
         if self._timer is not None:
             self._timer.cancel()
         while self._pending:
@@ -213,7 +219,14 @@ class DatabasePipeline:
         path = self.unsaved_dir / f"unsaved-backlinks-{self.crawl_id}.jsonl"
         assert self.writer is not None
         batch = self.batch
-        save_batch(path, self.crawl_id, self.writer.targets, batch.backlinks, batch.pages, batch.domain_links)
+        save_batch(
+            path,
+            self.crawl_id,
+            self.writer.targets,
+            [backlink_row_of(values, self.crawl_id) for values in batch.backlinks],
+            [page_row(page, self.crawl_id) for page in batch.pages],
+            [row for page in batch.pages for row in domain_link_rows(page)],
+        )
         self.stats.set_value("backlinks/db/unsaved", len(batch))
         logger.error(
             "%d rows could not be stored; saved to %s: load them with `scrapy restore %s`",

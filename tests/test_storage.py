@@ -1,23 +1,33 @@
-"""Storage: the writer's idempotent upserts (both databases) and the pipeline's flush at
-close, proven on a crawl interrupted with Ctrl-C before any timed flush."""
+"""Storage: the writer's idempotent upserts (both databases, through each one's fast path
+and through the plain one), the pipeline's buffering (snapshots of items, rows built in
+its writer thread) and its flush at close, proven on a crawl interrupted with Ctrl-C
+before any timed flush."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
-from sqlalchemy import create_engine, select
+import pytest
+from scrapy.exceptions import DropItem
+from scrapy.utils.test import get_crawler
+from sqlalchemy import Engine, create_engine, select
+from sqlalchemy.exc import IntegrityError
 
 from backlink_spider.items import Backlink, PageRecord
 from backlink_spider.localweb import LocalWeb, Resource
 from pipelines.database import open_engine, safe_url
 from pipelines.migrate import ensure_schema
-from pipelines.schema import BacklinkRow, CrawlRow, PageRow
-from pipelines.writer import Writer, backlink_row, page_row
-from tests.conftest import Crawl, start_crawl
+from pipelines.schema import BacklinkRow, CrawlRow, PageDomainLinkRow, PageRow
+from pipelines.storage import DatabasePipeline
+from pipelines.writer import Writer, backlink_row, backlink_values, domain_link_rows, page_row
+from tests.conftest import Crawl, fresh_database, start_crawl
 from tests.web import html
 
 
@@ -63,6 +73,142 @@ def test_nul_bytes_and_surrogates_do_not_break_a_batch(database_url: str) -> Non
         assert connection.execute(select(BacklinkRow.anchor_text)).scalar_one() == "badanchor ?"
         assert connection.execute(select(PageRow.url)).scalar_one() == "http://blog.com/odd"
     engine.dispose()
+
+
+def page_record(url: str = "http://blog.com/post", fetched_at: datetime | None = None) -> PageRecord:
+    return PageRecord(
+        url=url, host="blog.com", domain="blog.com", status=200, fetched_at=fetched_at or datetime.now(UTC),
+        nofollow=False, outlinks=3, backlinks=1, depth=0, domain_links={"target.com": (1, 1), "other.org": (2, 0)},
+    )  # fmt: skip
+
+
+def contents(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every stored row of the tables a batch writes, ids included."""
+    tables = {"backlinks": BacklinkRow, "pages": PageRow, "page_domain_links": PageDomainLinkRow}
+    with engine.connect() as connection:
+        return {
+            name: [tuple(row) for row in connection.execute(select(model.__table__).order_by(model.id))]
+            for name, model in tables.items()
+        }
+
+
+def batches() -> list[tuple[list[Backlink], list[PageRecord]]]:
+    """Two crawls of a batch each: links (one with text COPY must escape); then a duplicate,
+    a new link, and the page re-fetched without one of its links."""
+    first, later = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC)
+    odd = backlink("tab\there\nnew line \\N back\\slash, é 🙂", seen_at=first)
+    return [
+        ([backlink(seen_at=first), backlink("Other", seen_at=first), odd], [page_record(fetched_at=first)]),
+        ([backlink(seen_at=later)] * 2 + [backlink("New", rel="ugc", seen_at=later)], [page_record(fetched_at=later)]),
+    ]
+
+
+def store_batches(database_url: str, items: bool) -> dict[str, list[tuple[Any, ...]]]:
+    """Write ``batches`` as the pipeline does (``write_items``: snapshots, rows built by the
+    writer) or as ``scrapy restore`` does (``write``: rows built beforehand); what is stored."""
+    engine = open_engine(database_url)
+    ensure_schema(engine, auto_upgrade=False)
+    writer = Writer(engine, ["target.com"])
+    for links, pages in batches():
+        crawl_id = writer.start_crawl("target.com", datetime.now(UTC))
+        if items:
+            writer.write_items([backlink_values(link) for link in links], pages, crawl_id)
+        else:
+            domain_links = [row for record in pages for row in domain_link_rows(record)]
+            rows = [backlink_row(link, crawl_id) for link in links]
+            writer.write(rows, [page_row(record, crawl_id) for record in pages], crawl_id, domain_links)
+    stored = contents(engine)
+    engine.dispose()
+    return stored
+
+
+def test_items_and_rows_store_the_same(database_url: str, tmp_path: Path) -> None:
+    by_items = store_batches(database_url, items=True)
+    kind = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    (tmp_path / "rows").mkdir()
+    with fresh_database(kind, tmp_path / "rows") as other_url:
+        assert store_batches(other_url, items=False) == by_items
+    assert [len(by_items[name]) for name in ("backlinks", "pages", "page_domain_links")] == [4, 1, 2]
+    columns = BacklinkRow.__table__.columns.keys()
+    lost = {
+        row["anchor_text"]: row["lost_at"] is not None
+        for row in (dict(zip(columns, values, strict=True)) for values in by_items["backlinks"])
+    }
+    assert lost == {"Target": False, "Other": True, "New": False, "tab\there\nnew line \\N back\\slash, é 🙂": True}
+
+
+def test_rows_without_every_column_take_the_plain_upsert(database_url: str) -> None:
+    """A row of an older unsaved file lacks newer columns: stored, their defaults filled."""
+    engine = open_engine(database_url)
+    ensure_schema(engine, auto_upgrade=False)
+    writer = Writer(engine)
+    row = backlink_row(backlink(), 1)
+    for name in ("discovered_via", "first_crawl_id", "last_crawl_id", "lost_crawl_id"):
+        del row[name]
+    writer.write([row], [])
+    writer.write([backlink_row(backlink(anchor="Complete"), 1)], [])
+    with engine.connect() as connection:
+        stored = connection.execute(
+            select(BacklinkRow.anchor_text, BacklinkRow.discovered_via, BacklinkRow.first_crawl_id)
+        ).all()
+    engine.dispose()
+    assert sorted(stored) == [("Complete", "crawl", 1), ("Target", "crawl", None)]
+
+
+def test_a_failed_batch_leaves_the_next_one_working(database_url: str) -> None:
+    """A batch that fails is rolled back whole (on PostgreSQL with the staging table it may
+    have created); the next batches on the same connection are stored."""
+    engine = open_engine(database_url)
+    ensure_schema(engine, auto_upgrade=False)
+    writer = Writer(engine)
+    broken = backlink_row(backlink(), 1) | {"anchor_class": None}  # NOT NULL
+    with pytest.raises(IntegrityError):
+        writer.write([broken], [])
+    writer.write([backlink_row(backlink(), 1)], [])
+    writer.write([backlink_row(backlink(anchor="Again"), 1)], [])
+    with engine.connect() as connection:
+        assert sorted(connection.execute(select(BacklinkRow.anchor_text)).scalars()) == ["Again", "Target"]
+    engine.dispose()
+
+
+async def _feed(database_url: str, items: list[Any], batch_size: int) -> DatabasePipeline:
+    crawler = get_crawler(
+        settings_dict={
+            "BACKLINKS_DATABASE_URL": database_url, "BACKLINKS_AUTO_MIGRATE": True,
+            "BACKLINKS_BATCH_SIZE": batch_size, "BACKLINKS_FLUSH_INTERVAL": 600.0,
+            "BACKLINKS_AUTHORITY_AT_CLOSE": False, "BACKLINKS_DB_OUTAGE_TIMEOUT": 300.0,
+        }
+    )  # fmt: skip
+    crawler.spider = SimpleNamespace(targets=["target.com"])  # type: ignore[assignment]
+    pipeline = DatabasePipeline.from_crawler(crawler)
+    await pipeline.open_spider()
+    for item in items:
+        try:
+            assert pipeline.process_item(item) is item
+        except DropItem:
+            assert isinstance(item, PageRecord)
+        if isinstance(item, Backlink):
+            item.anchor_text = "changed after the pipeline"  # a later pipeline's business
+    await pipeline.close_spider()
+    pipeline._thread.shutdown(wait=True)
+    assert pipeline.writer is not None
+    pipeline.writer.engine.dispose()
+    return pipeline
+
+
+def test_the_pipeline_stores_items_as_they_were_when_it_took_them(database_url: str) -> None:
+    links = [backlink(f"Anchor {number}", seen_at=datetime(2026, 1, 1, tzinfo=UTC)) for number in range(7)]
+    pipeline = asyncio.run(_feed(database_url, [*links[:3], page_record(), *links[3:]], batch_size=3))
+    stats = pipeline.stats.get_stats()
+    assert stats["backlinks/stored/backlinks"] == 7
+    assert stats["backlinks/stored/pages"] == 1
+    assert stats["backlinks/db/batches"] == 3
+    engine = open_engine(database_url)
+    with engine.connect() as connection:
+        anchors = connection.execute(select(BacklinkRow.anchor_text, BacklinkRow.first_crawl_id)).all()
+        assert connection.execute(select(PageDomainLinkRow.target_domain)).scalars().all() != []
+    engine.dispose()
+    assert sorted(anchors) == [(f"Anchor {number}", pipeline.crawl_id) for number in range(7)]
 
 
 def test_safe_url_hides_the_password() -> None:
