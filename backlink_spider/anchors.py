@@ -12,7 +12,6 @@ import re
 
 from backlink_spider.domains import registered_domain, unicode_host
 
-_SPACE = re.compile(r"\s+")
 _URLISH = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|www\.)\S+$|^(?P<host>[\w-]+(?:\.[\w-]+)+)(?:/\S*)?$", re.IGNORECASE)
 _PUNCT = re.compile(r"[^\w\s]+")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -121,8 +120,12 @@ def normalise_anchor(text: str) -> str:
     """Collapse whitespace runs to one space, trim, and drop NULs and lone surrogates."""
     if "\x00" in text:
         text = text.replace("\x00", "")
-    text = _SPACE.sub(" ", text).strip()
-    return text.encode("utf-8", "replace").decode("utf-8") if _SURROGATE.search(text) else text
+    # str.split() splits on exactly the characters re's \s matches (Py_UNICODE_ISSPACE),
+    # at a fraction of the cost of a substitution; isascii() is a flag, no scan.
+    text = " ".join(text.split())
+    if text.isascii() or not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def brand_name(domain: str) -> str:

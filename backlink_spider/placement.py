@@ -13,9 +13,9 @@ element at a time, given the region around it, so it tests without a parser.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
+from typing import NamedTuple
 
 PLACEMENTS = ("content", "nav", "header", "footer", "aside", "comment", "unknown")
 
@@ -274,13 +274,13 @@ def judge(
     return None, NONE
 
 
-@dataclass(frozen=True, slots=True)
-class Region:
+class Region(NamedTuple):
     """What the ancestors of an element say about the links inside it.
 
     ``placement``: the decision so far (None: nothing said yet). ``holds``: how firmly
     a non-content placement holds against a content claim nearer the link.
     ``sectioned``: an ancestor is a sectioning element (see ``element_placement``).
+    A tuple, so that ``enter``'s cache hashes and compares it in C.
     """
 
     placement: str | None = None
@@ -295,6 +295,9 @@ class Region:
 
 
 TOP = Region()
+# The tags that say something by themselves: ``enter`` gives the region around any other
+# element without a role, class or id back as it is.
+REGION_TAGS = frozenset(_TAGS) | _SECTIONING_TAGS
 
 
 @lru_cache(maxsize=65536)

@@ -2,7 +2,8 @@
 
 Every input is a page body, a URL, a Content-Type and an X-Robots-Tag value carved
 from the fuzzer's bytes. The page must parse without an exception and give only
-absolute http(s) links; matching their hosts against a target must not raise either.
+absolute http(s) links, every field of which can be read; matching their hosts against a
+target must not raise either.
 A crash is saved under fuzz/crashes/; put the input in fuzz/regressions/ and
 tests/test_fuzz_regressions.py replays it forever after.
 
@@ -39,6 +40,8 @@ def check(data: bytes) -> None:
     for link in page.links:
         assert link.url.startswith(("http://", "https://")), link.url
         MATCHER.match(link.host, "source.org")
+        # The fields a backlink carries are worked out on first read: read them all.
+        _ = (link.anchor, link.link_type, link.placement, link.snippet, link.rel.text)
 
 
 def main() -> None:

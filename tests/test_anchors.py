@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -51,6 +53,13 @@ def test_lone_surrogate_keeps_the_rest_of_the_text() -> None:
 
 def test_valid_astral_characters_are_kept() -> None:
     assert normalise_anchor("Launch \U0001f680  day") == "Launch \U0001f680 day"
+
+
+@given(st.text(alphabet=st.sampled_from([*"ab \t\n\r\x00\x0b\x0c\x1c\x1f\x85\xa0", "\u2028", "\u3000", "\ud800"])))
+def test_normalise_anchor_collapses_exactly_what_regex_whitespace_matches(raw: str) -> None:
+    # normalise_anchor splits with str.split(), which reads whitespace as re's \s does.
+    expected = re.sub(r"\s+", " ", raw.replace("\x00", "")).strip()
+    assert normalise_anchor(raw) == expected.encode("utf-8", "replace").decode("utf-8")
 
 
 @given(st.text())

@@ -7,13 +7,18 @@ encodings, NUL bytes, huge and deep pages.
 
 from __future__ import annotations
 
+import gc
 import time
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from backlink_spider.domains import unicode_host
 from backlink_spider.extraction import SNIPPET_CHARS, Link, Page, absolute_url, decode_html, extract_page
+from backlink_spider.placement import PLACEMENTS
 
 BLOG = "https://blog.example.org/2024/05/cookie-banners.html"
 
@@ -249,6 +254,16 @@ def test_first_base_href_wins() -> None:
     assert [link.url for link in extract_page(html, BLOG).links] == ["https://one.example/x"]
 
 
+def test_base_href_after_the_links_still_applies() -> None:
+    html = '<html><body><a href="x">X</a><base href="https://one.example/"></body></html>'
+    assert [link.url for link in extract_page(html, BLOG).links] == ["https://one.example/x"]
+
+
+def test_robots_meta_in_the_body_still_counts() -> None:
+    html = '<html><body><a href="x">X</a><meta name="robots" content="nofollow"></body></html>'
+    assert extract_page(html, BLOG).nofollow
+
+
 def test_base_without_href_is_ignored() -> None:
     html = '<html><head><base target="_blank"></head><body><a href="x">X</a></body></html>'
     assert [link.url for link in extract_page(html, BLOG).links] == ["https://blog.example.org/2024/05/x"]
@@ -323,6 +338,46 @@ def test_absolute_url_property_result_is_http_without_fragment(href: str) -> Non
         assert result.startswith(("http://", "https://"))
         assert "#" not in result
         assert absolute_url(result, BLOG) == result
+
+
+def urljoin_reference(href: str, base: str) -> str | None:
+    """``absolute_url`` through ``urljoin`` alone, without its shortcuts for common hrefs."""
+    href = href.strip(" \t\n\f\r").replace("\t", "").replace("\n", "").replace("\r", "")
+    if not href or href.startswith("#"):
+        return None
+    try:
+        parts = urlsplit(urljoin(base, href))
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not host:
+        return None
+    netloc = unicode_host(host)
+    netloc = f"[{netloc}]" if ":" in netloc else netloc
+    if port is not None and port != (80 if parts.scheme == "http" else 443):
+        netloc = f"{netloc}:{port}"
+    return urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+
+
+_HREFS = st.builds(
+    "".join,
+    st.tuples(
+        st.sampled_from(["", "http://", "https://", "HTTP://", "//", "/", "./", "javascript:", "mailto:", "Tel:"]),
+        st.sampled_from(
+            [
+                *("", "a.com", "a-b.c0.org", "A.com", "a.com.", "a..b", "xn--bcher-kva.de", "a.com:8080", "a.com:80"),
+                *("u@a.com", "[::1]", "h\u00e9.de", "a.com:99999", "1.2.3.4", "-"),
+            ]
+        ),
+        st.text(alphabet="/?#;.:@%a\u00e9 \t", max_size=12),
+    ),
+)
+_BASES = [BLOG, "http://a.com:8080/x/y?q", "https://xn--bcher-kva.de/", "ftp://files.example/", "http://[bad/"]
+
+
+@given(_HREFS, st.sampled_from(_BASES))
+def test_absolute_url_property_same_as_urljoin(href: str, base: str) -> None:
+    assert absolute_url(href, base) == urljoin_reference(href, base)
 
 
 # -- links that are skipped or kept ------------------------------------------------------
@@ -507,6 +562,80 @@ def test_snippet_of_a_short_block_is_the_block() -> None:
 def test_snippet_of_a_link_outside_any_block_is_its_anchor() -> None:
     page = page_with('<div class="widget"><a href="https://a.example/">Widget link</a> and text</div>')
     assert page.links[0].snippet == "Widget link"
+
+
+def test_two_links_with_the_same_anchor_in_a_block_each_get_their_own_snippet() -> None:
+    page = page_with(
+        f'<p>{INTRO}Then <a href="https://a.example/1">the docs</a> of the first tool.{OUTRO} '
+        f'{INTRO}Then <a href="https://a.example/2">the docs</a> of the second tool.{OUTRO}</p>'
+    )
+    first, second = page.links
+    assert first.anchor == second.anchor == "the docs"
+    assert first.snippet != second.snippet
+    assert "Then the docs of the first tool" in first.snippet
+    assert "Then the docs of the second tool" in second.snippet
+    for link in (first, second):
+        at = link.snippet.index("the docs")
+        assert abs(at + len("the docs") // 2 - SNIPPET_CHARS // 2) <= 1
+
+
+def test_many_links_with_one_anchor_in_a_block_are_each_centred_on_their_own() -> None:
+    # A tag cloud or an index of a thousand same-named links: one walk of the block's text.
+    items = " ".join(f'item {n:04d} <a href="https://a.example/{n}">more</a>' for n in range(1000))
+    page = page_with(f"<p>{items}</p>")
+    assert len(page.links) == 1000
+    for n, link in enumerate(page.links):
+        assert f"item {n:04d} more" in link.snippet
+        if 10 <= n < 990:
+            # Its own "more" in the middle, its item number before it.
+            assert link.snippet[SNIPPET_CHARS // 2 - 12 : SNIPPET_CHARS // 2 + 2] == f"item {n:04d} more"
+
+
+def test_an_image_link_in_a_long_block_keeps_its_alt_s_first_mention() -> None:
+    page = page_with(
+        f'<p>{INTRO}<a href="https://a.example/logo"><img src="l.png" alt="Plausible"></a> '
+        f'and then <a href="https://a.example/text">Plausible</a> again.{OUTRO}</p>'
+    )
+    image, text = page.links
+    assert (image.link_type, text.link_type) == ("image", "text")
+    # The alt is not in the text: the text link's place stands in for it.
+    assert image.snippet == text.snippet
+    assert "and then Plausible again." in text.snippet
+
+
+# -- fields worked out on first access ----------------------------------------------------
+
+
+def test_fields_are_the_same_whichever_link_is_read_first() -> None:
+    def fields(link: Link) -> tuple[object, ...]:
+        return (link.url, link.host, link.anchor, link.rel, link.link_type, link.placement, link.snippet)
+
+    in_order = [fields(link) for link in extract_page(BLOG_POST, BLOG).links]
+    links = extract_page(BLOG_POST, BLOG).links
+    for link in reversed(links):
+        # The last link first, and its snippet before its anchor; then read back as kept.
+        assert link.snippet and link.placement and link.link_type and link.anchor is not None
+    assert [fields(link) for link in links] == in_order
+
+
+def test_prose_of_a_block_counts_every_link_of_it_when_one_is_read() -> None:
+    # Link text over half the block: not prose, so the unlabelled region stays unknown,
+    # whichever link's placement is read first.
+    links = " ".join(f'<a href="https://a.example/{n}">a rather long link text number {n}</a>' for n in range(8))
+    body = f"<div><p>Some words of prose around the links, not many of them. {links}</p></div>"
+    for index in (0, 7):
+        page = page_with(body)
+        assert page.links[index].placement == "unknown"
+        assert {link.placement for link in page.links} == {"unknown"}
+
+
+def test_links_compare_and_print_by_their_fields() -> None:
+    one, two = (page_with('<p><a href="https://a.example/" rel="nofollow">A</a></p>').links[0] for _ in range(2))
+    assert one == two
+    assert repr(one) == (
+        "Link(url='https://a.example/', host='a.example', anchor='A', rel=" + repr(one.rel) + ", "
+        "link_type='text', placement='unknown', snippet='A')"
+    )
 
 
 # -- encodings ---------------------------------------------------------------------------
@@ -711,3 +840,32 @@ def test_property_arbitrary_tag_soup_never_crashes(pieces: list[str]) -> None:
         assert link.link_type in ("text", "image")
         assert "\x00" not in link.anchor
         assert len(link.snippet) <= SNIPPET_CHARS
+
+
+def test_a_page_and_its_links_are_freed_without_the_garbage_collector() -> None:
+    # A crawl drops each page after its parse: no reference cycle may keep its tree alive
+    # until a collection.
+    gc.disable()
+    try:
+        gc.collect()
+        page = extract_page(BLOG_POST, BLOG)
+        assert all(link.snippet and link.placement for link in page.links)
+        del page
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
+FUZZ = Path(__file__).resolve().parent.parent / "fuzz"
+
+
+@pytest.mark.parametrize(
+    "path", sorted((FUZZ / "regressions").glob("*")) + sorted((FUZZ / "seeds").glob("*")), ids=lambda p: p.name
+)
+def test_fuzz_inputs_give_every_field(path: Path) -> None:
+    # The fuzz harness reads URLs and hosts; the fields worked out on first access are read here.
+    for link in extract_page(path.read_bytes(), "http://source.org/page", ["nofollow"], "text/html").links:
+        assert link.link_type in ("text", "image")
+        assert link.placement in PLACEMENTS
+        assert len(link.snippet) <= SNIPPET_CHARS
+        assert "\x00" not in link.anchor + link.snippet

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from backlink_spider.extraction import extract_page
-from backlink_spider.placement import TOP, attribute_words, element_placement, enter
+from backlink_spider.placement import REGION_TAGS, TOP, attribute_words, element_placement, enter
 
 PAGE = "https://blog.example/2024/05/a-post/"
 PROSE = (
@@ -113,6 +113,19 @@ def test_enter_holds_regions_against_nearer_content_claims() -> None:
     # Inside a comment everything is the comment's; elsewhere the nearest region decides.
     assert inside(("ol", None, "comment-list", None), ("footer", None, "comment-meta", None)) == "comment"
     assert inside(("main", None, None, None), ("div", None, "sharedaddy", None), ("nav", None, None, None)) == "nav"
+
+
+@pytest.mark.parametrize("tag", ["div", "span", "ul", "li", "p", "td", "table", "b", "form", "my-widget"])
+def test_an_element_without_attributes_says_nothing_unless_its_tag_does(tag: str) -> None:
+    # Extraction skips enter() for such elements: it must give the region around them back.
+    assert tag not in REGION_TAGS
+    for outer in (TOP, enter(TOP, "nav", None, None, None), enter(TOP, "section", None, "sidebar", None)):
+        assert enter(outer, tag, None, None, None) == outer
+
+
+def test_region_tags_are_the_tags_enter_acts_on() -> None:
+    for tag in REGION_TAGS:
+        assert enter(TOP, tag, None, None, None) != TOP
 
 
 # -- whole pages -----------------------------------------------------------------------
