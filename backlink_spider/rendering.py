@@ -103,16 +103,22 @@ class PageSignals:
     noscript_asks_for_javascript: bool
 
 
+def _scripts(tree: LexborHTMLParser) -> tuple[int, int]:
+    """External scripts, and characters of inline script (JSON-LD data is no script)."""
+    files = inline = 0
+    for script in tree.css("script"):
+        if script.attributes.get("src"):
+            files += 1
+        elif (script.attributes.get("type") or "").strip().lower() != "application/ld+json":
+            inline += len(script.text(deep=True))
+    return files, inline
+
+
 def page_signals(html: str) -> PageSignals:
     """Measure ``html`` (a page as served, before any script ran)."""
     tree = LexborHTMLParser(html)
     links = sum(1 for node in tree.css("a[href]") if _real_href(node.attributes.get("href") or ""))
-    script_files = inline = 0
-    for script in tree.css("script"):
-        if script.attributes.get("src"):
-            script_files += 1
-        elif (script.attributes.get("type") or "").strip().lower() != "application/ld+json":
-            inline += len(script.text(deep=True))
+    script_files, inline = _scripts(tree)
     asks = any(_JAVASCRIPT.search(node.text(deep=True, separator=" ")) for node in tree.css("noscript"))
     cloaked = tree.css_first(CLOAKS) is not None
     tree.strip_tags(_INVISIBLE)
@@ -169,12 +175,7 @@ def judge(html: str, thresholds: Thresholds) -> str | None:
     asks = maybe_noscript and any(_JAVASCRIPT.search(n.text(deep=True, separator=" ")) for n in tree.css("noscript"))
     scripted = False
     if may_script:
-        files = inline = 0
-        for script in tree.css("script"):
-            if script.attributes.get("src"):
-                files += 1
-            elif (script.attributes.get("type") or "").strip().lower() != "application/ld+json":
-                inline += len(script.text(deep=True))
+        files, inline = _scripts(tree)
         scripted = files >= thresholds.script_files or inline >= thresholds.script_chars
     sparse_below = thresholds.links_per_kib * len(html) / 1024 if large else 0
     links = _count_links(tree, max(thresholds.min_links, sparse_below)) if scripted or large else 0
