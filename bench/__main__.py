@@ -3,7 +3,7 @@ benchmarks, print a table of ratios against the baselines measured in the same r
 write every figure as JSON (``bench-results.json`` unless ``--json`` says otherwise).
 
 ``--smoke`` runs each benchmark at a small size (CI runs it so that none can rot); its
-figures mean nothing. A full run takes about ten minutes on two cores.
+figures mean nothing. A full run takes about five minutes on two cores.
 """
 
 from __future__ import annotations
