@@ -8,6 +8,10 @@ and then fetched again. Redirects are followed (Scrapy's, up to REDIRECT_MAX_TIM
 bodies are parsed whole up to DOWNLOAD_MAXSIZE (the RFC asks for at least 500 KiB),
 and Protego evaluates groups, wildcards and ``$`` as Google does.
 
+The rules of at most ``BACKLINKS_ROBOTS_CACHE`` hosts are kept: a broad crawl meets new hosts
+all the time, and Scrapy keeps every host's rules for good (a few KB each). Beyond, the rules
+fetched first are forgotten, and fetched again if their host comes back.
+
 Requests that arrive while a host's robots.txt is being fetched each wait for its rules.
 Scrapy 2.19's middleware awaits the one shared ``Deferred`` directly, so only the first
 waiter receives the rules: the callback that hands them over returns None, and every
@@ -62,6 +66,7 @@ class RobotsPolicy(RobotsTxtMiddleware):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.max_age = crawler.settings.getfloat("BACKLINKS_ROBOTS_MAX_AGE")
+        self.cache_hosts = max(1, crawler.settings.getint("BACKLINKS_ROBOTS_CACHE"))
         self._fetched: dict[str, float] = {}
         self._disallow_all: RobotParser = build_from_crawler(self._parserimpl, crawler, DISALLOW_ALL)
         self._allow_all: RobotParser = build_from_crawler(self._parserimpl, crawler, b"")
@@ -79,7 +84,18 @@ class RobotsPolicy(RobotsTxtMiddleware):
         if fetched is not None and time.monotonic() - fetched > self.max_age:
             del self._parsers[netloc]
             self._stats.inc_value("backlinks/robots/refreshed")
+        if netloc not in self._parsers and len(self._parsers) >= self.cache_hosts:
+            self._forget_oldest()
         return await super().robot_parser(request)
+
+    def _forget_oldest(self) -> None:
+        """Drop the rules fetched first (hosts still waiting for theirs are kept)."""
+        for netloc, parser in self._parsers.items():
+            if not isinstance(parser, Deferred):
+                del self._parsers[netloc]
+                self._fetched.pop(netloc, None)
+                self._stats.inc_value("backlinks/robots/forgotten")
+                return
 
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
         self._fetched[netloc] = time.monotonic()

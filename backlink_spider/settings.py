@@ -51,6 +51,8 @@ USER_AGENT = "backlink_spider/0.1 (+https://github.com/backlink-spider/backlink_
 ROBOTSTXT_OBEY = True
 # Seconds a host's robots.txt rules are kept before they are fetched again (RFC 9309: 24 h).
 BACKLINKS_ROBOTS_MAX_AGE = 86400.0
+# Hosts whose robots.txt rules are kept in memory; the oldest are fetched again when needed.
+BACKLINKS_ROBOTS_CACHE = 10000
 # Adapt the delay to each server's latency, never below DOWNLOAD_DELAY.
 AUTOTHROTTLE_ENABLED = True
 # First delay (seconds) AutoThrottle uses for a new domain.

@@ -100,3 +100,32 @@ def test_requests_waiting_for_robots_txt_all_obey_it(tmp_path: Path) -> None:
         assert [request for request in web.requests if "slow.com" in request] == ["http://slow.com/robots.txt"]
     stats = crawl.rows("SELECT stats FROM crawls")[0][0]
     assert '"robotstxt/forbidden": 12' in stats
+
+
+def test_rules_of_the_oldest_hosts_are_forgotten_beyond_the_cache_and_still_obeyed(tmp_path: Path) -> None:
+    """With room for the rules of two hosts, a crawl of five keeps forgetting the oldest; a host
+    that comes back has its robots.txt fetched again, and no disallowed page is ever fetched."""
+    hosts = [f"host{n}.com" for n in range(5)]
+    rules = Resource("User-agent: *\nDisallow: /secret\n", headers=TEXT)
+    sites = {host: site(rules, "/secret", "/open") for host in hosts}
+    for host in hosts:  # every open page links to every host's pages: hosts come back
+        sites[host]["/open"] = Resource(
+            html(
+                "".join(
+                    f'<a href="http://{other}/secret">s</a> <a href="http://{other}/open2">o</a> ' for other in hosts
+                )
+            )
+        )
+        sites[host]["/open2"] = Resource(html("<p>more</p>"))
+    with LocalWeb(sites) as web:
+        crawl = run_crawl(
+            f"sqlite:///{tmp_path / 'db.sqlite3'}", "-a", "target=target.com",
+            "-a", f"seeds={','.join(f'http://{host}/' for host in hosts)}",
+            proxy=web.proxy_url, settings={"BACKLINKS_ROBOTS_CACHE": "2", "CONCURRENT_REQUESTS": "2"},
+        )  # fmt: skip
+        assert crawl.process.returncode == 0, crawl.process.stderr[-2000:]
+        assert not any(request.endswith("/secret") for request in web.requests)
+        assert sum(request.endswith("/open2") for request in web.requests) == 5
+        assert sum(request.endswith("/robots.txt") for request in web.requests) > 5
+    stats = crawl.rows("SELECT stats FROM crawls")[0][0]
+    assert '"backlinks/robots/forgotten": ' in stats
