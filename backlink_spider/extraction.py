@@ -74,8 +74,7 @@ class Link:
     def anchor(self) -> str:
         """The link's text, whitespace collapsed; for a link without text, its image's
         alt (or its own, for an image map's ``<area>``), title or aria-label."""
-        anchor = self._layout.anchors[self._index]
-        return anchor if anchor is not None else self._layout.label(self._index)
+        return self._layout.anchor(self._index)
 
     @property
     def link_type(self) -> str:
@@ -367,6 +366,7 @@ class _Layout:
         return anchor
 
     def anchor(self, index: int) -> str:
+        """The anchor of a link, worked out if it is not yet."""
         anchor = self.anchors[index]
         return anchor if anchor is not None else self.label(index)
 
@@ -420,9 +420,7 @@ class _Layout:
         """The snippet of a link; and of every other link of its block when the block's
         text is longer than a snippet."""
         _, block, block_id = self._wheres[index] or self.where(index)
-        anchor = self.anchors[index]
-        if anchor is None:
-            anchor = self.label(index)
+        anchor = self.anchor(index)
         text = (self._texts.get(block_id) or self.text(block, block_id)) if block is not None else ""
         if not text:
             # Outside any block (or a link without text in a block without any): the anchor.
