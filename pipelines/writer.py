@@ -254,15 +254,23 @@ class Writer:
 
     def write_items(self, backlinks: Sequence[BacklinkValues], pages: Sequence[PageRecord], crawl_id: int) -> None:
         """``write`` for the storage pipeline's buffer: backlink snapshots (``backlink_values``)
-        and page records, made rows here, once the database has answered."""
-        with self.engine.begin() as connection:
-            self._store(
-                connection,
-                [backlink_row_of(values, crawl_id) for values in backlinks],
-                [page_row(page, crawl_id) for page in pages],
-                crawl_id,
-                [row for page in pages for row in domain_link_rows(page)],
-            )
+        and page records, made rows here, once the database has answered.
+
+        A failed write drops every pooled connection: one cut in the middle of a COPY (which
+        talks to psycopg directly, past SQLAlchemy's disconnect detection) must not be handed
+        out again for the retry."""
+        try:
+            with self.engine.begin() as connection:
+                self._store(
+                    connection,
+                    [backlink_row_of(values, crawl_id) for values in backlinks],
+                    [page_row(page, crawl_id) for page in pages],
+                    crawl_id,
+                    [row for page in pages for row in domain_link_rows(page)],
+                )
+        except Exception:
+            self.engine.dispose()
+            raise
 
     def _store(
         self,
