@@ -1,5 +1,5 @@
 """Extraction: pages/s of ``extract_page`` (every field, placement and snippet included) on
-the real pages of ``shared/corpus``, against Scrapy's ``LinkExtractor`` and against a bare
+the real pages of ``tests/data`` (the shared corpus), against Scrapy's ``LinkExtractor`` and against a bare
 parse + iteration over ``<a href>`` with lexbor (selectolax) and with lxml, the same
 pages in the same run.
 

@@ -1,6 +1,6 @@
 """Placement agreement with Mozilla Readability on the shared corpus of real pages.
 
-Each page folder of ``shared/corpus/readability-test-pages`` holds ``source.html.gz``
+Each page folder of ``tests/data/readability-test-pages`` (a copy of ``shared/corpus``) holds ``source.html.gz``
 (the page as served) and ``expected.html.gz`` (its main content as Readability extracts
 it). A link found in ``expected.html`` sits in the main content, so extraction should
 label it ``content``. Links are matched by resolved URL and normalised anchor, as a
@@ -26,9 +26,9 @@ from backlink_spider.extraction import Page, extract_page
 
 PAGE_URL = "http://fakehost/test/page.html"
 # The corpus sits in shared/, beside the repository (here and in CI); CORPUS_DIR overrides.
-CORPUS_DIR = Path(
-    os.environ.get("CORPUS_DIR") or Path(__file__).resolve().parents[2] / "shared" / "corpus" / "readability-test-pages"
-)
+# A copy of the project lead's shared/corpus (Mozilla Readability's test pages, Apache 2.0),
+# kept in the repository so that a clone anywhere runs the tests; CORPUS_DIR points elsewhere.
+CORPUS_DIR = Path(os.environ.get("CORPUS_DIR") or Path(__file__).resolve().parent / "data" / "readability-test-pages")
 
 
 @dataclass(slots=True)
