@@ -11,6 +11,10 @@ repeating a segment ``MAX_SEGMENT_REPEATS`` times (``/a/a/a/``, relative-link lo
 session ids, removed from URLs before they are requested or compared; and endless
 variants of one page (calendars' "next month", faceted search, sort orders): a
 domain gets at most ``variants_per_path`` URLs per path, whatever their queries.
+
+What the frontier remembers of each URL (seen, variants of its path) is a 64-bit
+fingerprint in a ``seen.FingerprintCounter``: about 12 bytes, not the URL, so a long
+crawl's memory stays nearly flat.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from urllib.parse import urlsplit
 
 from scrapy.linkextractors import IGNORED_EXTENSIONS
 from w3lib.url import canonicalize_url, url_query_cleaner
+
+from backlink_spider.seen import FingerprintCounter, fingerprint
 
 _SKIPPED_EXTENSIONS = frozenset("." + ext for ext in IGNORED_EXTENSIONS)
 MAX_PATH_SEGMENTS = 20
@@ -78,9 +84,10 @@ class Frontier:
         self.pages_per_domain = pages_per_domain
         self.variants_per_path = variants_per_path
         self.per_domain: dict[str, int] = {}
-        self.per_template: dict[tuple[str, str], int] = {}
         self.traps: Counter[str] = Counter()
-        self._seen: set[str] = set()
+        # Canonical URLs, and the (domain, path) templates of those admitted.
+        self._seen = FingerprintCounter()
+        self._templates = FingerprintCounter()
 
     def admit(self, url: str, domain: str, depth: int) -> int | None:
         """The priority to request ``url`` with, or None when it must not be requested.
@@ -93,19 +100,14 @@ class Frontier:
         scheduled = self.per_domain.get(domain, 0)
         if scheduled >= self.pages_per_domain or has_skipped_extension(url):
             return None
-        key = canonicalize_url(url)
-        if key in self._seen:
+        if self._seen.add(fingerprint(canonicalize_url(url))):
             return None
-        self._seen.add(key)
         trap = trap_reason(url)
-        template = (domain, url_template(url))
-        variants = self.per_template.get(template, 0)
-        if trap is None and variants >= self.variants_per_path:
+        if trap is None and self._templates.add(fingerprint(f"{domain} {url_template(url)}")) >= self.variants_per_path:
             trap = "too many variants of one page"
         if trap is not None:
             self.traps[trap] += 1
             return None
-        self.per_template[template] = variants + 1
         self.per_domain[domain] = scheduled + 1
         return -scheduled
 

@@ -87,6 +87,8 @@ SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 # Plain priority queue (the downloader-aware one scans every domain slot at each pop),
 # bounded by the page budget (queues.py).
 SCHEDULER_PRIORITY_QUEUE = "backlink_spider.queues.BoundedPriorityQueue"
+# Scrapy's duplicate filter, in 12 bytes a request instead of ~80 (seen.py).
+DUPEFILTER_CLASS = "backlink_spider.seen.CompactDupeFilter"
 # Resolve names through the resolver that refuses non-public addresses.
 TWISTED_DNS_RESOLVER = "backlink_spider.resolver.PublicAddressResolver"
 

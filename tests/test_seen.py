@@ -1,0 +1,113 @@
+"""Compact seen-sets: exact counts across merges, the duplicate filter, and their memory."""
+
+from __future__ import annotations
+
+import random
+import tracemalloc
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scrapy import Request
+from scrapy.utils.test import get_crawler
+
+from backlink_spider import frontier as frontier_module
+from backlink_spider.frontier import Frontier
+from backlink_spider.seen import CompactDupeFilter, FingerprintCounter, fingerprint
+
+KEYS = st.integers(min_value=0, max_value=2**64 - 1)
+
+
+@given(st.lists(st.one_of(KEYS, st.sampled_from([0, 1, 2**63, 2**64 - 1])), max_size=300))
+def test_counts_are_exact_across_merges(keys: list[int]) -> None:
+    # A buffer of 4 merges the recent keys into the arrays again and again.
+    counter = FingerprintCounter(buffer=4)
+    model: Counter[int] = Counter()
+    for key in keys:
+        assert counter.add(key) == model[key]
+        model[key] += 1
+    assert len(counter) == len(model)
+    for key in set(keys) | {12345}:
+        assert counter.count(key) == model[key]
+        assert (key in counter) is (model[key] > 0)
+
+
+def test_keys_counted_again_after_their_merge_keep_counting() -> None:
+    counter = FingerprintCounter(buffer=2)
+    for key in (5, 3, 9, 1):  # two merges
+        counter.add(key)
+    assert counter.add(3) == 1
+    assert counter.add(3) == 2
+    assert counter.count(3) == 3
+    assert counter.count(4) == 0
+
+
+def test_fingerprints_tell_strings_apart() -> None:
+    urls = [f"https://a.com/page/{n}" for n in range(10_000)]
+    assert len({fingerprint(url) for url in urls}) == len(urls)
+    assert all(0 <= fingerprint(url) < 2**64 for url in urls)
+    assert fingerprint("https://a.com/") == fingerprint("https://a.com" + "/")
+
+
+def test_the_duplicate_filter_drops_a_request_seen_before() -> None:
+    crawler = get_crawler()
+    dupes = CompactDupeFilter.from_crawler(crawler)
+    assert dupes.request_seen(Request("https://a.com/x?b=2&a=1")) is False
+    # Same canonical URL: seen.
+    assert dupes.request_seen(Request("https://a.com/x?a=1&b=2")) is True
+    assert dupes.request_seen(Request("https://a.com/x?a=1&b=2", method="POST")) is False
+    assert dupes.request_seen(Request("https://a.com/y")) is False
+
+
+def test_with_a_job_directory_the_duplicate_filter_keeps_scrapys_file(tmp_path: Path) -> None:
+    crawler = get_crawler(settings_dict={"JOBDIR": str(tmp_path)})
+    dupes = CompactDupeFilter.from_crawler(crawler)
+    assert dupes.request_seen(Request("https://a.com/x")) is False
+    dupes.close("shutdown")
+    again = CompactDupeFilter.from_crawler(crawler)
+    assert again.request_seen(Request("https://a.com/x")) is True
+    again.close("finished")
+
+
+def _traced_bytes(fill: Callable[[], object], entries: int) -> float:
+    """Bytes a call of ``fill`` leaves allocated, per entry."""
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        kept = fill()  # noqa: F841 (kept alive until measured)
+        return (tracemalloc.get_traced_memory()[0] - before) / entries
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_fingerprint_costs_a_dozen_bytes_once_merged() -> None:
+    rng = random.Random(7)
+    keys = [rng.getrandbits(64) for _ in range(150_000)]
+
+    def fill() -> FingerprintCounter:
+        counter = FingerprintCounter(buffer=5_000)
+        for key in keys:
+            counter.add(key)
+        return counter
+
+    # 12 bytes merged, plus up to a sixteenth in the dict; a set of ints would take ~60.
+    assert _traced_bytes(fill, len(keys)) < 20
+
+
+def test_the_frontier_remembers_a_url_in_a_few_dozen_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    # What the frontier keeps is measured, not how fast it canonicalises (slow under tracemalloc).
+    monkeypatch.setattr(frontier_module, "canonicalize_url", str)
+    admit = 70_000
+    urls = [(f"https://s{n // 50}.com/a/{n}", f"s{n // 50}.com") for n in range(admit)]
+
+    def fill() -> Frontier:
+        frontier = Frontier(max_depth=5, pages_per_domain=10**9)
+        for url, domain in urls:
+            assert frontier.admit(url, domain, 1) is not None
+        return frontier
+
+    # A set of the URLs and a dict of their (domain, path) took ~180 bytes a URL here (these are short).
+    assert _traced_bytes(fill, admit) < 80
