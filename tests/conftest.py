@@ -99,6 +99,17 @@ def start_crawl(
     )  # fmt: skip
 
 
+def finish_crawl(process: subprocess.Popen[str], timeout: float) -> str:
+    """Wait for a crawl started by ``start_crawl``; its stderr. One still running after
+    ``timeout`` is killed, and the test fails with what it logged."""
+    try:
+        return process.communicate(timeout=timeout)[1]
+    except subprocess.TimeoutExpired:
+        process.kill()
+        stderr = process.communicate()[1]
+        pytest.fail(f"the crawl was still running after {timeout} s; its log ends:\n{stderr[-6000:]}")
+
+
 @contextmanager
 def fresh_database(kind: str, directory: Path) -> Iterator[str]:
     """A fresh, empty database of ``kind`` (sqlite or postgresql); yields its URL."""

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from backlink_spider.localweb import LocalWeb, Resource
-from tests.conftest import ROOT, Crawl, crawl_env, start_crawl
+from tests.conftest import ROOT, Crawl, crawl_env, finish_crawl, start_crawl
 from tests.faultproxy import FaultProxy
 from tests.services import POSTGRES, postgres_database
 from tests.web import html
@@ -69,7 +69,7 @@ def test_a_database_outage_loses_nothing(slow_web: LocalWeb, proxied_database: t
     proxy.cut()
     time.sleep(2.5)
     proxy.restore()
-    _, stderr = process.communicate(timeout=120)
+    stderr = finish_crawl(process, 120)
     assert process.returncode == 0, stderr[-2000:]
     assert "Could not write to the database" in stderr and "The database is back" in stderr
     crawl = Crawl(process, url)  # type: ignore[arg-type]
@@ -87,7 +87,7 @@ def test_a_database_that_stays_away_stops_the_crawl_and_keeps_the_rows(
     process = start_crawl(url, *ARGUMENTS, proxy=slow_web.proxy_url, settings=settings)
     wait_for_pages(url, 5)
     proxy.cut()
-    _, stderr = process.communicate(timeout=120)
+    stderr = finish_crawl(process, 120)
     assert process.returncode == 1
     assert "The crawl failed: " in stderr and "stopping the crawl" in stderr
     assert "Traceback" not in stderr
