@@ -74,7 +74,8 @@ class Link:
     def anchor(self) -> str:
         """The link's text, whitespace collapsed; for a link without text, its image's
         alt (or its own, for an image map's ``<area>``), title or aria-label."""
-        return self._layout.anchor(self._index)
+        anchor = self._layout.anchors[self._index]
+        return anchor if anchor is not None else self._layout.label(self._index)
 
     @property
     def link_type(self) -> str:
@@ -155,7 +156,8 @@ def _resolve(href: str, base_url: str) -> tuple[str, str | None] | None:
         return None
     # Browsers drop tabs and newlines from URLs, and read a backslash before the query
     # as a slash in http(s) URLs (http://target.com\@evil.com/ goes to target.com).
-    href = href.replace("\t", "").replace("\n", "").replace("\r", "")
+    if "\t" in href or "\n" in href or "\r" in href:
+        href = href.replace("\t", "").replace("\n", "").replace("\r", "")
     if "\\" in href:
         query = _QUERY_START.search(href)
         cut = query.start() if query else len(href)
@@ -253,11 +255,14 @@ def _parses(base_url: str) -> bool:
 
 # Rel is immutable, and pages repeat a few rel values.
 _parse_rel = lru_cache(maxsize=1024)(Rel.parse)
+# Most links have none: its parse, without a call to the cache.
+_NO_REL = Rel.parse(None)
 
-# What an element's ancestors say about a link inside it: the region, and the nearest
-# block (and its mem_id) at or above it, None outside any.
-_Context = tuple[Region, LexborNode | None, int]
-_OUTSIDE: _Context = (TOP, None, 0)
+# What an element's ancestors say about a link inside it: the region, the nearest block
+# (and its mem_id) at or above it, None and 0 outside any, and the mem_id of the block
+# around that block (0 if none), which tells a block's links from those of a block in it.
+_Context = tuple[Region, LexborNode | None, int, int]
+_OUTSIDE: _Context = (TOP, None, 0, 0)
 _ROOTS = frozenset(["body", "html", "-document"])
 _UNSEEN: tuple[str, str | None] = ("", None)
 
@@ -269,30 +274,38 @@ def _context(parent: LexborNode | None, contexts: dict[int, _Context]) -> _Conte
     their ancestors), then down again judging each new one: every element of the page
     is judged at most once, and only those above a link.
     """
+    if parent is None:
+        return _OUTSIDE
+    key = parent.mem_id
+    # Links share parents (a list's items, a paragraph's links): most are known.
+    known = contexts.get(key)
+    if known is not None:
+        return known
     chain: list[tuple[LexborNode, int, str]] = []
     context = _OUTSIDE
-    current = parent
+    current: LexborNode | None = parent
     while current is not None:
-        key = current.mem_id
-        known = contexts.get(key)
-        if known is not None:
-            context = known
-            break
         tag = current.tag or ""
         if tag in _ROOTS:
             contexts[key] = _OUTSIDE
             break
         chain.append((current, key, tag))
         current = current.parent
-    region, block, block_id = context
+        if current is not None:
+            key = current.mem_id
+            known = contexts.get(key)
+            if known is not None:
+                context = known
+                break
+    region, block, block_id, outer_id = context
     for element, key, tag in reversed(chain):
         attrs = element.attributes
         # An element with no attributes says nothing unless its tag does.
         if attrs or tag in REGION_TAGS:
             region = enter(region, tag, attrs.get("role"), attrs.get("class"), attrs.get("id"))
         if tag in _BLOCKS:
-            block, block_id = element, key
-        context = contexts[key] = (region, block, block_id)
+            block, block_id, outer_id = element, key, block_id
+        context = contexts[key] = (region, block, block_id, outer_id)
     return context
 
 
@@ -322,7 +335,6 @@ class _Layout:
 
     __slots__ = (
         "_blocks",
-        "_by_node",
         "_contexts",
         "_own_text",
         "_texts",
@@ -341,7 +353,6 @@ class _Layout:
         # Block -> the indexes of its links (those it is the nearest block of) and the
         # length of their anchors.
         self._blocks: dict[int, tuple[list[int], int]] = {}
-        self._by_node: dict[int, int] | None = None
 
     def seal(self) -> None:
         """Make room for the fields of the links of ``nodes``, once they are all there."""
@@ -358,7 +369,7 @@ class _Layout:
     def label(self, index: int) -> str:
         """Work out the anchor (and link type) of a link."""
         node = self.nodes[index]
-        anchor = normalise_anchor(node.text(deep=True))
+        anchor = normalise_anchor(node.text_lexbor())
         if not anchor:
             self._own_text[index] = False
             anchor, self.link_types[index] = _label(node, node.attributes)
@@ -372,46 +383,56 @@ class _Layout:
 
     def where(self, index: int) -> _Context:
         """Work out the context of a link (its callers look in ``_wheres`` first)."""
-        parent = self.nodes[index].parent
-        # Links share parents (a list's items, a paragraph's links): most are known.
-        where = self._contexts.get(parent.mem_id) if parent is not None else None
-        if where is None:
-            where = _context(parent, self._contexts)
-        self._wheres[index] = where
+        where = self._wheres[index] = _context(self.nodes[index].parent, self._contexts)
         return where
 
     def text(self, block: LexborNode, block_id: int) -> str:
-        """Work out the text of a block (its callers look in ``_texts`` first)."""
-        text = self._texts[block_id] = normalise_anchor(block.text(deep=True))
+        """The text of a block, worked out if it is not yet."""
+        text = self._texts.get(block_id)
+        if text is None:
+            text = self._texts[block_id] = normalise_anchor(block.text_lexbor())
         return text
 
-    def block_links(self, block: LexborNode, block_id: int) -> tuple[list[int], int]:
-        """The links ``block`` is the nearest block of, in document order, and the
-        length of their anchors."""
+    def block_links(self, index: int, block_id: int) -> tuple[list[int], int]:
+        """The links of the block ``block_id`` (those it is the nearest block of), in
+        document order, and the length of their anchors; ``index`` is one of them.
+
+        The links inside a block are a run of the page's (a subtree is a run of the
+        document order): the neighbours of ``index`` up to the first one on each side
+        that is not inside it.
+        """
         known = self._blocks.get(block_id)
         if known is not None:
             return known
-        by_node = self._by_node
-        if by_node is None:
-            by_node = self._by_node = {node.mem_id: index for index, node in enumerate(self.nodes)}
-        indexes = []
-        chars = 0
-        for node in block.css(_LINKS):
-            index = by_node.get(node.mem_id)
-            if index is not None and (self._wheres[index] or self.where(index))[2] == block_id:
-                indexes.append(index)
-                chars += len(self.anchor(index))
-        known = self._blocks[block_id] = (indexes, chars)
+        first = index
+        while first and self._inside(first - 1, block_id):
+            first -= 1
+        end = index + 1
+        while end < len(self.nodes) and self._inside(end, block_id):
+            end += 1
+        indexes = [other for other in range(first, end) if (self._wheres[other] or self.where(other))[2] == block_id]
+        known = self._blocks[block_id] = (indexes, sum(len(self.anchor(other)) for other in indexes))
         return known
 
+    def _inside(self, index: int, block_id: int) -> bool:
+        """Whether a link is inside the block ``block_id`` (its nearest block is that one
+        or one inside it), working out its context if need be."""
+        _, _, nearest, outer = self._wheres[index] or self.where(index)
+        while nearest and nearest != block_id:
+            nearest, outer = outer, self._contexts[outer][3] if outer else 0
+        return nearest == block_id
+
     def placement(self, index: int) -> str:
-        region, block, block_id = self._wheres[index] or self.where(index)
+        region, block, block_id, _ = self._wheres[index] or self.where(index)
         placement = region.placement or "unknown"
         # A link in a long run of prose is content unless a region holds (see _is_prose;
         # a block shorter than _PROSE_CHARS is not prose, whatever its links).
         if block is not None and region.prose_decides:
-            text = self._texts.get(block_id) or self.text(block, block_id)
-            if len(text) >= _PROSE_CHARS and _is_prose(text, self.block_links(block, block_id)[1]):
+            text = self.text(block, block_id)
+            if text and len(text) <= SNIPPET_CHARS:
+                # The whole text of a short block is the link's snippet (see snippet).
+                self.snippets[index] = text
+            if len(text) >= _PROSE_CHARS and _is_prose(text, self.block_links(index, block_id)[1]):
                 placement = "content"
         self.placements[index] = placement
         return placement
@@ -419,14 +440,14 @@ class _Layout:
     def snippet(self, index: int) -> str:
         """The snippet of a link; and of every other link of its block when the block's
         text is longer than a snippet."""
-        _, block, block_id = self._wheres[index] or self.where(index)
-        anchor = self.anchor(index)
-        text = (self._texts.get(block_id) or self.text(block, block_id)) if block is not None else ""
+        _, block, block_id, _ = self._wheres[index] or self.where(index)
+        text = self.text(block, block_id) if block is not None else ""
         if not text:
             # Outside any block (or a link without text in a block without any): the anchor.
+            anchor = self.anchor(index)
             snippet = _snippet(anchor, anchor, 0) if len(anchor) > SNIPPET_CHARS else anchor
         elif len(text) > SNIPPET_CHARS:
-            return self._cut(text, self.block_links(block, block_id)[0], index)
+            return self._cut(text, self.block_links(index, block_id)[0], index)
         else:
             snippet = text
         self.snippets[index] = snippet
@@ -436,10 +457,12 @@ class _Layout:
         """Centre each link's snippet on its own text in its block's ``context``: the
         first occurrence of its anchor after the anchor of the link before it, in one walk
         of the text. An anchor that is not the link's text (an alt, a title) has no place
-        in it: its first occurrence, if any, stands in."""
+        in it: its first occurrence, if any, stands in. ``wanted``, one of ``indexes``, is
+        the link whose snippet is returned."""
         snippets = self.snippets
         cursor = 0
         firsts: dict[str, int] = {}
+        wanted_snippet = ""
         for index in indexes:
             anchor = self.anchor(index)
             at = context.find(anchor, cursor) if anchor and self._own_text[index] else -1
@@ -449,13 +472,10 @@ class _Layout:
                 at = firsts.get(anchor, -2)
                 if at == -2:
                     at = firsts[anchor] = context.find(anchor)
-            snippets[index] = _snippet(context, anchor, at)
-        snippet = snippets[wanted]
-        if snippet is None:
-            # Not among the links the selector found in its block (never seen): cut alone.
-            anchor = self.anchor(wanted)
-            snippet = snippets[wanted] = _snippet(context, anchor, context.find(anchor) if anchor else -1)
-        return snippet
+            snippet = snippets[index] = _snippet(context, anchor, at)
+            if index == wanted:
+                wanted_snippet = snippet
+        return wanted_snippet
 
 
 def _label(node: LexborNode, attrs: dict[str, str | None]) -> tuple[str, str]:
@@ -485,7 +505,6 @@ def _metas_nofollow(metas: Iterable[LexborNode]) -> bool:
     return False
 
 
-_LINKS = "a[href], area[href]"
 # One pass of the selector engine finds the links and what the page says about them all:
 # each selector on its own costs a walk of the whole tree.
 _SELECTOR = "a[href], area[href], base[href], meta[name][content]"
@@ -540,7 +559,8 @@ def extract_page(
         target, host = resolved
         if host is None:
             host = urlsplit(target).hostname or ""
-        links.append(Link(target, host, _parse_rel(attrs.get("rel")), layout, len(nodes)))
+        rel = attrs.get("rel")
+        links.append(Link(target, host, _NO_REL if rel is None else _parse_rel(rel), layout, len(nodes)))
         nodes.append(node)
     layout.seal()
     return page

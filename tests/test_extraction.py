@@ -629,6 +629,25 @@ def test_prose_of_a_block_counts_every_link_of_it_when_one_is_read() -> None:
         assert {link.placement for link in page.links} == {"unknown"}
 
 
+def test_a_block_s_links_are_not_those_of_a_block_inside_it() -> None:
+    # The item's own links come before and after a paragraph of links inside it: each
+    # link is cut from its own block's text, whichever link is read first.
+    inner = " ".join(f'<a href="https://a.example/p{n}">inner {n}</a>' for n in range(3))
+    body = (
+        f'<ul><li><a href="https://a.example/first">first link</a> {INTRO}<p>{INTRO}{inner}{OUTRO}</p>'
+        f'{OUTRO} <a href="https://a.example/last">last link</a></li></ul>'
+    )
+    in_order = [(link.snippet, link.placement) for link in page_with(body).links]
+    first, *inners, last = (snippet for snippet, _ in in_order)
+    assert first.startswith("first link Privacy") and last.endswith("noticed immediately. last link")
+    for n, snippet in enumerate(inners):
+        assert f"inner {n}" in snippet and "first link" not in snippet
+    for index in range(5):
+        links = page_with(body).links
+        assert (links[index].snippet, links[index].placement) == in_order[index]
+        assert [(link.snippet, link.placement) for link in links] == in_order
+
+
 def test_links_compare_and_print_by_their_fields() -> None:
     one, two = (page_with('<p><a href="https://a.example/" rel="nofollow">A</a></p>').links[0] for _ in range(2))
     assert one == two
