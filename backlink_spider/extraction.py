@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 from w3lib.encoding import html_to_unicode
@@ -201,6 +201,10 @@ def _resolve(href: str, base_url: str) -> tuple[str, str | None] | None:
         return None
     if parts.scheme not in _FOLLOWABLE_SCHEMES or not host:
         return None
+    if "%" in host:
+        host = _percent_decoded_host(host)
+        if host is None:
+            return None
     netloc = unicode_host(host)
     if ":" in netloc:
         netloc = f"[{netloc}]"
@@ -214,6 +218,21 @@ def _resolve(href: str, base_url: str) -> tuple[str, str | None] | None:
     if port is not None and port != (80 if parts.scheme == "http" else 443):
         netloc = f"{netloc}:{port}"
     return urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, "")), plain_host
+
+
+# Code points a browser refuses in a host once it is percent-decoded (the URL standard's
+# forbidden domain code points).
+_FORBIDDEN_IN_HOST = frozenset("\x00\t\n\r #/:<>?@[\\]^|%\x7f") | frozenset(map(chr, range(32)))
+
+
+def _percent_decoded_host(host: str) -> str | None:
+    """A host as a browser reads it: percent-decoded (``t%61rget.com`` is ``target.com``),
+    or None when that gives something no host may hold (``a%2Fb.com``, invalid UTF-8)."""
+    try:
+        decoded = unquote(host, errors="strict")
+    except UnicodeDecodeError:
+        return None
+    return None if not decoded or not _FORBIDDEN_IN_HOST.isdisjoint(decoded) else decoded
 
 
 def _resolve_plain(href: str) -> tuple[str, str] | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import time
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import pytest
 from hypothesis import given
@@ -352,6 +352,13 @@ def urljoin_reference(href: str, base: str) -> str | None:
         return None
     if parts.scheme not in ("http", "https") or not host:
         return None
+    if "%" in host:
+        try:
+            host = unquote(host, errors="strict")
+        except UnicodeDecodeError:
+            return None
+        if not host or any(char in host for char in "\x00\t\n\r #/:<>?@[\\]^|%\x7f") or min(host) < " ":
+            return None
     netloc = unicode_host(host)
     netloc = f"[{netloc}]" if ":" in netloc else netloc
     if port is not None and port != (80 if parts.scheme == "http" else 443):
@@ -378,6 +385,21 @@ _BASES = [BLOG, "http://a.com:8080/x/y?q", "https://xn--bcher-kva.de/", "ftp://f
 @given(_HREFS, st.sampled_from(_BASES))
 def test_absolute_url_property_same_as_urljoin(href: str, base: str) -> None:
     assert absolute_url(href, base) == urljoin_reference(href, base)
+
+
+def test_percent_encoded_hosts_are_read_as_a_browser_reads_them() -> None:
+    # A browser decodes a host before anything else: these links go to target.com.
+    page = page_with(
+        '<a href="http://t%61rget.com/x">a</a><a href="//%74ARGET.com/y">b</a><a href="http://b%C3%BCcher.de/">c</a>'
+    )
+    assert [(link.url, link.host) for link in page.links] == [
+        ("http://target.com/x", "target.com"),
+        ("https://target.com/y", "target.com"),
+        ("http://bücher.de/", "bücher.de"),
+    ]
+    # What no host may hold once decoded (a slash, an "@", invalid UTF-8) is no link.
+    for href in ("http://a%2Fb.com/", "http://evil.com%40target.com/", "http://a%ffb.com/", "http://a%00b.com/"):
+        assert absolute_url(href, BLOG) is None, href
 
 
 # -- links that are skipped or kept ------------------------------------------------------
