@@ -136,6 +136,21 @@ def test_pages_that_never_settle_are_cut_off_and_the_crawl_goes_on(
     assert "Traceback" not in result.process.stderr
 
 
+def test_the_tab_of_a_finished_render_does_nothing_until_it_serves_the_next_one(
+    chromium: str, js_web: LocalWeb, tmp_path: Path
+) -> None:
+    result = crawl(tmp_path, js_web, "http://restless.org/", BACKLINKS_RENDER_MAX_PAGES="1")
+    assert rendered_pages(result) == {"http://restless.org/": True, "http://restless.org/next": True}
+    assert ("http://restless.org/next", "http://target.com/from-next", "Target") in backlinks(result)
+    # Its timers were stopped with it: no request, no navigation once its render was over.
+    assert not js_web.fetched("http://restless.org/poll")
+    assert not js_web.fetched("http://restless.org/elsewhere")
+    crawl_stats = stats(result)
+    assert "backlinks/render/blocked/after_render" not in crawl_stats
+    assert crawl_stats["playwright/page_count"] == 1
+    assert "backlinks/render/failed" not in crawl_stats
+
+
 def test_a_rendered_page_reaches_no_private_address_and_no_path_robots_txt_disallows(
     chromium: str, js_web: LocalWeb, tmp_path: Path
 ) -> None:

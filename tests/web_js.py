@@ -1,6 +1,7 @@
 """A small web of JavaScript-built pages for the rendering tests: a single-page app whose backlinks
 exist only once its script ran, a static site, pages whose links arrive late (fetch, timer),
-pages that never settle, and a page that reaches for private addresses.
+pages that never settle, a page that would go on after its render, and a page that reaches
+for private addresses.
 
 Domains are .com/.org/.net: Chromium forces HTTPS on HSTS-preloaded TLDs (.app, .dev ...).
 """
@@ -54,6 +55,16 @@ window.addEventListener('load', () => {
 });
 """
 
+# Fills its root, then would ask for more and leave, once its render is long over.
+RESTLESS_SCRIPT = """
+document.getElementById('root').innerHTML = '<p><a href="/next">Next</a></p>';
+setInterval(() => { if (performance.now() > 3000) fetch('/poll'); }, 100);
+setTimeout(() => { location.href = '/elsewhere'; }, 3000);
+"""
+NEXT_SCRIPT = """
+document.getElementById('root').innerHTML = '<p><a href="http://target.com/from-next">Target</a></p>';
+"""
+
 # Reaches for private addresses in every way a page can, and for a path robots.txt disallows.
 SNEAKY_SCRIPT = """
 document.getElementById('root').innerHTML = '<p><a href="http://target.com/from-sneaky">Target</a></p>';
@@ -105,4 +116,6 @@ def js_sites() -> Sites:
             "/private/data.json": Resource("[]", headers=JSON),
         },
         "hopper.org": {"/r.js": redirect("http://10.0.0.2/x.js", 302)},
+        # The next page is slow to come: meanwhile the first one's tab waits, idle, for it.
+        "restless.org": {"/": app(RESTLESS_SCRIPT), "/next": Resource(app(NEXT_SCRIPT).body, delay=4.5)},
     }
