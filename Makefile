@@ -9,18 +9,20 @@ export TARGET
 
 install: $(STAMP) browser
 
-# Chromium renders JavaScript-built pages: Debian's package, installed when missing and running as
-# root (Playwright's own browser download is never used); otherwise the one command to run is printed.
-CHROMIUM ?= /usr/bin/chromium
+# Chromium renders JavaScript-built pages: Debian's packages (the headless shell renders, the full
+# browser draws the HTML report's charts in its test), installed when missing and running as root
+# (Playwright's own browser download is never used); otherwise the one command to run is printed.
+BROWSERS ?= /usr/bin/chromium-headless-shell /usr/bin/chromium
 browser:
-	@test -x $(CHROMIUM) || { \
+	@for browser in $(BROWSERS); do test -x $$browser || missing=1; done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "Installing Debian's chromium to render JavaScript-built pages"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	    echo "Installing Debian's chromium-headless-shell and chromium to render JavaScript-built pages"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell chromium >/dev/null; \
 	  else \
-	    echo "Chromium is missing: JavaScript-built pages will not be rendered. Install it with: sudo apt-get install chromium"; \
+	    echo "Chromium is missing: JavaScript-built pages will not be rendered. Install it with: sudo apt-get install chromium-headless-shell chromium"; \
 	  fi; \
-	}
+	fi
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)

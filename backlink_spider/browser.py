@@ -151,27 +151,40 @@ def browser_args(settings: BaseSettings) -> list[str]:
     return [*args, *_FIXED_ARGS]
 
 
+def find_browser(candidates: list[str]) -> str | None:
+    """The first of ``candidates`` (paths, or names on the PATH) that is an executable."""
+    for candidate in candidates:
+        if executable := shutil.which(candidate.strip()):
+            return executable
+    return None
+
+
 class BrowserRendering:
     """Add-on: scrapy-playwright as the download handler, configured from ``BACKLINKS_RENDER_*``,
-    when the mode is not ``never`` and the browser is there; ``off_reason`` says why not."""
+    when the mode is not ``never`` and the browser is there; ``off_reason`` says why not, and
+    ``executable`` which browser it is."""
 
     def __init__(self) -> None:
         self.off_reason: str | None = None
+        self.executable: str | None = None
 
     def update_settings(self, settings: BaseSettings) -> None:
         if render_mode(settings) == "never":
             self.off_reason = "BACKLINKS_RENDER_MODE is never"
             return
-        path = str(settings.get("BACKLINKS_RENDER_BROWSER") or "")
-        executable = shutil.which(path) if path else None
+        candidates = settings.getlist("BACKLINKS_RENDER_BROWSER")
+        executable = find_browser(candidates)
         if executable is None:
-            self.off_reason = f"no browser at {path!r}"
+            places = ", ".join(map(repr, candidates)) or "none set"
+            self.off_reason = f"no browser at {places}"
             logger.warning(
-                "Rendering of JavaScript-built pages is off: no browser at %r. Install Chromium with"
-                " `sudo apt-get install chromium` or set BACKLINKS_RENDER_BROWSER; the crawl goes on without it.",
-                path,
+                "Rendering of JavaScript-built pages is off: no browser at %s. Install Chromium with"
+                " `sudo apt-get install chromium-headless-shell` or set BACKLINKS_RENDER_BROWSER; the crawl goes"
+                " on without it.",
+                places,
             )
             return
+        self.executable = executable
         for scheme in ("http", "https"):
             settings["DOWNLOAD_HANDLERS"].set(scheme, HANDLER, "addon")
         launch = {"executable_path": executable, "headless": True, "args": browser_args(settings)}

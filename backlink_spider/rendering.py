@@ -252,12 +252,13 @@ class RenderDecider:
     page budget), so the same page is neither counted twice nor queued again.
     """
 
-    def __init__(self, crawler: Crawler, mode: str, off_reason: str | None) -> None:
+    def __init__(self, crawler: Crawler, mode: str, off_reason: str | None, browser: str | None = None) -> None:
         assert crawler.stats is not None
         self.crawler = crawler
         self.stats = crawler.stats
         self.mode = mode
         self.off_reason = off_reason
+        self.browser = browser
         self.thresholds = Thresholds.from_settings(crawler.settings)
         self.futile_limit = crawler.settings.getint("BACKLINKS_RENDER_FUTILE_RENDERS", 3)
         self.hosts: dict[str, HostState] = {}
@@ -268,13 +269,16 @@ class RenderDecider:
     def from_crawler(cls, crawler: Crawler) -> RenderDecider:
         mode = render_mode(crawler.settings)
         addon = crawler.get_addon(BrowserRendering)
-        off_reason = addon.off_reason if addon is not None else "the BrowserRendering add-on is not enabled"
-        return cls(crawler, mode, off_reason)
+        if addon is None:
+            return cls(crawler, mode, "the BrowserRendering add-on is not enabled")
+        return cls(crawler, mode, addon.off_reason, addon.executable)
 
     def spider_opened(self) -> None:
         self.stats.set_value("backlinks/render/mode", self.mode)
         if self.off_reason is not None:
             self.stats.set_value("backlinks/render/off", self.off_reason)
+        elif self.browser is not None:
+            self.stats.set_value("backlinks/render/browser", self.browser)
 
     def process_request(self, request: Request) -> None:
         if self.off_reason is not None or "playwright" in request.meta or is_robots_request(request):

@@ -120,8 +120,10 @@ ADDONS = {
 # --- JavaScript-built pages (rendering.py decides, browser.py renders) ---------------
 # Which pages the browser renders: auto (those that look built by script), always or never.
 BACKLINKS_RENDER_MODE = "auto"
-# The Chromium to drive (Debian's package); when it is missing the crawl runs without rendering.
-BACKLINKS_RENDER_BROWSER = "/usr/bin/chromium"
+# The Chromium to drive: the first of these found (Debian's packages). The headless shell, built
+# for automation, renders for about a third less than the full browser; when none is there the
+# crawl runs without rendering.
+BACKLINKS_RENDER_BROWSER = ["/usr/bin/chromium-headless-shell", "/usr/bin/chromium"]
 # More Chromium flags (those that keep it quiet and safe, and --no-sandbox as root, are always passed).
 BACKLINKS_RENDER_BROWSER_ARGS: list[str] = []
 # Pages rendered at once (in one browser context).

@@ -4,7 +4,7 @@ A tenth of the web's domains build their pages by script (an empty app root fill
 an inline script, the React way); the rest are static. The same crawl runs with
 ``never`` and with ``auto``: pages/s of ``auto`` as a ratio of ``never`` (target: at
 least 0.5), and the share of the script-only backlinks ``auto`` finds (target: all).
-Needs Debian's Chromium; reported as skipped without it.
+Needs Debian's Chromium (the first of ``BACKLINKS_RENDER_BROWSER`` found); reported as skipped without it.
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from backlink_spider.browser import find_browser
 from backlink_spider.localweb import LocalWeb, Resource, Sites
+from backlink_spider.settings import BACKLINKS_RENDER_BROWSER
 from bench.crawl import crawl_env
 from bench.web import ROOT
 
-CHROMIUM = Path("/usr/bin/chromium")
 TARGET = "linkbench-target.org"
 SCRIPTED_EVERY = 10  # one domain in ten builds its pages by script
 PROSE = "A paragraph of an article about tools and the people who make them, long enough to be read. " * 4
@@ -92,10 +93,16 @@ def _crawl(mode: str, web: LocalWeb, seeds: list[str], pages: int, workdir: Path
 
 
 def run(domains: int = 40, pages: int = 5) -> dict[str, Any]:
-    if not CHROMIUM.exists():
-        return {"skipped": f"{CHROMIUM} not found"}
+    browser = find_browser(BACKLINKS_RENDER_BROWSER)
+    if browser is None:
+        return {"skipped": f"none of {', '.join(BACKLINKS_RENDER_BROWSER)} found"}
     sites, script_only, seeds = mixed_web(domains, pages)
-    results: dict[str, Any] = {"domains": domains, "pages_per_domain": pages, "script_only_backlinks": len(script_only)}
+    results: dict[str, Any] = {
+        "browser": browser,
+        "domains": domains,
+        "pages_per_domain": pages,
+        "script_only_backlinks": len(script_only),
+    }
     with LocalWeb(sites) as web, tempfile.TemporaryDirectory(prefix="bench-rendering-") as tmp:
         for mode in ("never", "auto"):
             run_ = _crawl(mode, web, seeds, pages, Path(tmp))

@@ -18,13 +18,14 @@ from scrapy import Request
 from scrapy.settings import Settings
 from scrapy.statscollectors import MemoryStatsCollector
 
-from backlink_spider.browser import BrowserHandler, _redirected, browser_memory
+from backlink_spider.browser import BrowserHandler, _redirected, browser_memory, find_browser
 from backlink_spider.localweb import LocalWeb
 from tests.conftest import Crawl, run_crawl
 from tests.services import missing
 from tests.web_js import PRIVATE_URLS, js_sites
 
-BROWSER = "/usr/bin/chromium"
+# The browsers make install installs; a crawl renders with the first (the default setting).
+BROWSERS = ["/usr/bin/chromium-headless-shell", "/usr/bin/chromium"]
 # Short limits keep the tests fast; the pages that never settle hit them on purpose.
 FAST = {
     "BACKLINKS_RENDER_NAVIGATION_TIMEOUT": "2",
@@ -35,11 +36,17 @@ FAST = {
 OFF_WARNING = "Rendering of JavaScript-built pages is off"
 
 
+def installed(browser: str) -> str:
+    if shutil.which(browser) is None:
+        missing(f"Chromium at {browser}", f"run `make install` as root, or `sudo apt-get install {Path(browser).name}`")
+    return browser
+
+
 @pytest.fixture
 def chromium() -> str:
-    if shutil.which(BROWSER) is None:
-        missing(f"Chromium at {BROWSER}", "run `make install` as root, or `sudo apt-get install chromium`")
-    return BROWSER
+    for browser in BROWSERS:
+        installed(browser)
+    return BROWSERS[0]
 
 
 @pytest.fixture
@@ -71,10 +78,17 @@ def stats(result: Crawl) -> dict[str, Any]:
     return json.loads(text)
 
 
+@pytest.mark.parametrize("browser", [None, *BROWSERS])
 def test_a_single_page_app_is_rendered_in_auto_mode_and_a_static_page_is_not(
-    chromium: str, js_web: LocalWeb, tmp_path: Path
+    browser: str | None, chromium: str, js_web: LocalWeb, tmp_path: Path
 ) -> None:
-    result = crawl(tmp_path, js_web, "http://spa.com/,http://static.org/")
+    # The default setting, then each browser named alone.
+    result = crawl(
+        tmp_path,
+        js_web,
+        "http://spa.com/,http://static.org/",
+        **({"BACKLINKS_RENDER_BROWSER": browser} if browser else {}),
+    )
     assert rendered_pages(result) == {
         "http://spa.com/": True,
         "http://spa.com/about": True,
@@ -94,6 +108,7 @@ def test_a_single_page_app_is_rendered_in_auto_mode_and_a_static_page_is_not(
     assert js_web.requests.count("http://spa.com/about") == 1
     crawl_stats = stats(result)
     assert crawl_stats["backlinks/render/mode"] == "auto"
+    assert crawl_stats["backlinks/render/browser"] == (browser or chromium)
     assert crawl_stats["backlinks/render/judged/app_root"] == 1
     assert crawl_stats["backlinks/render/judged/static"] == 2
     assert crawl_stats["backlinks/render/direct"] == 1
@@ -242,6 +257,14 @@ def test_a_redirect_of_a_browser_request_is_followed_as_scrapy_follows_one() -> 
     elsewhere = _redirected(post, 303, "https://b.com/done")
     assert (elsewhere.method, elsewhere.body) == ("GET", b"")
     assert not {"Cookie", "Authorization", "Content-Type"} & {k.decode() for k in elsewhere.headers}
+
+
+def test_the_first_browser_found_is_driven(tmp_path: Path) -> None:
+    assert find_browser(["/nonexistent/shell", "/bin/true", "/bin/false"]) == "/bin/true"
+    # A name is looked up on the PATH.
+    assert find_browser(["no-such-browser", "true"]) == shutil.which("true")
+    assert find_browser(["/nonexistent/shell", str(tmp_path)]) is None
+    assert find_browser([]) is None
 
 
 @pytest.mark.parametrize("browser", ["/nonexistent/chromium", "/bin/false"])
