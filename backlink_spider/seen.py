@@ -7,8 +7,8 @@ end: ten million URLs would hold gigabytes. ``FingerprintCounter`` keeps 64-bit
 fingerprints of them instead, recent ones in a dict and the rest in sorted NumPy arrays
 (8-byte keys, 4-byte counts), into which the dict is merged when it reaches a sixteenth
 of their size (and at least ``buffer`` entries): a lookup is a dict probe or one binary
-search, and each entry costs 12 bytes once merged (about 18 on average with the dict). Two of ten million URLs share a
-64-bit fingerprint with a chance of about 3 in a million.
+search, and each entry costs 12 bytes once merged (about 18 on average with the dict).
+Two of ten million URLs share a 64-bit fingerprint with a chance of about 3 in a million.
 """
 
 from __future__ import annotations
