@@ -222,7 +222,7 @@ def _resolve(href: str, base_url: str) -> tuple[str, str | None] | None:
 
 # Code points a browser refuses in a host once it is percent-decoded (the URL standard's
 # forbidden domain code points).
-_FORBIDDEN_IN_HOST = frozenset("\x00\t\n\r #/:<>?@[\\]^|%\x7f") | frozenset(map(chr, range(32)))
+_FORBIDDEN_IN_HOST = frozenset(" #/:<>?@[\\]^|%\x7f") | frozenset(map(chr, range(32)))
 
 
 def _percent_decoded_host(host: str) -> str | None:
@@ -448,9 +448,6 @@ class _Layout:
         # a block shorter than _PROSE_CHARS is not prose, whatever its links).
         if block is not None and region.prose_decides:
             text = self.text(block, block_id)
-            if text and len(text) <= SNIPPET_CHARS:
-                # The whole text of a short block is the link's snippet (see snippet).
-                self.snippets[index] = text
             if len(text) >= _PROSE_CHARS and _is_prose(text, self.block_links(index, block_id)[1]):
                 placement = "content"
         self.placements[index] = placement
