@@ -4,6 +4,7 @@ Counts every page fetch (robots.txt excluded). Once the budget is spent, the spi
 stops creating requests, the crawl closes with ``max_pages`` as its finish reason,
 and the fetches already in flight finish and are stored first (Scrapy's close waits
 for them); the requests still queued are left (in JOBDIR's frontier, for a resume).
+A resumed crawl starts from the fetches its JOBDIR recorded (``signals.frontier_restored``).
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 
 from backlink_spider.robots import is_robots_request
+from backlink_spider.signals import frontier_restored
 
 logger = logging.getLogger(__name__)
 
 STAT_FETCHES = "backlinks/budget/fetches"
 STAT_EXHAUSTED = "backlinks/budget/exhausted"
+# Set in the meta of a request whose fetch the budget counted.
+FETCH_COUNTED = "backlinks_fetch_counted"
 
 
 def max_pages(crawler: Crawler) -> int:
@@ -35,6 +39,7 @@ class PageBudget:
         self.stats = crawler.stats
         self.fetches = 0
         self._closing: asyncio.Future[None] | None = None
+        crawler.signals.connect(self._restored, signal=frontier_restored)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PageBudget:
@@ -43,6 +48,11 @@ class PageBudget:
     @property
     def max_pages(self) -> int:
         return max_pages(self.crawler)
+
+    def _restored(self, fetched: int) -> None:
+        """A resumed crawl: the fetches before the kill count."""
+        self.fetches = fetched
+        self.stats.set_value(STAT_FETCHES, fetched)
 
     def process_request(self, request: Request) -> None:
         if is_robots_request(request):
@@ -58,4 +68,5 @@ class PageBudget:
             self.stats.inc_value("backlinks/budget/dropped")
             raise IgnoreRequest("max_pages reached")
         self.fetches += 1
+        request.meta[FETCH_COUNTED] = True
         self.stats.set_value(STAT_FETCHES, self.fetches)

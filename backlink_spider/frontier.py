@@ -111,6 +111,12 @@ class Frontier:
         self.per_domain[domain] = scheduled + 1
         return -scheduled
 
+    def restore(self, url: str, domain: str) -> None:
+        """Count ``url`` as admitted before: a resumed crawl carries on with its budgets."""
+        self._seen.add(fingerprint(canonicalize_url(url)))
+        self._templates.add(fingerprint(f"{domain} {url_template(url)}"))
+        self.per_domain[domain] = self.per_domain.get(domain, 0) + 1
+
     def domain_full(self, domain: str) -> bool:
         """True when ``domain`` has spent its page budget."""
         return self.per_domain.get(domain, 0) >= self.pages_per_domain

@@ -5,7 +5,9 @@ cleanly; a crawl killed hard loses them. This scheduler writes every request to
 ``JOBDIR/frontier.sqlite3`` as it is scheduled, and a request stays in the file until
 its page is stored in the database (``signals.pages_stored``) or it ended without one
 (``signals.request_finished``). A crawl started again with the same JOBDIR re-queues
-what was in flight and re-fetches nothing whose page was stored. The table's unique
+what was in flight and re-fetches nothing whose page was stored, and sends
+``signals.frontier_restored`` so that the budgets carry on where they were: what was
+scheduled and what was fetched count as before the kill. The table's unique
 fingerprints are the duplicate filter. The ``ResumableCrawl`` add-on puts it in place
 whenever JOBDIR is set; without JOBDIR, Scrapy's in-memory scheduler runs as usual.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import logging
 import pickle
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +27,14 @@ from scrapy.settings import BaseSettings
 from scrapy.utils.request import request_from_dict
 
 from backlink_spider import signals as backlink_signals
+from backlink_spider.budget import FETCH_COUNTED
 
 logger = logging.getLogger(__name__)
 
-PENDING, IN_FLIGHT, DONE = 0, 1, 2
+# A request is DONE once fetched (its page stored, or it failed or was dropped after the
+# page budget counted its fetch) and SKIPPED when it ended without a fetch the budget
+# counted (robots.txt disallowed it, say).
+PENDING, IN_FLIGHT, DONE, SKIPPED = 0, 1, 2, 3
 META_KEY = "frontier_id"
 
 _SCHEMA = """
@@ -36,7 +43,8 @@ CREATE TABLE IF NOT EXISTS frontier (
     fingerprint BLOB NOT NULL UNIQUE,
     priority INTEGER NOT NULL,
     state INTEGER NOT NULL,
-    request BLOB NOT NULL
+    request BLOB NOT NULL,
+    url TEXT
 );
 CREATE INDEX IF NOT EXISTS frontier_next ON frontier (state, priority DESC, id);
 """
@@ -66,13 +74,19 @@ class DurableScheduler:
         # synchronous=NORMAL survives a killed process (not a power cut) cheaply.
         self.db = sqlite3.connect(self.path, isolation_level=None)
         self.db.executescript("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;" + _SCHEMA)
+        if "url" not in {row[1] for row in self.db.execute("PRAGMA table_info(frontier)")}:
+            # A JOBDIR of an earlier version: its requests carry on, its budgets start afresh.
+            self.db.execute("ALTER TABLE frontier ADD COLUMN url TEXT")
         requeued = self.db.execute("UPDATE frontier SET state = ? WHERE state = ?", (PENDING, IN_FLIGHT)).rowcount
         self.pending = self.db.execute("SELECT count(*) FROM frontier WHERE state = ?", (PENDING,)).fetchone()[0]
-        done = self.db.execute("SELECT count(*) FROM frontier WHERE state = ?", (DONE,)).fetchone()[0]
+        done, fetched = self.db.execute(
+            "SELECT count(*), count(*) FILTER (WHERE state = ?) FROM frontier WHERE state >= ?", (DONE, DONE)
+        ).fetchone()
         if self.pending or done:
             logger.info("Resuming from %s: %d requests pending (%d were in flight), %d done", self.path,
                         self.pending, requeued, done)  # fmt: skip
             self.stats.set_value("backlinks/frontier/resumed_pending", self.pending)
+            self.crawler.signals.send_catch_log(backlink_signals.frontier_restored, urls=self._urls, fetched=fetched)
         self.crawler.signals.connect(self._pages_stored, signal=backlink_signals.pages_stored)
         self.crawler.signals.connect(self._request_finished, signal=backlink_signals.request_finished)
 
@@ -91,21 +105,23 @@ class DurableScheduler:
         assert self.db is not None
         previous = request.meta.get(META_KEY)
         if previous is not None:
-            # A redirect or a retry of a request of ours: the new one takes its place.
+            # A redirect or a retry of a request of ours: the new one takes its place, and
+            # its own fetch is still to be counted.
             self._finish([previous])
+            request.meta.pop(FETCH_COUNTED, None)
         fingerprint = self.fingerprinter.fingerprint(request)
         blob = pickle.dumps(request.to_dict(spider=self.spider), protocol=pickle.HIGHEST_PROTOCOL)
         if request.dont_filter:
             cursor = self.db.execute(
-                "INSERT INTO frontier (fingerprint, priority, state, request) VALUES (?, ?, ?, ?)"
+                "INSERT INTO frontier (fingerprint, priority, state, request, url) VALUES (?, ?, ?, ?, ?)"
                 " ON CONFLICT (fingerprint) DO UPDATE SET state = excluded.state, priority = excluded.priority,"
-                " request = excluded.request WHERE frontier.state = 2",
-                (fingerprint, request.priority, PENDING, blob),
+                " request = excluded.request WHERE frontier.state >= 2",
+                (fingerprint, request.priority, PENDING, blob, request.url),
             )
         else:
             cursor = self.db.execute(
-                "INSERT OR IGNORE INTO frontier (fingerprint, priority, state, request) VALUES (?, ?, ?, ?)",
-                (fingerprint, request.priority, PENDING, blob),
+                "INSERT OR IGNORE INTO frontier (fingerprint, priority, state, request, url) VALUES (?, ?, ?, ?, ?)",
+                (fingerprint, request.priority, PENDING, blob, request.url),
             )
         if cursor.rowcount == 0:
             self.stats.inc_value("backlinks/frontier/duplicates")
@@ -128,15 +144,22 @@ class DurableScheduler:
         request.meta[META_KEY] = row[0]
         return request
 
-    def _finish(self, ids: list[Any]) -> None:
+    def _urls(self) -> Iterator[str]:
+        """The URL of every request scheduled so far, read from the file as it goes."""
+        assert self.db is not None
+        for (url,) in self.db.execute("SELECT url FROM frontier WHERE url IS NOT NULL ORDER BY id"):
+            yield url
+
+    def _finish(self, ids: list[Any], state: int = DONE) -> None:
         if self.db is not None and ids:
-            self.db.executemany("UPDATE frontier SET state = ? WHERE id = ?", [(DONE, i) for i in ids])
+            self.db.executemany("UPDATE frontier SET state = ? WHERE id = ?", [(state, i) for i in ids])
 
     def _pages_stored(self, request_ids: list[int]) -> None:
         self._finish(request_ids)
 
     def _request_finished(self, request: Request) -> None:
-        self._finish([request.meta[META_KEY]] if META_KEY in request.meta else [])
+        if META_KEY in request.meta:
+            self._finish([request.meta[META_KEY]], DONE if request.meta.get(FETCH_COUNTED) else SKIPPED)
 
 
 class ResumableCrawl:

@@ -8,11 +8,14 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
+
 from backlink_spider.localweb import LocalWeb, Resource
 from tests.conftest import Crawl, run_crawl, start_crawl
 from tests.web import html
 
 PAGES = 40
+BUDGET = 15
 
 
 def slow_chain() -> dict[str, Resource]:
@@ -31,25 +34,28 @@ ARGUMENTS = ("-a", "target=target.com", "-a", "seeds=http://slow.com/p0", "-a", 
              "-a", "max_depth=1000")  # fmt: skip
 
 
-def fetched(web: LocalWeb) -> list[str]:
-    return [url for url in web.requests if url.startswith("http://slow.com/p")]
+def kill_once_stored(web: LocalWeb, database_url: str, at_least: int, arguments: tuple[str, ...],
+                     settings: dict[str, str]) -> set[str]:  # fmt: skip
+    """Start the crawl, kill -9 it once ``at_least`` pages are stored; the pages stored."""
+    process = start_crawl(database_url, *arguments, proxy=web.proxy_url, settings=settings)
+    crawl = Crawl(process, database_url)  # type: ignore[arg-type]
+    deadline = time.monotonic() + 60
+    stored: set[str] = set()
+    while len(stored) < at_least and time.monotonic() < deadline:
+        time.sleep(0.1)
+        if _has_pages(crawl):
+            stored = {row[0] for row in crawl.rows("SELECT url FROM pages")}
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    return {row[0] for row in crawl.rows("SELECT url FROM pages")}
 
 
 def test_kill_9_then_resume_refetches_nothing_stored_and_loses_nothing(tmp_path: Path) -> None:
     database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     settings = {"JOBDIR": str(tmp_path / "job"), "BACKLINKS_FLUSH_INTERVAL": "0.1"}
     with LocalWeb({"slow.com": slow_chain()}) as web:
-        process = start_crawl(database_url, *ARGUMENTS, proxy=web.proxy_url, settings=settings)
-        crawl = Crawl(process, database_url)  # type: ignore[arg-type]
-        deadline = time.monotonic() + 60
-        stored: set[str] = set()
-        while len(stored) < 10 and time.monotonic() < deadline:
-            time.sleep(0.1)
-            if (tmp_path / "db.sqlite3").exists():
-                stored = {row[0] for row in crawl.rows("SELECT url FROM pages")} if _has_pages(crawl) else set()
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-        stored = {row[0] for row in crawl.rows("SELECT url FROM pages")}
+        stored = kill_once_stored(web, database_url, 10, ARGUMENTS, settings)
+        crawl = Crawl(None, database_url)  # type: ignore[arg-type]
         backlinks_before = {row[0] for row in crawl.rows("SELECT target_url FROM backlinks")}
         assert 10 <= len(stored) < PAGES
         first_run = len(web.requests)
@@ -64,6 +70,23 @@ def test_kill_9_then_resume_refetches_nothing_stored_and_loses_nothing(tmp_path:
     assert backlinks_before <= backlinks
     assert backlinks == {f"http://target.com/{n}" for n in range(PAGES)}
     assert resumed.rows("SELECT id, pages, finish_reason FROM crawls") == [(1, PAGES, "finished")]
+
+
+@pytest.mark.parametrize("budget", ["max_pages", "pages_per_domain"])
+def test_a_resumed_crawl_carries_on_with_its_budgets(tmp_path: Path, budget: str) -> None:
+    """The pages fetched and scheduled before the kill count: the budget holds across
+    both runs, instead of starting afresh."""
+    database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    settings = {"JOBDIR": str(tmp_path / "job"), "BACKLINKS_FLUSH_INTERVAL": "0.1"}
+    arguments = (*ARGUMENTS, "-a", f"{budget}={BUDGET}")
+    with LocalWeb({"slow.com": slow_chain()}) as web:
+        stored = kill_once_stored(web, database_url, 5, arguments, settings)
+        assert 5 <= len(stored) < BUDGET
+        resumed = run_crawl(database_url, *arguments, proxy=web.proxy_url, settings=settings)
+        assert resumed.process.returncode == 0, resumed.process.stderr[-2000:]
+    assert "Resuming crawl 1" in resumed.process.stderr
+    assert resumed.rows("SELECT count(DISTINCT url), count(*) FROM pages") == [(BUDGET, BUDGET)]
+    assert resumed.rows("SELECT pages FROM crawls") == [(BUDGET,)]
 
 
 def _has_pages(crawl: Crawl) -> bool:

@@ -7,7 +7,7 @@ wires them to Scrapy.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,7 +32,7 @@ from backlink_spider.outlinks import domain_outlinks
 from backlink_spider.rendering import was_rendered
 from backlink_spider.scheduler import META_KEY as FRONTIER_ID
 from backlink_spider.seedlists import seed_priority
-from backlink_spider.signals import request_finished
+from backlink_spider.signals import frontier_restored, request_finished
 from backlink_spider.targets import TargetMatcher
 
 
@@ -68,7 +68,14 @@ class BacklinksSpider(scrapy.Spider):
         variants = crawler.settings.getint("BACKLINKS_VARIANTS_PER_PATH")
         spider = cls(arguments, keywords, variants, **extra)
         spider._set_crawler(crawler)
+        crawler.signals.connect(spider.restore, signal=frontier_restored)
         return spider
+
+    def restore(self, urls: Callable[[], Iterator[str]]) -> None:
+        """A crawl resumed from JOBDIR: what it scheduled before counts against its budgets."""
+        for url in urls():
+            host = urlsplit(url).hostname or ""
+            self.frontier.restore(url, registered_domain(host) or host)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         # In distributed mode only the first worker of a crawl pushes the seeds; the others
