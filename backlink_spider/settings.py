@@ -170,6 +170,16 @@ ITEM_PIPELINES = {
     "pipelines.storage.DatabasePipeline": 300,
 }
 
+# CPython's garbage collector set for a crawl (gctuning.py): collections every this many
+# allocations (young; then every 10th of those, every 10th of these full); [] keeps
+# Python's (700, 10, 10).
+BACKLINKS_GC_THRESHOLD = [5000, 10, 10]
+# Freeze what is alive when the crawl starts out of the collector's sight.
+BACKLINKS_GC_FREEZE = True
+EXTENSIONS = {
+    "backlink_spider.gctuning.GcTuning": 0,
+}
+
 # No telnet console: whoever reaches its port could run code in the crawler.
 TELNETCONSOLE_ENABLED = False
 # No remote-control HTTP server, for the same reason.

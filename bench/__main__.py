@@ -154,16 +154,25 @@ def table(results: dict[str, Any]) -> str:
             lines.append(
                 (f"crawl (pages/s) vs {name}", f"{rates['backlinks']:g}", f"{rates[name]:g}", ratio, ">= 0.8", met)
             )
-        if "tuned_vs_bare_follow_all" in cr["ratios"]:
-            ratio, met = _ratio(cr["ratios"]["tuned_vs_bare_follow_all"], 0.8)
+        if "vs_python_gc" in cr["ratios"]:
             lines.append(
                 (
-                    "  (diagnostic) crawl, CONCURRENT_ITEMS=8 + gc tuned",
-                    f"{rates[crawl.DIAGNOSTIC_TUNED]:g}",
-                    f"{rates['bare follow_all']:g}",
-                    ratio,
-                    ">= 0.8",
-                    met,
+                    "  (diagnostic) crawl vs Python's gc settings (pages/s)",
+                    f"{rates['backlinks']:g}",
+                    f"{rates[crawl.DIAGNOSTIC_PYTHON_GC]:g}",
+                    f"{cr['ratios']['vs_python_gc']:g}",
+                    "-",
+                    "-",
+                )
+            )
+            lines.append(
+                (
+                    "  (diagnostic) crawl vs Python's gc settings (CPU s/page)",
+                    "-",
+                    "-",
+                    f"{cr['ratios']['cpu_per_page_vs_python_gc']:g}",
+                    "-",
+                    "-",
                 )
             )
         if "max_pages_drain_s" in cr:

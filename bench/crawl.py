@@ -37,10 +37,10 @@ MIRRORED = (
 BARE = {"SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.ScrapyPriorityQueue"}
 FAST = {"AUTOTHROTTLE_ENABLED": "False", "DOWNLOAD_DELAY": "0", "LOG_LEVEL": "INFO"}
 TARGET = WebSpec().targets[0]
-# Diagnostics: settings this benchmark found to matter (see the README's performance
-# section), and the end of a crawl by its max_pages budget.
-TUNED = {"CONCURRENT_ITEMS": "8", "BENCH_GC_FREEZE": "True", "BENCH_GC_THRESHOLD": "20000,20,100"}
-DIAGNOSTIC_TUNED = "backlinks, CONCURRENT_ITEMS=8 + gc tuned"
+# Diagnostics: the crawl with Python's own garbage collector settings (what gctuning.py
+# saves), and the end of a crawl by its max_pages budget.
+PYTHON_GC = {"BACKLINKS_GC_THRESHOLD": "", "BACKLINKS_GC_FREEZE": "False"}
+DIAGNOSTIC_PYTHON_GC = "backlinks, Python's gc settings"
 DIAGNOSTIC_BUDGET = "backlinks, ended by max_pages"
 
 
@@ -154,9 +154,12 @@ def _settings(values: dict[str, str]) -> list[str]:
     return arguments
 
 
-def meter_settings(meter_path: Path, stop_at: int = 0, rss_every: int = 100) -> dict[str, str]:
+def meter_settings(
+    meter_path: Path, stop_at: int = 0, rss_every: int = 100, extensions: dict[str, int] | None = None
+) -> dict[str, str]:
+    """The Meter's settings; ``extensions`` are the crawl's own, which the Meter joins."""
     return {
-        "EXTENSIONS": json.dumps({"bench.meter.Meter": 0}),
+        "EXTENSIONS": json.dumps({**(extensions or {}), "bench.meter.Meter": 0}),
         "BENCH_METER_PATH": str(meter_path),
         "BENCH_STOP_AT": str(stop_at),
         "BENCH_RSS_EVERY": str(rss_every),
@@ -183,7 +186,7 @@ def run_ours(
     values = {
         **FAST,
         "BACKLINKS_DATABASE_URL": f"sqlite:///{workdir / 'backlinks.sqlite3'}",
-        **meter_settings(meter_path, stop_at=0 if budget else pages, rss_every=rss_every),
+        **meter_settings(meter_path, stop_at=0 if budget else pages, rss_every=rss_every, extensions=ours.EXTENSIONS),
         **(settings or {}),
     }
     max_pages = pages if budget else 10 * pages
@@ -233,13 +236,13 @@ def run(pages: int = 500, rounds: int = 2, spec: WebSpec | None = None, diagnost
         }
         plan = ["backlinks", "bare follow_all"] * rounds + ["bare seen_set"]
         if diagnostics:
-            plan += [DIAGNOSTIC_TUNED, DIAGNOSTIC_BUDGET]
+            plan += [DIAGNOSTIC_PYTHON_GC, DIAGNOSTIC_BUDGET]
         for number, name in enumerate(plan):
             workdir = Path(tmp) / f"run{number}"
             if name == "backlinks":
                 result = run_ours(server, seeds, pages, workdir)
-            elif name == DIAGNOSTIC_TUNED:
-                result = run_ours(server, seeds, pages, workdir, name, settings=TUNED)
+            elif name == DIAGNOSTIC_PYTHON_GC:
+                result = run_ours(server, seeds, pages, workdir, name, settings=PYTHON_GC)
             elif name == DIAGNOSTIC_BUDGET:
                 result = run_ours(server, seeds, max(20, pages // 4), workdir, name, budget=True)
             else:
@@ -261,9 +264,13 @@ def run(pages: int = 500, rounds: int = 2, spec: WebSpec | None = None, diagnost
             "vs_bare_seen_set": round(ours_rate / best["bare seen_set"].rate, 3),
         },
     }
-    if DIAGNOSTIC_TUNED in best:
-        summary["ratios"]["tuned_vs_bare_follow_all"] = round(
-            best[DIAGNOSTIC_TUNED].rate / best["bare follow_all"].rate, 3
+    if DIAGNOSTIC_PYTHON_GC in best:
+        python_gc = best[DIAGNOSTIC_PYTHON_GC]
+        ours_run = min(runs["backlinks"], key=lambda r: r.cpu / max(r.pages, 1))
+        # CPU per page as well as pages/s: one run each, on a machine that may be shared.
+        summary["ratios"]["vs_python_gc"] = round(ours_rate / python_gc.rate, 3)
+        summary["ratios"]["cpu_per_page_vs_python_gc"] = round(
+            (ours_run.cpu / ours_run.pages) / (python_gc.cpu / python_gc.pages), 3
         )
     if DIAGNOSTIC_BUDGET in best:
         meter = best[DIAGNOSTIC_BUDGET].meter

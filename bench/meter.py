@@ -166,10 +166,6 @@ class Meter:
         self.rss: list[tuple[int, int, int]] = []
         self.stall = StallWatch()
         self.gc = GcWatch()
-        # A diagnostic: "freeze" moves everything alive at start out of the collector's
-        # sight; a threshold such as "50000,20,100" makes young collections rarer.
-        self.gc_freeze = crawler.settings.getbool("BENCH_GC_FREEZE")
-        self.gc_threshold = crawler.settings.get("BENCH_GC_THRESHOLD")
         self.started = 0.0
         self.stopping = False
 
@@ -189,11 +185,6 @@ class Meter:
         self.rss.append((0, rss_bytes(), 0))
         self.stall.start()
         self.gc.start()
-        if self.gc_freeze:
-            gc.collect()
-            gc.freeze()
-        if self.gc_threshold:
-            gc.set_threshold(*(int(part) for part in str(self.gc_threshold).split(",")))
 
     def response_received(self, response: Response, request: Request) -> None:
         if request.url.endswith("/robots.txt"):
