@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export TARGET
 
-.PHONY: install crawl demo test lint lock fuzz browser bench
+.PHONY: install crawl demo test lint lock fuzz browser bench compiler
 
 install: $(STAMP) browser
 
@@ -24,7 +24,21 @@ browser:
 	  fi; \
 	fi
 
-$(STAMP): pyproject.toml requirements.lock
+# A C compiler and Python's headers, for the C walk of lexbor's tree: Debian's packages when
+# missing and running as root; otherwise the one command to run is printed.
+compiler:
+	@if ! command -v cc >/dev/null 2>&1 || ! $(PYTHON) -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))'; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's gcc and python3-dev to compile the C part of link extraction"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc python3-dev >/dev/null; \
+	  else \
+	    echo "A C compiler and Python's headers are needed. Install them with: sudo apt-get install gcc python3-dev" >&2; exit 1; \
+	  fi; \
+	fi
+
+# The editable install compiles the C walk of lexbor's tree (setup.py): an edit of it rebuilds.
+$(STAMP): pyproject.toml requirements.lock setup.py backlink_spider/_layout.pyx
+	@$(MAKE) --no-print-directory compiler
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'

@@ -33,7 +33,9 @@ from tests.web import EXPECTED_BACKLINKS, SEEDS, SITES
 
 PROJECT = "backlink_spider"
 # What scrapyd-deploy needs to build the egg: the packages and their metadata.
-PROJECT_FILES = ("pyproject.toml", "setup.py", "scrapy.cfg", "README.md", "backlink_spider", "pipelines", "seeds")
+PROJECT_FILES = (
+    "pyproject.toml", "setup.py", "scrapy.cfg", "README.md", "backlink_spider", "pipelines", "seeds", "third_party",
+)  # fmt: skip
 JOB_TIMEOUT = 90.0
 # Loopback requests must never go through a proxy the machine may have configured.
 HTTP = build_opener(ProxyHandler({}))

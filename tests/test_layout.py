@@ -1,0 +1,111 @@
+"""The C walk of lexbor's tree (``backlink_spider._layout``) against selectolax's own API.
+
+The walk reads lexbor's structs through headers copied from selectolax's sdist
+(``third_party/lexbor``): it is right only for the selectolax release they came from, and
+only while it reads what selectolax's ``css()``, ``attributes`` and ``text_lexbor()`` give.
+"""
+
+from __future__ import annotations
+
+import re
+from importlib.metadata import version
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from backlink_spider._layout import BLOCKS, SNIPPET_CHARS, Layout
+from backlink_spider.anchors import normalise_anchor
+from backlink_spider.directives import Rel
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_installed_selectolax_is_the_one_the_lexbor_headers_came_from() -> None:
+    headers = re.search(r"selectolax (\S+)'s sdist", (ROOT / "third_party" / "lexbor" / "README.md").read_text())
+    assert headers is not None
+    pins = set(re.findall(r'"selectolax==([^"]+)"', (ROOT / "pyproject.toml").read_text()))
+    installed = version("selectolax")
+    assert pins == {headers[1]}, f"pyproject.toml pins selectolax {pins}, third_party/lexbor has {headers[1]}'s headers"
+    assert installed == headers[1], (
+        f"selectolax {installed} is installed, but backlink_spider/_layout.pyx is built against the lexbor "
+        f"headers of selectolax {headers[1]} (third_party/lexbor), whose structs may be laid out otherwise: "
+        f"install selectolax=={headers[1]} (make install), or refresh the headers for {installed} as "
+        "third_party/lexbor/README.md says and re-pin it in pyproject.toml"
+    )
+
+
+_TAGS = [
+    "a", "area", "p", "li", "td", "table", "div", "nav", "aside", "header", "main", "article", "span", "b",
+    "svg", "math", "template", "noscript", "img", "base", "meta", "body", "html", "h1", "pre", "caption", "x-card",
+]  # fmt: skip
+_ATTRIBUTES = [
+    " href=/x", ' href=""', " href", " HREF=/y", " xlink:href=/z", ' href="https://t.example/&amp;a\x00"',
+    " rel=nofollow", " rel", " title=' T  t '", " title", " aria-label=L\u2003", " Aria-Label=M", " alt=A",
+    " alt", " class=nav", " class=''", " role=navigation", " id=comments", " name=robots", " content=nofollow",
+    " data-x=1",
+]  # fmt: skip
+_TEXTS = [
+    "x", "words in a sentence", " ", "\t\n", "\xa0", "\u2003", "\x1c", "\x00", "&amp;", "&nbsp;", "&#0;",
+    "&lt;b&gt;", "é", "<!-- c -->", "<script>s()</script>", "<style>p{}</style>", "<br>", "y" * 90,
+    # Foreign content: namespaced attributes are no plain href, title or class.
+    "<svg><a xlink:href=/z xlink:title=T>svg</a><a href=/s class=nav>s</a></svg>",
+    "<math><a href=/m xlink:href=/n>m</a></math>",
+]  # fmt: skip
+_MARKUP = st.lists(
+    st.one_of(
+        st.builds(lambda tag, attributes: f"<{tag}{''.join(attributes)}>", st.sampled_from(_TAGS),
+                  st.lists(st.sampled_from(_ATTRIBUTES), max_size=4)),
+        st.sampled_from(_TAGS).map(lambda tag: f"</{tag}>"),
+        st.sampled_from(_TEXTS),
+    ),
+    max_size=50,
+)  # fmt: skip
+
+
+def _label(node: LexborNode) -> tuple[str, str]:
+    image = node.css_first("img")
+    if image is not None:
+        return normalise_anchor(image.attributes.get("alt") or ""), "image"
+    attrs = node.attributes
+    label = normalise_anchor(attrs.get("title") or attrs.get("aria-label") or "")
+    if node.tag == "area":
+        return normalise_anchor(attrs.get("alt") or "") or label, "image"
+    return label, "text"
+
+
+def _block(node: LexborNode) -> LexborNode | None:
+    parent = node.parent
+    while parent is not None and parent.tag not in ("body", "html", "-document"):
+        if parent.tag in BLOCKS:
+            return parent
+        parent = parent.parent
+    return None
+
+
+@settings(max_examples=400)
+@given(_MARKUP)
+def test_the_walk_reads_what_selectolax_gives(pieces: list[str]) -> None:
+    tree = LexborHTMLParser("".join(pieces))
+    nodes = tree.css("a[href], area[href]")
+    base = tree.css_first("base[href]")
+    layout = Layout(tree)
+    assert layout.hrefs == [node.attributes.get("href") for node in nodes]
+    assert layout.rels == [node.attributes.get("rel") for node in nodes]
+    assert layout.base_href == (base.attributes.get("href") if base is not None else None)
+    metas = tree.css("meta[name][content]")
+    assert layout.metas == [(meta.attributes.get("name"), meta.attributes.get("content")) for meta in metas]
+    links = [layout.keep(position, "http://t.example/", "t.example", Rel.parse(None)) for position in range(len(nodes))]
+    layout.seal()
+    for link, node in zip(links, nodes, strict=True):
+        anchor = normalise_anchor(node.text_lexbor())
+        anchor, link_type = (anchor, "text") if anchor else _label(node)
+        assert (link.anchor, link.link_type) == (anchor, link_type)
+        block = _block(node)
+        text = normalise_anchor(block.text_lexbor()) if block is not None else ""
+        if len(text or anchor) <= SNIPPET_CHARS:
+            assert link.snippet == (text or anchor)
+        else:
+            assert link.snippet in (text or anchor)
+            assert len(link.snippet) <= SNIPPET_CHARS
