@@ -40,7 +40,7 @@ BACKLINKS_UNSAVED_DIR = "."
 # Recompute the authority of every domain in the database when a crawl ends.
 BACKLINKS_AUTHORITY_AT_CLOSE = True
 # Rows written to the database in one transaction.
-BACKLINKS_BATCH_SIZE = 500
+BACKLINKS_BATCH_SIZE = 2000
 # Seconds between flushes of a batch that is not full yet.
 BACKLINKS_FLUSH_INTERVAL = 2.0
 
