@@ -4,27 +4,33 @@ Counts every page fetch (robots.txt excluded). Once the budget is spent, the spi
 stops creating requests, the crawl closes with ``max_pages`` as its finish reason,
 and the fetches already in flight finish and are stored first (Scrapy's close waits
 for them); the requests still queued are left (in JOBDIR's frontier, for a resume).
-A resumed crawl starts from the fetches its JOBDIR recorded (``signals.frontier_restored``).
+A resumed crawl starts from the fetches its JOBDIR recorded (``signals.frontier_restored``);
+in distributed mode the budget is the whole crawl's, counted in Redis by every worker.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 
+from backlink_spider.distributed import shared_fetch_counter
 from backlink_spider.robots import is_robots_request
+from backlink_spider.scheduler import FETCH_COUNTED
 from backlink_spider.signals import frontier_restored
 
 logger = logging.getLogger(__name__)
 
+# Pages this process fetched.
 STAT_FETCHES = "backlinks/budget/fetches"
+# Fetches counted against the budget: this process's, and those of the run before a resume
+# (JOBDIR) or of the other workers (distributed mode).
+STAT_COUNTED = "backlinks/budget/counted"
 STAT_EXHAUSTED = "backlinks/budget/exhausted"
-# Set in the meta of a request whose fetch the budget counted.
-FETCH_COUNTED = "backlinks_fetch_counted"
 
 
 def max_pages(crawler: Crawler) -> int:
@@ -38,6 +44,9 @@ class PageBudget:
         self.crawler = crawler
         self.stats = crawler.stats
         self.fetches = 0
+        self.counted = 0
+        # Counts a fetch against a budget: the crawl's count with it, None when the budget is spent.
+        self._count: Callable[[int], int | None] | None = None
         self._closing: asyncio.Future[None] | None = None
         crawler.signals.connect(self._restored, signal=frontier_restored)
 
@@ -51,13 +60,22 @@ class PageBudget:
 
     def _restored(self, fetched: int) -> None:
         """A resumed crawl: the fetches before the kill count."""
-        self.fetches = fetched
-        self.stats.set_value(STAT_FETCHES, fetched)
+        self.counted = fetched
+        self.stats.set_value(STAT_COUNTED, fetched)
+
+    def _count_here(self, budget: int) -> int | None:
+        return self.counted + 1 if self.counted < budget else None
 
     def process_request(self, request: Request) -> None:
         if is_robots_request(request):
             return
-        if self.fetches >= self.max_pages:
+        if self._count is None:
+            # In distributed mode the count is the whole crawl's, in Redis.
+            self._count = shared_fetch_counter(self.crawler) or self._count_here
+        counted = self._count(self.max_pages)
+        if counted is None:
+            self.counted = max(self.counted, self.max_pages)
+            self.stats.set_value(STAT_COUNTED, self.counted)
             if not self.stats.get_value(STAT_EXHAUSTED):
                 self.stats.set_value(STAT_EXHAUSTED, True)
                 logger.info("Page budget of %d spent: finishing what is in flight", self.max_pages)
@@ -67,6 +85,8 @@ class PageBudget:
                 self._closing = asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="max_pages"))
             self.stats.inc_value("backlinks/budget/dropped")
             raise IgnoreRequest("max_pages reached")
+        self.counted = counted
         self.fetches += 1
         request.meta[FETCH_COUNTED] = True
         self.stats.set_value(STAT_FETCHES, self.fetches)
+        self.stats.set_value(STAT_COUNTED, counted)

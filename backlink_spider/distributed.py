@@ -7,6 +7,8 @@ and for leases. Every worker of a crawl shares these Redis keys, all under
 
 - ``:requests``: the queue, scrapy-redis's priority queue (a sorted set of pickled requests);
 - ``:dupefilter``: the fingerprint of every request ever queued (scrapy-redis's dupefilter);
+- ``:domains``: how many requests each registered domain had queued (``pages_per_domain``);
+- ``:fetches``: how many pages the workers fetched (``max_pages``);
 - ``:seeded``: the id of the worker that pushes the seeds, then ``done``;
 - ``:workers``: the ids of the workers that joined;
 - ``:alive:<id>``: ``busy`` or ``idle``, refreshed every second; it expires when a worker stops;
@@ -36,9 +38,15 @@ rows could not be stored). The last worker to leave a crawl that is over deletes
 the next crawl of the same targets starts afresh; a crawl that stopped early (``max_pages``,
 Ctrl-C) stays in Redis and the next workers started for the same targets resume it.
 
-**Per worker**, not per crawl: ``max_pages``, ``pages_per_domain`` (the spider's frontier),
-``CONCURRENT_REQUESTS*``, ``DOWNLOAD_DELAY``, AutoThrottle, and robots.txt (each worker
-fetches it once per site). JOBDIR has no use here: the frontier is in Redis.
+**Budgets** are the whole crawl's. A fetch is counted in Redis before it is made, and refused
+once ``max_pages`` are counted (budget.py): the crawl fetches ``max_pages`` pages, whatever the
+number of workers. A request is queued only while its registered domain had fewer than
+``pages_per_domain`` queued (redirects and retries, which take a request's place, are not
+counted again). Each worker's own frontier also keeps its budgets, which are never the looser.
+
+**Per worker**, not per crawl: ``CONCURRENT_REQUESTS*``, ``DOWNLOAD_DELAY``, AutoThrottle, and
+robots.txt (each worker fetches it once per site). JOBDIR has no use here: the frontier is in
+Redis.
 
 One Scrapy internal is read, the engine's ``_slot``: its ``inprogress`` requests (without it,
 a lease is released as soon as its page is stored), and its ``nextcall``, poked each second so
@@ -55,8 +63,10 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import redis
 from scrapy import Request, Spider, signals
@@ -71,6 +81,7 @@ from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
 from backlink_spider import signals as backlink_signals
+from backlink_spider.domains import registered_domain
 from backlink_spider.scheduler import META_KEY
 
 logger = logging.getLogger(__name__)
@@ -91,13 +102,31 @@ redis.call('SET', KEYS[3], 'busy', 'PX', ARGV[1])
 return first[1]
 """
 
-# Queue a request unless the dupefilter has seen it, in one step: a worker killed between the two
-# would leave it seen and never queued. KEYS: the dupefilter, the queue; ARGV: its fingerprint
-# ('' for a request not to filter), its score, the request.
+# Queue a request unless the dupefilter has seen it (0) or its domain's budget is spent (2), in
+# one step: a worker killed between the two would leave it seen and never queued. KEYS: the
+# dupefilter, the queue, the domains' counts; ARGV: its fingerprint ('' for a request not to
+# filter), its score, the request, its registered domain ('' not to count it), the budget.
 ENQUEUE = """
-if ARGV[1] ~= '' and redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+if ARGV[1] ~= '' and redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 0 end
+if ARGV[4] ~= '' then
+  if tonumber(redis.call('HGET', KEYS[3], ARGV[4]) or '0') >= tonumber(ARGV[5]) then return 2 end
+  redis.call('HINCRBY', KEYS[3], ARGV[4], 1)
+end
+if ARGV[1] ~= '' then redis.call('SADD', KEYS[1], ARGV[1]) end
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 return 1
+"""
+QUEUED, SEEN, DOMAIN_FULL = 1, 0, 2
+
+# Count a fetch, and ARGV[2] - 1 made while Redis was away, unless ARGV[1] are counted already:
+# the count with it, or 0 when the budget is spent. KEYS[1]: the count.
+COUNT_FETCH = """
+local counted = redis.call('INCRBY', KEYS[1], ARGV[2])
+if counted > tonumber(ARGV[1]) then
+  redis.call('DECR', KEYS[1])
+  return 0
+end
+return counted
 """
 
 # Put a worker's in-flight requests back in the queue and forget the worker, unless it is alive.
@@ -139,11 +168,11 @@ return 1
 """
 
 # Delete a crawl's keys when it is over: nothing queued, no worker left, every seed pushed.
-# KEYS: the queue, the workers set, the seeded key, the dupefilter.
+# KEYS: the queue, the workers set, the seeded key, then the other keys to delete.
 FINISH = """
 if redis.call('ZCARD', KEYS[1]) > 0 or redis.call('SCARD', KEYS[2]) > 0
    or redis.call('GET', KEYS[3]) ~= 'done' then return 0 end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+redis.call('DEL', unpack(KEYS))
 return 1
 """
 
@@ -178,6 +207,14 @@ class CrawlKeys:
     @property
     def dupefilter(self) -> str:
         return f"{self.base}:dupefilter"
+
+    @property
+    def domains(self) -> str:
+        return f"{self.base}:domains"
+
+    @property
+    def fetches(self) -> str:
+        return f"{self.base}:fetches"
 
     @property
     def seeded(self) -> str:
@@ -240,16 +277,25 @@ class LeasedQueue(PriorityQueue):
 
     def __init__(self, server: redis.Redis, spider: Spider, keys: CrawlKeys, worker: str, lease_ttl: float) -> None:
         super().__init__(server, spider, keys.queue.replace("%", "%%"))
-        self._enqueue_keys = [keys.dupefilter, self.key]
+        self._enqueue_keys = [keys.dupefilter, self.key, keys.domains]
+        frontier = getattr(spider, "frontier", None)
+        self._pages_per_domain = getattr(frontier, "pages_per_domain", 0)
         self._lease_keys = [self.key, keys.inflight(worker), keys.alive(worker)]
         self._lease_ttl_ms = int(lease_ttl * 1000)
         self._enqueue = server.register_script(ENQUEUE)
         self._lease = server.register_script(LEASE)
 
-    def push_unseen(self, request: Request, fingerprint: str) -> bool:
-        """Queue ``request`` unless ``fingerprint`` was seen (``''``: queue it anyway); False when seen."""
+    def push_unseen(self, request: Request, fingerprint: str, new: bool) -> int:
+        """Queue ``request`` unless ``fingerprint`` was seen (``''``: queue it anyway) or, for a
+        ``new`` request (not a redirect or retry in another's place), its domain's budget is spent:
+        QUEUED, SEEN or DOMAIN_FULL."""
         data = self._encode_request(request)
-        return bool(self._enqueue(keys=self._enqueue_keys, args=[fingerprint, -request.priority, data]))
+        domain = ""
+        if new and self._pages_per_domain:
+            host = urlsplit(request.url).hostname or ""
+            domain = registered_domain(host) or host
+        args = [fingerprint, -request.priority, data, domain, self._pages_per_domain]
+        return int(self._enqueue(keys=self._enqueue_keys, args=args))
 
     def lease(self) -> tuple[Request, bytes] | None:
         """The next request and its encoded form (to release it by), or None when the queue is empty."""
@@ -290,6 +336,10 @@ class DistributedScheduler(Scheduler):
         self._busy_elsewhere = server.register_script(BUSY_ELSEWHERE)
         self._claim_seeds = server.register_script(CLAIM_SEEDS)
         self._finish = server.register_script(FINISH)
+        self._count_fetch = server.register_script(COUNT_FETCH)
+        # The crawl's fetches when last counted, and those made since while Redis was away.
+        self._counted = 0
+        self._uncounted = 0
         self._heartbeat_task: asyncio.Future[None] | None = None
         self._idle_since: float | None = None
         self._reseed_task: asyncio.Future[None] | None = None
@@ -333,7 +383,8 @@ class DistributedScheduler(Scheduler):
             self.leases.clear()
             self.leased.clear()
             self.settled.clear()
-            if self._finish(keys=[self.keys.queue, self.keys.workers, self.keys.seeded, self.keys.dupefilter]):
+            keys = self.keys
+            if self._finish(keys=[keys.queue, keys.workers, keys.seeded, keys.dupefilter, keys.domains, keys.fetches]):
                 logger.info("Crawl %s is over: its Redis keys are deleted", self.keys.base)
             logger.info("Worker %s left crawl %s (%s)", self.worker, self.keys.base, reason)
         except redis.RedisError as error:
@@ -348,20 +399,25 @@ class DistributedScheduler(Scheduler):
         fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
         try:
             self._push_unsent()
-            queued = self.queue.push_unseen(request, fingerprint)
+            pushed = self.queue.push_unseen(request, fingerprint, replaces is None)
         except redis.ConnectionError as error:
             # Redis is away: keep the request here and push it once Redis is back.
             self._unsent.append((request, fingerprint, replaces))
             self._redis_away(error)
             return True
         self._redis_back()
-        if queued:
-            self.stats.inc_value("scheduler/enqueued/redis")
-        else:
-            self.df.log(request, self.spider)
+        self._pushed(request, pushed)
         if replaces in self.leases:
             self._release([replaces])
-        return queued
+        return pushed == QUEUED
+
+    def _pushed(self, request: Request, pushed: int) -> None:
+        if pushed == QUEUED:
+            self.stats.inc_value("scheduler/enqueued/redis")
+        elif pushed == DOMAIN_FULL:
+            self.stats.inc_value("backlinks/distributed/domain_full")
+        else:
+            self.df.log(request, self.spider)
 
     def next_request(self) -> Request | None:
         if self._budget_spent():
@@ -399,8 +455,7 @@ class DistributedScheduler(Scheduler):
         """Push the requests kept while Redis was away, oldest first."""
         while self._unsent:
             request, fingerprint, replaces = self._unsent[0]
-            if self.queue.push_unseen(request, fingerprint):
-                self.stats.inc_value("scheduler/enqueued/redis")
+            self._pushed(request, self.queue.push_unseen(request, fingerprint, replaces is None))
             self._unsent.pop(0)
             if replaces in self.leases:
                 self._release([replaces])
@@ -415,6 +470,27 @@ class DistributedScheduler(Scheduler):
         if self._away_since is not None:
             logger.warning("Redis is back after %.1f s", time.monotonic() - self._away_since)
             self._away_since = None
+
+    # --- budget -------------------------------------------------------------------------
+
+    def count_fetch(self, budget: int) -> int | None:
+        """Count a fetch against the crawl's ``budget``: the crawl's count with it, or None when the
+        budget is spent. While Redis is away, fetches go on and are counted once it is back."""
+        try:
+            counted = int(self._count_fetch(keys=[self.keys.fetches], args=[budget, self._uncounted + 1]))
+        except redis.ConnectionError as error:
+            self._redis_away(error)
+            if self._counted + self._uncounted >= budget:
+                return None
+            self._uncounted += 1
+            return self._counted + self._uncounted
+        self._redis_back()
+        # When refused, the fetches made while Redis was away were counted all the same.
+        self._uncounted = 0
+        if not counted:
+            return None
+        self._counted = counted
+        return counted
 
     # --- seeds --------------------------------------------------------------------------
 
@@ -441,7 +517,7 @@ class DistributedScheduler(Scheduler):
     def _request_finished(self, request: Request) -> None:
         lease_id = request.meta.get(META_KEY)
         if lease_id in self.leases and self._budget_spent():
-            # Dropped because this worker's max_pages is spent: another worker fetches it.
+            # Dropped because the crawl's max_pages is spent: back in the queue, for a resume.
             self._give_back(lease_id)
         else:
             self._settle([lease_id])
@@ -552,6 +628,12 @@ class DistributedScheduler(Scheduler):
 def _scheduler(crawler: Crawler) -> DistributedScheduler | None:
     scheduler = crawler.engine.scheduler if crawler.engine is not None else None
     return scheduler if isinstance(scheduler, DistributedScheduler) else None
+
+
+def shared_fetch_counter(crawler: Crawler) -> Callable[[int], int | None] | None:
+    """In distributed mode, what counts a fetch against the whole crawl's budget (see ``count_fetch``)."""
+    scheduler = _scheduler(crawler)
+    return None if scheduler is None else scheduler.count_fetch
 
 
 def claim_seeds(crawler: Crawler) -> bool:

@@ -30,7 +30,8 @@ def summary(crawl_id: int, reason: str, stats: dict[str, Any], new: int, lost: i
 def problems(stats: dict[str, Any]) -> list[str]:
     """Why the crawl must count as failed; empty when it went well."""
     found = []
-    if not stats.get("backlinks/stored/pages"):
+    # A worker of a distributed crawl can find its budget spent by the others.
+    if not stats.get("backlinks/stored/pages") and not stats.get("backlinks/budget/exhausted"):
         found.append("no page was fetched and parsed (are the seeds reachable?)")
     if stats.get("backlinks/db/unsaved"):
         found.append(f"{stats['backlinks/db/unsaved']} rows could not be stored (see unsaved-backlinks-*.jsonl)")

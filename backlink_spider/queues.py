@@ -22,7 +22,7 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.pqueues import QueueProtocol, ScrapyPriorityQueue
 
-from backlink_spider.budget import STAT_FETCHES, max_pages
+from backlink_spider.budget import STAT_COUNTED, max_pages
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class BoundedPriorityQueue(ScrapyPriorityQueue):
 
     def limit(self) -> int:
         """Requests worth holding now: per page the budget still allows, within the bounds."""
-        left = max(0, max_pages(self.crawler) - (self.stats.get_value(STAT_FETCHES) or 0))
+        left = max(0, max_pages(self.crawler) - (self.stats.get_value(STAT_COUNTED) or 0))
         return min(self.max_pending, max(MIN_PENDING, int(self.per_page * left)))
 
     def push(self, request: Request) -> None:

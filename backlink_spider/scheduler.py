@@ -27,7 +27,6 @@ from scrapy.settings import BaseSettings
 from scrapy.utils.request import request_from_dict
 
 from backlink_spider import signals as backlink_signals
-from backlink_spider.budget import FETCH_COUNTED
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +35,8 @@ logger = logging.getLogger(__name__)
 # counted (robots.txt disallowed it, say).
 PENDING, IN_FLIGHT, DONE, SKIPPED = 0, 1, 2, 3
 META_KEY = "frontier_id"
+# Set by the page budget (budget.py) in the meta of a request whose fetch it counted.
+FETCH_COUNTED = "backlinks_fetch_counted"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS frontier (

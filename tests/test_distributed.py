@@ -109,11 +109,11 @@ def shared_database() -> Iterator[str]:
 
 
 def start_worker(
-    database_url: str, web: LocalWeb, shared: SharedRedis, log: Path, **settings: str
+    database_url: str, web: LocalWeb, shared: SharedRedis, log: Path, *arguments: str, **settings: str
 ) -> subprocess.Popen[str]:
     return start_crawl(
         database_url,
-        "-a", "target=target.com", "-a", f"seeds={','.join(HOMES)}", "-a", "max_depth=5",
+        "-a", "target=target.com", "-a", f"seeds={','.join(HOMES)}", "-a", "max_depth=5", *arguments,
         proxy=web.proxy_url,
         settings={
             "BACKLINKS_DISTRIBUTED": "True",
@@ -185,6 +185,61 @@ def test_two_workers_fetch_every_page_once_and_store_the_union(shared: SharedRed
         fetches = [worker_stats.get("backlinks/budget/fetches", 0) for _, worker_stats in stats]
         assert all(fetches) and sum(fetches) == len(EVERY_PAGE), fetches
     assert shared.keys() == []  # the crawl is over: the last worker out deleted its keys
+
+
+def wait_until_both_hold_requests(shared: SharedRedis, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while sum(1 for key in shared.keys("*:inflight:*") if shared.client.zcard(key)) < 2:
+        if time.monotonic() > deadline:
+            pytest.fail("the two workers never held requests at once")
+        time.sleep(0.05)
+
+
+def linked_web(gate: threading.Event) -> Sites:
+    """Four sites of ten pages, each page linking to every page of every site, in an order of
+    its own: whichever worker fetches a page finds pages of every domain that the other has
+    not, more than a budget allows. Home pages answer once ``gate`` is open, articles after
+    0.5 s."""
+    paths = ["/", *(f"/a{n}" for n in range(1, ARTICLES + 1))]
+    every = [f"http://{domain}{path}" for path in paths for domain in DOMAINS]
+    sites: dict[str, dict[str, Resource]] = {"target.com": {"/": Resource(html("<p>The target.</p>"))}}
+    for number, url in enumerate(every):
+        start = 7 * number % len(every)
+        links = " ".join(f'<a href="{link}">more</a>' for link in every[start:] + every[:start])
+        body = html(f'<p>{PROSE}<a href="{TARGET_HOME}">target</a></p>{links}')
+        domain, path = url.split("/", 3)[2], "/" + url.split("/", 3)[3]
+        resource = GatedResource(body, gate=gate) if path == "/" else Resource(body, delay=0.5)
+        sites.setdefault(domain, {})[path] = resource
+    return sites
+
+
+@pytest.mark.parametrize("budget", ["max_pages", "pages_per_domain"])
+def test_two_workers_share_the_crawl_s_budgets(shared: SharedRedis, tmp_path: Path, budget: str) -> None:
+    """max_pages is the number of pages the crawl fetches, and pages_per_domain the number of a
+    domain's pages it fetches, however many workers share it (not that many per worker)."""
+    logs = [tmp_path / "worker-1.log", tmp_path / "worker-2.log"]
+    gate = threading.Event()
+    limit = 30 if budget == "max_pages" else 3
+    with LocalWeb(linked_web(gate)) as web, shared_database() as database:
+        # Two home pages at a time each: both workers hold some before the gate opens.
+        settings = {"BACKLINKS_DISTRIBUTED_LEASE_TTL": "10", "DOWNLOAD_TIMEOUT": "60", "CONCURRENT_REQUESTS": "2"}
+        workers = [start_worker(database, web, shared, log, "-a", f"{budget}={limit}", **settings) for log in logs]
+        wait_until_both_hold_requests(shared, timeout=60)
+        gate.set()
+        for worker, log in zip(workers, logs, strict=True):
+            wait_for(worker, log, timeout=90)
+        fetched = pages_fetched(web)
+        stats = crawl_stats(database)
+    assert all(worker_stats.get("backlinks/budget/fetches") for _, worker_stats in stats), "a worker fetched nothing"
+    assert max(fetched.values()) == 1  # no page twice
+    if budget == "max_pages":
+        assert sum(fetched.values()) == limit
+        assert [reason for reason, _ in stats] == ["max_pages", "max_pages"]
+    else:
+        by_domain = Counter(url.split("/")[2] for url in fetched)
+        assert by_domain == {**dict.fromkeys(DOMAINS, limit), "target.com": 1}
+        assert [reason for reason, _ in stats] == ["finished", "finished"]
+        assert shared.keys() == []  # the crawl is over: its keys, budgets included, are deleted
 
 
 def held_by(shared: SharedRedis, pid: int, articles: int, timeout: float) -> list[str]:

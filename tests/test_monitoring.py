@@ -24,6 +24,8 @@ def test_summary_names_pages_links_errors_and_pace() -> None:
 def test_problems_of_a_failed_crawl() -> None:
     assert problems({"backlinks/stored/pages": 3}) == []
     assert problems({}) == ["no page was fetched and parsed (are the seeds reachable?)"]
+    # A worker of a distributed crawl whose budget the other workers spent.
+    assert problems({"backlinks/budget/exhausted": True}) == []
     assert problems({"backlinks/stored/pages": 3, "backlinks/db/unsaved": 9, "log_count/CRITICAL": 1}) == [
         "9 rows could not be stored (see unsaved-backlinks-*.jsonl)",
         "1 critical errors were logged",

@@ -11,7 +11,7 @@ from scrapy.core.scheduler import Scheduler
 from scrapy.utils.test import get_crawler
 
 from backlink_spider import settings as project_settings
-from backlink_spider.budget import STAT_FETCHES
+from backlink_spider.budget import STAT_COUNTED
 from backlink_spider.queues import MIN_PENDING, STAT_DROPPED, BoundedPriorityQueue
 
 
@@ -59,7 +59,7 @@ def test_the_project_schedules_through_the_bounded_queue() -> None:
 def test_holds_two_requests_per_page_left_and_drops_the_lowest_priority_first() -> None:
     built, spider = scheduler(1000)
     assert spider.crawler.stats is not None
-    spider.crawler.stats.set_value(STAT_FETCHES, 100)  # 900 pages left: 1,800 requests held
+    spider.crawler.stats.set_value(STAT_COUNTED, 100)  # 900 pages left: 1,800 requests held
     push(built, spider, 1000, priority=-5, prefix="deep")
     push(built, spider, 1000, priority=0, prefix="first")
     push(built, spider, 500, priority=-2, prefix="second")
@@ -86,6 +86,6 @@ def test_a_spent_budget_still_keeps_a_floor_and_the_absolute_cap_holds() -> None
 def test_the_bound_follows_the_budget_as_pages_are_fetched(pages_fetched: int) -> None:
     built, spider = scheduler(2000)
     assert spider.crawler.stats is not None
-    spider.crawler.stats.set_value(STAT_FETCHES, pages_fetched)
+    spider.crawler.stats.set_value(STAT_COUNTED, pages_fetched)
     push(built, spider, 5000, priority=-1, prefix="x")
     assert len(built) == 2 * (2000 - pages_fetched)

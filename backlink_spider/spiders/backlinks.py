@@ -22,7 +22,7 @@ from twisted.python.failure import Failure
 
 from backlink_spider.anchors import classify_anchor
 from backlink_spider.arguments import CrawlArguments
-from backlink_spider.budget import STAT_FETCHES
+from backlink_spider.budget import STAT_COUNTED
 from backlink_spider.distributed import claim_seeds, seeds_pushed
 from backlink_spider.domains import registered_domain, unicode_host
 from backlink_spider.extraction import Page, extract_page
@@ -103,7 +103,7 @@ class BacklinksSpider(scrapy.Spider):
 
     def budget_spent(self) -> bool:
         assert self.crawler.stats is not None
-        return (self.crawler.stats.get_value(STAT_FETCHES) or 0) >= self.max_pages
+        return (self.crawler.stats.get_value(STAT_COUNTED) or 0) >= self.max_pages
 
     def parse(self, response: Response) -> Iterator[Backlink | PageRecord | scrapy.Request]:
         html = response.text if isinstance(response, TextResponse) else response.body
