@@ -19,11 +19,16 @@ stays put), at most ``BACKLINKS_RENDER_MAX_PAGES`` pages render at once in one c
 within ``BACKLINKS_RENDER_TIMEOUT``, and the browser is restarted after
 ``BACKLINKS_RENDER_RESTART_PAGES`` pages or when its processes use more than
 ``BACKLINKS_RENDER_RESTART_MEMORY`` MiB. A render that fails falls back to the page as fetched.
-A render ends as soon as its page is quiet (requests, DOM, timers due soon after load), and the
-page (tab) of a render that went well serves the next one: a new tab costs the browser more
-than the navigation itself. Between two renders a tab is stopped, not sent to about:blank (that
-navigation costs the browser about a third of a render): its loads, timers and animation frames
-are cancelled, its listeners and DOM dropped, and whatever it still asks for is refused.
+A render ends as soon as its page is quiet (requests, DOM, timers due soon after load); its
+waits and its markup come from the page clock, a small script of ours, not from the script
+Playwright injects into each document for ``wait_for_function`` and ``content()`` (that costs
+a render a third more). The page (tab) of a render that went well serves a next one: a new tab
+costs the browser more than the navigation itself. Up to ``BACKLINKS_RENDER_IDLE_PAGES`` pages
+wait between renders, and the next page of a host goes to the one that rendered that host
+last, which keeps its renderer process (a page of another site starts a new one). Between two
+renders a tab is stopped, not sent to about:blank (that navigation costs the browser about a
+third of a render): its loads, timers and animation frames are cancelled, its listeners and
+DOM dropped, and whatever it still asks for is refused.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ from pathlib import Path
 from time import monotonic
 from typing import Any
 from urllib.parse import urljoin, urlsplit
-from weakref import WeakKeyDictionary, WeakSet
+from weakref import WeakKeyDictionary
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page, Route
@@ -53,6 +58,7 @@ from scrapy.downloadermiddlewares.httpproxy import HttpProxyMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, UsageError
 from scrapy.http import Response
+from scrapy.responsetypes import responsetypes
 from scrapy.settings import BaseSettings
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
@@ -108,8 +114,32 @@ _PAGE_CLOCK = """(() => {
     for (const due of pending.values()) if (due <= horizon) wait = Math.max(wait, Math.max(due - at, 0) + quiet);
     return Math.max(0, wait);
   }});
+  Object.defineProperty(window, "__backlinksLoaded", {value: () => new Promise((resolve) => {
+    const check = () => (document.readyState === "complete" ? resolve(true) : set.call(window, check, 20));
+    check();
+  })});
+  const Serializer = XMLSerializer, serialize = Serializer.prototype.serializeToString;
+  const outerHTML = Object.getOwnPropertyDescriptor(Element.prototype, "outerHTML").get;
+  Object.defineProperty(window, "__backlinksContent", {value: () => {
+    const doctype = document.doctype, root = document.documentElement;
+    return (doctype ? serialize.call(new Serializer(), doctype) : "") + (root ? outerHTML.call(root) : "");
+  }});
 })();"""
-_BUSY_FOR = "([quiet, timers]) => window.__backlinksBusyFor ? window.__backlinksBusyFor(quiet, timers) : 0"
+# The page clock's functions, or what they stand for where the page clock did not run. The
+# document's markup is what Playwright's page.content() returns, without the script Playwright
+# injects into each document for that (and for its waits), which costs a render a third more.
+_LOADED = """() => window.__backlinksLoaded ? window.__backlinksLoaded() : new Promise((resolve) => {
+  const check = () => (document.readyState === "complete" ? resolve(true) : setTimeout(check, 20));
+  check();
+})"""
+_CONTENT = """() => window.__backlinksContent ? window.__backlinksContent()
+  : (document.doctype ? new XMLSerializer().serializeToString(document.doctype) : "")
+    + (document.documentElement ? document.documentElement.outerHTML : "")"""
+# How many ms the page still needs to fall quiet or, once it is quiet, its markup (one round trip).
+_SETTLED = f"""([quiet, timers]) => {{
+  const wait = window.__backlinksBusyFor ? window.__backlinksBusyFor(quiet, timers) : 0;
+  return wait > 0 ? wait : ({_CONTENT})();
+}}"""
 # Leaves a rendered page inert for its next render, for much less than a navigation to about:blank
 # costs: loads stopped, timers and animation frames cancelled, listeners and DOM dropped by
 # document.open(). True when the document is empty; a page whose script broke this goes blank.
@@ -121,13 +151,6 @@ _STOP_PAGE = """() => {
   document.close();
   return document.documentElement === null || document.documentElement.textContent === "";
 }"""
-# Meta keys a render sets for scrapy-playwright, removed once it is done.
-_PAGE_META = (
-    "playwright_page",
-    "playwright_include_page",
-    "playwright_page_init_callback",
-    "playwright_page_goto_kwargs",
-)
 # Seconds between two measures of the browser's memory.
 _MEMORY_EVERY = 5.0
 # How often the settle wait looks again while the page has requests in flight (seconds).
@@ -189,10 +212,11 @@ class BrowserRendering:
             settings["DOWNLOAD_HANDLERS"].set(scheme, HANDLER, "addon")
         launch = {"executable_path": executable, "headless": True, "args": browser_args(settings)}
         pages = max(1, settings.getint("BACKLINKS_RENDER_MAX_PAGES"))
+        idle = max(0, settings.getint("BACKLINKS_RENDER_IDLE_PAGES"))
         settings.set("PLAYWRIGHT_BROWSER_TYPE", "chromium", "addon")
         settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", launch, "addon")
         settings.set("PLAYWRIGHT_MAX_CONTEXTS", 1, "addon")
-        settings.set("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT", pages, "addon")
+        settings.set("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT", pages + idle, "addon")
         settings.set("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT", 1000 * _seconds(settings, "NAVIGATION_TIMEOUT"), "addon")
 
 
@@ -222,6 +246,8 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
         settings = crawler.settings
         self.crawler = crawler
         self.max_pages = max(1, settings.getint("BACKLINKS_RENDER_MAX_PAGES"))
+        # Pages open at most: those rendering and those waiting for the next render of their host.
+        self.max_open_pages = self.max_pages + max(0, settings.getint("BACKLINKS_RENDER_IDLE_PAGES"))
         self.render_timeout = _seconds(settings, "TIMEOUT")
         self.navigation_timeout = _seconds(settings, "NAVIGATION_TIMEOUT")
         self.settle_timeout = max(0.0, settings.getfloat("BACKLINKS_RENDER_SETTLE_TIMEOUT"))
@@ -240,9 +266,10 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
         self.config.launch_options["proxy"] = {"server": f"http://127.0.0.1:{self._dead_end.getsockname()[1]}"}
         self.broken: str | None = None
         self._renders: dict[Request, _Render] = {}
-        # Pages of finished renders, blank, for the next renders; those that run the page clock.
+        # Pages of finished renders, blank, for the next renders; the render each page serves or
+        # served last (whose route answers the page's requests).
         self._idle_pages: list[Page] = []
-        self._clocked: WeakSet[Page] = WeakSet()
+        self._page_renders: WeakKeyDictionary[Page, _Render] = WeakKeyDictionary()
         self._gate = asyncio.Condition()
         self._active = 0
         self._since_launch = 0
@@ -288,11 +315,7 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
                 return document
             started = monotonic()
             self._renders[request] = render
-            if "playwright_page" not in request.meta and (page := await self._idle_page(request.url)):
-                request.meta["playwright_page"] = page
-            request.meta["playwright_include_page"] = True
-            request.meta["playwright_page_init_callback"] = partial(self._prepare_page, render)
-            request.meta["playwright_page_goto_kwargs"] = {"wait_until": "commit"}
+            render.page = await self._idle_page(request.url)
             request.meta.setdefault("playwright_context_kwargs", self.context_kwargs)
             rendered = False
             try:
@@ -304,38 +327,52 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
             finally:
                 spent = (self.stats.get_value("backlinks/render/seconds") or 0) + monotonic() - started
                 self.stats.set_value("backlinks/render/seconds", round(spent, 3))
-                # The page scrapy-playwright made, if the render failed before handing it over.
-                render.page = render.page or request.meta.get("playwright_page")
-                for key in _PAGE_META:
-                    request.meta.pop(key, None)
                 self._renders.pop(request, None)
                 await self._release_page(render, reusable=rendered)
         self.stats.inc_value("backlinks/render/pages")
         request.meta[META_DOCUMENT] = document
-        # The page is the document fetched, whatever the script did to the address bar.
-        return response.replace(url=request.url)
+        return response
 
-    async def _prepare_page(self, render: _Render, page: Page, request: Request) -> None:
-        """Before the page loads (init callback): every request it makes is answered here."""
-        render.page, render.navigated = page, False
-        if page not in self._clocked:
+    async def _download_request_with_retry(self, request: Request, spider: Spider) -> Response:
+        """The render in a page: an idle one, or a new one, set up once (the page clock, and
+        ``_serve`` answering its every request for whichever render it serves). scrapy-playwright's
+        own version routes the page again for each render, to a handler that ours shadows."""
+        render = self._renders[request]
+        if render.page is None or render.page.is_closed():
+            render.page = await self._create_page(request=request, spider=spider)
+        page = render.page
+        if self._page_renders.get(page) is None:
             await page.add_init_script(_PAGE_CLOCK)
-            self._clocked.add(page)
-        await page.route("**", partial(self._serve, render))
+            await page.route("**", partial(self._serve, page))
+        render.navigated = False
+        self._page_renders[page] = render
+        return await self._download_request_with_page(request, page, spider)
 
-    async def _apply_page_methods(self, page: Page, request: Request, spider: Spider) -> None:
-        """After the document commits: wait until it is loaded, then until it is quiet: no request
-        in flight, ``quiet`` seconds since the last request and the last DOM change, no timer
-        pending that is due within ``timers`` seconds of load (links fetched or added late); for
-        at most ``settle_timeout`` seconds.
+    async def _download_request_with_page(self, request: Request, page: Page, spider: Spider) -> Response:
+        """The page rendered: its document (the one fetched) loaded, the page settled, its markup
+        as the response, under the fetched document's headers."""
+        render = self._renders[request]
+        await page.goto(request.url, wait_until="commit")
+        html = await self._settle(page, render)
+        headers = render.document.headers.copy()
+        for name in ("Content-Encoding", "Content-Length"):
+            headers.pop(name, None)
+        body = html.encode("utf-8")
+        respcls = responsetypes.from_args(headers=headers, url=request.url, body=body)
+        return respcls(
+            url=request.url, headers=headers, body=body, request=request, flags=["playwright"], encoding="utf-8"
+        )
+
+    async def _settle(self, page: Page, render: _Render) -> str:
+        """Wait until the document is loaded, then until it is quiet: no request in flight,
+        ``quiet`` seconds since the last request and the last DOM change, no timer pending that
+        is due within ``timers`` seconds of load (links fetched or added late); for at most
+        ``settle_timeout`` seconds. The page's markup then.
 
         Playwright's own load states stall when a script starts a navigation that is then
         cancelled, so the wait watches the document, this page's requests and its DOM itself.
         """
-        render = self._renders[request]
-        await page.wait_for_function(
-            "document.readyState === 'complete'", polling=1000 * _TICK, timeout=1000 * self.navigation_timeout
-        )
+        await asyncio.wait_for(page.evaluate(_LOADED), self.navigation_timeout)
         deadline = monotonic() + self.settle_timeout
         while (left := deadline - monotonic()) > 0:
             idle = monotonic() - render.last_activity
@@ -345,12 +382,14 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
                 wait = self.quiet - idle
             else:
                 try:
-                    wait = await page.evaluate(_BUSY_FOR, [1000 * self.quiet, 1000 * self.timers]) / 1000
+                    settled = await page.evaluate(_SETTLED, [1000 * self.quiet, 1000 * self.timers])
                 except PlaywrightError:
-                    wait = _TICK
-                if wait <= 0:
-                    return
+                    settled = 0
+                if isinstance(settled, str):
+                    return settled
+                wait = settled / 1000
             await asyncio.sleep(min(max(wait, _TICK), left))
+        return str(await page.evaluate(_CONTENT))
 
     def _render_failed(self, request: Request, error: BaseException, fatal: bool = False) -> None:
         kind = type(error).__name__
@@ -365,11 +404,19 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
         logger.info("Rendering %s failed (%s): the page is kept as fetched", request.url, message)
 
     async def _idle_page(self, url: str) -> Page | None:
-        """A page of a finished render for the next one. Its inert document is still there: going
-        to its own URL again (but for the fragment) would load nothing, so that page goes blank first."""
+        """A page of a finished render for the next one: one that last showed the same host (it
+        keeps its renderer process, which a page of another site must start anew), else none while
+        fewer than ``max_open_pages`` are open (a new page comes), else the one idle the longest.
+        Its inert document is still there: going to its own URL again (but for the fragment)
+        would load nothing, so that page goes blank first."""
+        self._idle_pages = [page for page in self._idle_pages if not page.is_closed()]
+        host = urlsplit(url).netloc
+        same = [index for index, page in enumerate(self._idle_pages) if urlsplit(page.url).netloc == host]
+        # Each render under way (this one included) holds a page, and no other page is open.
+        if not same and len(self._idle_pages) + self._active <= self.max_open_pages:
+            return None
         while self._idle_pages:
-            if (page := self._idle_pages.pop()).is_closed():
-                continue
+            page = self._idle_pages.pop(same.pop() if same else 0)
             if page.url.split("#", 1)[0] == url.split("#", 1)[0]:
                 try:
                     await asyncio.wait_for(page.goto("about:blank"), 5)
@@ -399,7 +446,6 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
         await self._close_page(page)
 
     async def _close_page(self, page: Page) -> None:
-        self._clocked.discard(page)
         try:
             await asyncio.wait_for(page.close(), 5)
         except Exception as error:  # noqa: BLE001 - a page that will not close calls for a new browser
@@ -407,7 +453,8 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
 
     # --- every request of the page ---------------------------------------------------
 
-    async def _serve(self, render: _Render, route: Route, request: BrowserRequest) -> None:
+    async def _serve(self, page: Page, route: Route, request: BrowserRequest) -> None:
+        render = self._page_renders[page]
         render.in_flight += 1
         render.last_activity = monotonic()
         try:

@@ -166,6 +166,27 @@ def test_the_tab_of_a_finished_render_does_nothing_until_it_serves_the_next_one(
     assert "backlinks/render/failed" not in crawl_stats
 
 
+def test_no_more_pages_are_open_than_render_at_once_and_wait_between_renders(
+    chromium: str, js_web: LocalWeb, tmp_path: Path
+) -> None:
+    # Four renders on three hosts, one at a time, one page waiting in between: a second page
+    # opens, none more (no render waits for a page that never comes).
+    result = crawl(
+        tmp_path,
+        js_web,
+        "http://spa.com/,http://late.net/,http://stuck.com/loop",
+        BACKLINKS_RENDER_MAX_PAGES="1",
+        BACKLINKS_RENDER_IDLE_PAGES="1",
+    )
+    pages = rendered_pages(result)
+    assert all(pages[url] for url in ("http://spa.com/", "http://spa.com/about", "http://late.net/"))
+    assert pages["http://stuck.com/loop"]
+    crawl_stats = stats(result)
+    assert crawl_stats["backlinks/render/pages"] == 4
+    assert crawl_stats["playwright/page_count"] == 2
+    assert "backlinks/render/failed" not in crawl_stats
+
+
 def test_a_rendered_page_reaches_no_private_address_and_no_path_robots_txt_disallows(
     chromium: str, js_web: LocalWeb, tmp_path: Path
 ) -> None:
