@@ -41,7 +41,7 @@ SMOKE: dict[str, dict[str, Any]] = {
     "memory": {"pending": 2_000},
     "discovery": {"pages": 15},
     "authority": {"edges": 20_000, "rounds": 1},
-    "rendering": {"domains": 10, "pages": 2},
+    "rendering": {"domains": 10, "pages": 2, "rounds": 1},
     "soak": {"domains": 8, "hostile_every": 4},
 }
 

@@ -2,8 +2,9 @@
 
 A tenth of the web's domains build their pages by script (an empty app root filled by
 an inline script, the React way); the rest are static. The same crawl runs with
-``never`` and with ``auto``: pages/s of ``auto`` as a ratio of ``never`` (target: at
-least 0.5), and the share of the script-only backlinks ``auto`` finds (target: all).
+``never`` and with ``auto``, in turn, twice: pages/s of ``auto`` as a ratio of ``never``,
+each mode's fastest run (target: at least 0.5), and the share of the script-only backlinks
+``auto`` finds in its worst run (target: all).
 Needs Debian's Chromium (the first of ``BACKLINKS_RENDER_BROWSER`` found); reported as skipped without it.
 """
 
@@ -92,7 +93,10 @@ def _crawl(mode: str, web: LocalWeb, seeds: list[str], pages: int, workdir: Path
     }
 
 
-def run(domains: int = 40, pages: int = 5) -> dict[str, Any]:
+def run(domains: int = 40, pages: int = 5, rounds: int = 2) -> dict[str, Any]:
+    """``never`` and ``auto`` in turn, ``rounds`` times: each mode keeps its fastest run, as the other
+    benchmarks do (a burst of load on the machine hurts neither more); every ``auto`` run must find
+    the script-only backlinks, so the recall is that of its worst run."""
     browser = find_browser(BACKLINKS_RENDER_BROWSER)
     if browser is None:
         return {"skipped": f"none of {', '.join(BACKLINKS_RENDER_BROWSER)} found"}
@@ -102,16 +106,22 @@ def run(domains: int = 40, pages: int = 5) -> dict[str, Any]:
         "domains": domains,
         "pages_per_domain": pages,
         "script_only_backlinks": len(script_only),
+        "runs": {"never": [], "auto": []},
     }
     with LocalWeb(sites) as web, tempfile.TemporaryDirectory(prefix="bench-rendering-") as tmp:
-        for mode in ("never", "auto"):
-            run_ = _crawl(mode, web, seeds, pages, Path(tmp))
-            found = run_.pop("backlinks")
-            run_["script_only_found"] = len(found & script_only)
-            results[mode] = run_
+        for round_number in range(rounds):
+            for mode in ("never", "auto"):
+                workdir = Path(tmp) / str(round_number)
+                workdir.mkdir(exist_ok=True)
+                run_ = _crawl(mode, web, seeds, pages, workdir)
+                run_["script_only_found"] = len(run_.pop("backlinks") & script_only)
+                results["runs"][mode].append(run_)
+    for mode, runs in results["runs"].items():
+        results[mode] = max(runs, key=lambda run_: run_["pages_per_s"] or 0)
     never, auto = results["never"], results["auto"]
     results["ratio_auto_vs_never"] = (
         round(auto["pages_per_s"] / never["pages_per_s"], 3) if auto["pages_per_s"] and never["pages_per_s"] else None
     )
-    results["script_only_recall"] = round(auto["script_only_found"] / len(script_only), 3) if script_only else None
+    worst = min(run_["script_only_found"] for run_ in results["runs"]["auto"])
+    results["script_only_recall"] = round(worst / len(script_only), 3) if script_only else None
     return results
