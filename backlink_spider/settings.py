@@ -130,7 +130,7 @@ BACKLINKS_RENDER_BROWSER_ARGS: list[str] = []
 BACKLINKS_RENDER_MAX_PAGES = 8
 # Pages (tabs) kept open besides, each on the host it rendered last: the next page of that host
 # renders in it without a new renderer process.
-BACKLINKS_RENDER_IDLE_PAGES = 8
+BACKLINKS_RENDER_IDLE_PAGES = 4
 # Seconds for a rendered page's document to load.
 BACKLINKS_RENDER_NAVIGATION_TIMEOUT = 15.0
 # Longest wait after load for the page's requests, timers and DOM to fall quiet (links added late).
