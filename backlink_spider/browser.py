@@ -416,6 +416,7 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
         if not same and len(self._idle_pages) + self._active <= self.max_open_pages:
             return None
         while self._idle_pages:
+            same_host = bool(same)
             page = self._idle_pages.pop(same.pop() if same else 0)
             if page.url.split("#", 1)[0] == url.split("#", 1)[0]:
                 try:
@@ -423,6 +424,8 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
                 except Exception:  # noqa: BLE001 - a page that cannot even go blank is not used again
                     await self._close_page(page)
                     continue
+            if same_host:
+                self.stats.inc_value("backlinks/render/same_host_tab")
             return page
         return None
 

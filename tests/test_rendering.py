@@ -114,6 +114,9 @@ def test_a_single_page_app_is_rendered_in_auto_mode_and_a_static_page_is_not(
     assert crawl_stats["backlinks/render/direct"] == 1
     assert crawl_stats["backlinks/render/hosts_rendered"] == 1
     assert crawl_stats["backlinks/render/pages"] == 2
+    # /about rendered in the tab that rendered the app's first page (its renderer process kept).
+    assert crawl_stats["backlinks/render/same_host_tab"] == 1
+    assert crawl_stats["playwright/page_count"] == 1
     assert crawl_stats["backlinks/render/new_links_pages"] == 2
     assert crawl_stats["backlinks/render/seconds"] > 0
     assert "backlinks/render/failed" not in crawl_stats
