@@ -7,6 +7,8 @@ from backlink_spider.directives import Rel
 SNIPPET_CHARS: int
 BLOCKS: frozenset[str]
 
+def collapse_whitespace(text: str) -> str: ...
+
 class Link:
     url: str
     host: str

@@ -200,10 +200,9 @@ cdef str _text(const lxb_dom_node_t *root):
         PyMem_Free(buffer)
 
 
-cdef str _normal(str text):
-    """``anchors.normalise_anchor`` of a text without surrogates (as decoding UTF-8 with
-    replacement gives), in one pass: NULs dropped, each run of whitespace (what
-    ``str.split()`` splits on) made one space, the ends trimmed."""
+cpdef str collapse_whitespace(str text):
+    """``text`` in one pass with its NULs dropped, each run of whitespace (what ``str.split()``
+    splits on) made one space and the ends trimmed (``anchors.normalise_anchor`` builds on it)."""
     cdef Py_ssize_t length = PyUnicode_GET_LENGTH(text)
     cdef int kind = PyUnicode_KIND(text)
     cdef void *data = PyUnicode_DATA(text)
@@ -464,7 +463,7 @@ cdef class Layout:
         if anchor is not None:
             return anchor
         node = self._links[<Py_ssize_t> self._kept[index]]
-        anchor = _normal(_text(node))
+        anchor = collapse_whitespace(_text(node))
         if not anchor:
             self._own_text[index] = 0
             anchor, self._link_types[index] = self._label(node)
@@ -529,14 +528,14 @@ cdef class Layout:
         cdef str label
         while image != NULL:
             if image.type == LXB_DOM_NODE_TYPE_ELEMENT and image.local_name == LXB_TAG_IMG:
-                return _normal(_value(_attr(image, LXB_DOM_ATTR_ALT, b"alt", True)) or ""), "image"
+                return collapse_whitespace(_value(_attr(image, LXB_DOM_ATTR_ALT, b"alt", True)) or ""), "image"
             image = _next(node, image)
-        label = _normal(
+        label = collapse_whitespace(
             _value(_attr(node, LXB_DOM_ATTR_TITLE, b"title", True)) or _value(_attr(node, 0, b"aria-label", True)) or ""
         )
         if self._tag(node) == "area":
             # A hotspot of an image map: its alt is its anchor.
-            return _normal(_value(_attr(node, LXB_DOM_ATTR_ALT, b"alt", True)) or "") or label, "image"
+            return collapse_whitespace(_value(_attr(node, LXB_DOM_ATTR_ALT, b"alt", True)) or "") or label, "image"
         return label, "text"
 
     cdef Py_ssize_t _block_of(self, Py_ssize_t index) except -1:
@@ -554,7 +553,7 @@ cdef class Layout:
     cdef str _block_text(self, Py_ssize_t block):
         cdef str text = self._texts.get(block)
         if text is None:
-            text = self._texts[block] = _normal(_text(self._nodes[block - 1]))
+            text = self._texts[block] = collapse_whitespace(_text(self._nodes[block - 1]))
         return text
 
     cdef tuple _block_links(self, Py_ssize_t index, Py_ssize_t block):

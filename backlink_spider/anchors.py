@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from backlink_spider._layout import collapse_whitespace
 from backlink_spider.domains import registered_domain, unicode_host
 
 _URLISH = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|www\.)\S+$|^(?P<host>[\w-]+(?:\.[\w-]+)+)(?:/\S*)?$", re.IGNORECASE)
@@ -118,11 +119,9 @@ GENERIC_ANCHORS = frozenset(
 
 def normalise_anchor(text: str) -> str:
     """Collapse whitespace runs to one space, trim, and drop NULs and lone surrogates."""
-    if "\x00" in text:
-        text = text.replace("\x00", "")
-    # str.split() splits on exactly the characters re's \s matches (Py_UNICODE_ISSPACE),
-    # at a fraction of the cost of a substitution; isascii() is a flag, no scan.
-    text = " ".join(text.split())
+    # Whitespace as str.split() and re's \s read it (Py_UNICODE_ISSPACE); isascii() is a
+    # flag, no scan.
+    text = collapse_whitespace(text)
     if text.isascii() or not _SURROGATE.search(text):
         return text
     return text.encode("utf-8", "replace").decode("utf-8")
