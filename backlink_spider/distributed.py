@@ -81,7 +81,7 @@ from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
 from backlink_spider import signals as backlink_signals
-from backlink_spider.domains import registered_domain
+from backlink_spider.domains import domain_of
 from backlink_spider.scheduler import META_KEY
 
 logger = logging.getLogger(__name__)
@@ -293,7 +293,7 @@ class LeasedQueue(PriorityQueue):
         domain = ""
         if new and self._pages_per_domain:
             host = urlsplit(request.url).hostname or ""
-            domain = registered_domain(host) or host
+            domain = domain_of(host)
         args = [fingerprint, -request.priority, data, domain, self._pages_per_domain]
         return int(self._enqueue(keys=self._enqueue_keys, args=args))
 

@@ -41,6 +41,13 @@ def registered_domain(host: str) -> str:
     return _extract(unicode_host(host)).top_domain_under_public_suffix
 
 
+@lru_cache(maxsize=65536)
+def domain_of(host: str) -> str:
+    """The domain ``host`` counts under (budgets, referring domains): its registered domain,
+    or the host itself when it has none (an IP address, ``localhost``)."""
+    return registered_domain(host) or host
+
+
 def is_public_suffix(host: str) -> bool:
     """True when ``host`` is itself a public suffix such as ``co.uk``."""
     result = _extract(unicode_host(host))

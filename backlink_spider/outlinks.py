@@ -3,7 +3,7 @@ that authority is computed from (links within its own domain are left out)."""
 
 from __future__ import annotations
 
-from backlink_spider.domains import registered_domain
+from backlink_spider.domains import domain_of
 from backlink_spider.extraction import Page
 
 
@@ -11,7 +11,7 @@ def domain_outlinks(page: Page, source_domain: str) -> dict[str, tuple[int, int]
     """Other domain -> (links to it, followable links to it) on ``page``."""
     counts: dict[str, tuple[int, int]] = {}
     for link in page.links:
-        domain = registered_domain(link.host) or link.host
+        domain = domain_of(link.host)
         if domain == source_domain:
             continue
         links, followable = counts.get(domain, (0, 0))

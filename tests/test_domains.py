@@ -43,3 +43,16 @@ def test_unicode_host(host: str, expected: str) -> None:
 @pytest.mark.parametrize(("host", "expected"), [("localhost", ""), ("127.0.0.1", ""), ("co.uk", "")])
 def test_hosts_without_a_registered_domain(host: str, expected: str) -> None:
     assert domains.registered_domain(host) == expected
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("news.bbc.co.uk", "bbc.co.uk"),
+        ("xn--bcher-kva.de", "bücher.de"),
+        ("localhost", "localhost"),
+        ("10.0.0.1", "10.0.0.1"),
+    ],
+)
+def test_a_host_counts_under_its_registered_domain_or_itself(host: str, expected: str) -> None:
+    assert domains.domain_of(host) == expected

@@ -32,7 +32,7 @@ import duckdb
 
 from backlink_spider.commoncrawl.candidates import Referrer
 from backlink_spider.commoncrawl.sources import USER_AGENT, SourceError, is_url, open_stream
-from backlink_spider.domains import registered_domain, unicode_host
+from backlink_spider.domains import domain_of, unicode_host
 
 logger = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ class GraphScan:
     def referrers(self, target: str) -> GraphResult:
         """The vertices with an edge to ``target`` (its registered domain and every host
         under it), other than the target's own, with their ranks when a ranks file is given."""
-        target = registered_domain(target) or target
+        target = domain_of(target)
         reversed_target = reverse_host(ascii_host(target))
         with self._connection() as (connection, pipes):
             self._run(
@@ -244,7 +244,7 @@ class GraphScan:
             result.referrers.append(
                 Referrer(
                     referrer=host,
-                    domain=registered_domain(host) or host,
+                    domain=domain_of(host),
                     harmonic_rank=hc_pos,
                     harmonic_value=hc_val,
                     pagerank_rank=pr_pos,

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from backlink_spider.anchors import classify_anchor
 from backlink_spider.commoncrawl.candidates import CandidateLink
 from backlink_spider.directives import Rel
-from backlink_spider.domains import registered_domain, unicode_host
+from backlink_spider.domains import domain_of, unicode_host
 from backlink_spider.items import Backlink
 from pipelines.writer import Writer, backlink_row
 
@@ -37,7 +37,7 @@ def commoncrawl_row(link: CandidateLink, keywords: tuple[str, ...] = ()) -> dict
         target_url=link.target_url,
         source_url=link.source_url,
         source_host=source_host,
-        source_domain=registered_domain(source_host) or source_host,
+        source_domain=domain_of(source_host),
         anchor_text=link.anchor_text,
         anchor_class=classify_anchor(link.anchor_text, link.target_domain, keywords),
         rel=rel.text,

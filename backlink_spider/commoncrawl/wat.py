@@ -32,7 +32,7 @@ from backlink_spider.anchors import normalise_anchor
 from backlink_spider.commoncrawl.candidates import CandidateLink
 from backlink_spider.commoncrawl.sources import USER_AGENT, SourceError, is_warc, open_stream
 from backlink_spider.directives import ROBOTS_META_NAMES, Rel, header_nofollow, robots_nofollow
-from backlink_spider.domains import registered_domain, unicode_host
+from backlink_spider.domains import domain_of, unicode_host
 from backlink_spider.extraction import absolute_url
 from backlink_spider.targets import TargetMatcher
 
@@ -156,7 +156,7 @@ class WatReader:
         stats.html_pages += 1
         captured = _capture_time(str(warc["WARC-Date"]))
         source_host = unicode_host(parts.hostname or "")
-        source_domain = registered_domain(source_host) or source_host
+        source_domain = domain_of(source_host)
         head = html.get("Head") or {}
         base_url = page_url
         if head.get("Base"):

@@ -24,7 +24,7 @@ from backlink_spider.anchors import classify_anchor
 from backlink_spider.arguments import CrawlArguments
 from backlink_spider.budget import STAT_COUNTED
 from backlink_spider.distributed import claim_seeds, seeds_pushed
-from backlink_spider.domains import registered_domain, unicode_host
+from backlink_spider.domains import domain_of, unicode_host
 from backlink_spider.extraction import Page, extract_page
 from backlink_spider.frontier import Frontier, strip_session_ids
 from backlink_spider.items import Backlink, PageRecord
@@ -75,7 +75,7 @@ class BacklinksSpider(scrapy.Spider):
         """A crawl resumed from JOBDIR: what it scheduled before counts against its budgets."""
         for url in urls():
             host = urlsplit(url).hostname or ""
-            self.frontier.restore(url, registered_domain(host) or host)
+            self.frontier.restore(url, domain_of(host))
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         # In distributed mode only the first worker of a crawl pushes the seeds; the others
@@ -84,7 +84,7 @@ class BacklinksSpider(scrapy.Spider):
             return
         for url in self.arguments.seeds:
             host = urlsplit(url).hostname or ""
-            priority = self.frontier.admit(url, registered_domain(host) or host, 0)
+            priority = self.frontier.admit(url, domain_of(host), 0)
             if priority is not None:
                 priority += seed_priority(self.arguments.seeds, url)
                 yield scrapy.Request(url, callback=self.parse, errback=self.failed, priority=priority)
@@ -111,7 +111,7 @@ class BacklinksSpider(scrapy.Spider):
         content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
         page = extract_page(html, response.url, robots, content_type)
         source_host = unicode_host(urlsplit(response.url).hostname or "")
-        source_domain = registered_domain(source_host) or source_host
+        source_domain = domain_of(source_host)
         backlinks = list(self.backlinks(page, source_host, source_domain))
         yield from backlinks
         depth = int(response.meta.get("depth", 0))
@@ -168,7 +168,7 @@ class BacklinksSpider(scrapy.Spider):
         if depth > self.frontier.max_depth:
             return
         for link in page.links:
-            domain = registered_domain(link.host) or link.host
+            domain = domain_of(link.host)
             url = strip_session_ids(link.url)
             priority = self.frontier.admit(url, domain, depth)
             if priority is not None:
