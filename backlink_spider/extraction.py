@@ -196,11 +196,6 @@ _NO_REL = Rel.parse(None)
 _UNSEEN: tuple[str, str | None] = ("", None)
 
 
-def page_nofollow(tree: LexborHTMLParser, robots_headers: Iterable[str]) -> bool:
-    """True when the page forbids following all its links (meta robots or X-Robots-Tag)."""
-    return header_nofollow(robots_headers) or _metas_nofollow(Layout(tree).metas)
-
-
 def _metas_nofollow(metas: Iterable[tuple[str | None, str | None]]) -> bool:
     """Whether a ``<meta name content>`` (as ``(name, content)``) forbids following links."""
     return any(
