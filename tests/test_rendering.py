@@ -22,7 +22,7 @@ from backlink_spider.browser import BrowserHandler, _redirected, browser_memory,
 from backlink_spider.localweb import LocalWeb
 from tests.conftest import Crawl, run_crawl
 from tests.services import missing
-from tests.web_js import PRIVATE_URLS, js_sites
+from tests.web_js import BLOCKED_URLS, PRIVATE_URLS, js_sites
 
 # The browsers make install installs; a crawl renders with the first (the default setting).
 BROWSERS = ["/usr/bin/chromium-headless-shell", "/usr/bin/chromium"]
@@ -209,12 +209,19 @@ def test_with_private_networks_allowed_the_same_page_reaches_them(
     chromium: str, js_web: LocalWeb, tmp_path: Path
 ) -> None:
     # The counterpart of the test above: what it asserts is absent does arrive when allowed.
-    crawl(tmp_path, js_web, "http://sneaky.net/", BACKLINKS_ALLOW_PRIVATE_NETWORKS="True", ROBOTSTXT_OBEY="False")
+    result = crawl(
+        tmp_path, js_web, "http://sneaky.net/", BACKLINKS_ALLOW_PRIVATE_NETWORKS="True", ROBOTSTXT_OBEY="False"
+    )
     fetched_by_script = {url for url in PRIVATE_URLS if "169.254" not in url and "192.168" not in url}
     assert fetched_by_script <= set(js_web.requests)
-    # Frames and images are never loaded, private or not.
+    # Frames and images are never loaded, private or not; nor stylesheets, fonts and media.
     assert not js_web.fetched("http://169.254.169.254/latest/meta-data/")
     assert not js_web.fetched("http://192.168.1.1/pixel.gif")
+    assert not [url for url in BLOCKED_URLS if js_web.fetched(url)]
+    crawl_stats = stats(result)
+    assert {
+        kind for kind in ("stylesheet", "font", "media") if crawl_stats.get(f"backlinks/render/blocked/{kind}")
+    } == {"stylesheet", "font", "media"}
 
 
 def test_never_mode_renders_nothing(chromium: str, js_web: LocalWeb, tmp_path: Path) -> None:

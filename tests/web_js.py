@@ -77,7 +77,13 @@ SNEAKY_BODY = (
     '<script src="http://hopper.org/r.js"></script>'
     '<iframe src="http://169.254.169.254/latest/meta-data/"></iframe>'
     '<img src="http://192.168.1.1/pixel.gif">'
+    # Kinds of requests refused wherever they go (BACKLINKS_RENDER_BLOCKED_RESOURCES).
+    '<link rel="stylesheet" href="http://hopper.org/style.css">'
+    "<style>@font-face { font-family: f; src: url(http://hopper.org/font.woff2); } p { font-family: f; }</style>"
+    '<video src="http://hopper.org/clip.mp4" autoplay muted></video>'
 )
+# Served, so that only the browser's refusal keeps them from arriving.
+BLOCKED_URLS = ("http://hopper.org/style.css", "http://hopper.org/font.woff2", "http://hopper.org/clip.mp4")
 # What the sneaky page must never reach (as the loopback web logs it).
 PRIVATE_URLS = (
     "http://127.0.0.1/secret",
@@ -115,7 +121,12 @@ def js_sites() -> Sites:
             "/robots.txt": Resource("User-agent: *\nDisallow: /private/\n", headers={"Content-Type": "text/plain"}),
             "/private/data.json": Resource("[]", headers=JSON),
         },
-        "hopper.org": {"/r.js": redirect("http://10.0.0.2/x.js", 302)},
+        "hopper.org": {
+            "/r.js": redirect("http://10.0.0.2/x.js", 302),
+            "/style.css": Resource("p { color: red; }", headers={"Content-Type": "text/css"}),
+            "/font.woff2": Resource("wOF2", headers={"Content-Type": "font/woff2"}),
+            "/clip.mp4": Resource("....", headers={"Content-Type": "video/mp4"}),
+        },
         # The next page is slow to come: meanwhile the first one's tab waits, idle, for it.
         "restless.org": {"/": app(RESTLESS_SCRIPT), "/next": Resource(app(NEXT_SCRIPT).body, delay=4.5)},
     }
