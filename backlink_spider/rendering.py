@@ -17,9 +17,9 @@ A page looks script-built when any of these holds (thresholds are ``BACKLINKS_RE
 - ``few_links``: a page of at least ``LARGE_PAGE`` characters with fewer than ``LINKS_PER_KIB``
   links per KiB of HTML (an inlined bundle and data, not a document).
 
-Such a page is rendered at once from the HTML already fetched (no second request to the site),
-and its rendered links are compared with the raw ones. A host where rendering found links the raw
-HTML lacked is rendered directly from then on; a host whose ``FUTILE_RENDERS`` renders found nothing
+Such a page is rendered from the HTML already fetched (no second request to the site), and its
+rendered links are compared with the raw ones. A host where rendering found links the raw HTML
+lacked has its pages rendered without being judged from then on; a host whose ``FUTILE_RENDERS`` renders found nothing
 new is not rendered again. Rendered or not, the spider extracts a page's links the same way.
 ``judge`` reaches the verdict ``script_built(page_signals(...))`` would, measuring only what it needs.
 """
@@ -36,12 +36,12 @@ from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from scrapy.settings import BaseSettings
+from scrapy.statscollectors import StatsCollector
 from scrapy.utils.httpobj import urlparse_cached
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from backlink_spider.browser import META_DOCUMENT, BrowserRendering, render_mode
 from backlink_spider.extraction import extract_page
-from backlink_spider.robots import is_robots_request
 
 logger = logging.getLogger(__name__)
 
@@ -244,21 +244,21 @@ class HostState(Enum):
 
 
 class RenderDecider:
-    """Decides per page whether the browser renders it (``BACKLINKS_RENDER_MODE``), and judges
-    what each render found.
+    """Decides per page whether the browser renders it (``BACKLINKS_RENDER_MODE``), renders it,
+    and judges what each render found. The spider asks it for each page it parses (``page``).
 
-    In ``auto`` mode the render happens here, in ``process_response``, through the download
-    handler: the request has passed every downloader middleware already (guard, robots.txt,
-    page budget), so the same page is neither counted twice nor queued again.
+    A page is always fetched plainly first, by the downloader, under the crawl's politeness and
+    budgets; the render happens after, through the download handler, from the HTML fetched (no
+    second request for the page). So a page waiting for the browser holds none of the
+    downloader's slots (``CONCURRENT_REQUESTS``): when renders held them, a crawl with many
+    script-built pages had its plain pages wait behind renders waiting for a browser page.
     """
 
-    def __init__(self, crawler: Crawler, mode: str, off_reason: str | None, browser: str | None = None) -> None:
-        assert crawler.stats is not None
+    def __init__(self, crawler: Crawler, mode: str) -> None:
         self.crawler = crawler
-        self.stats = crawler.stats
         self.mode = mode
-        self.off_reason = off_reason
-        self.browser = browser
+        # Whether the browser is there is the BrowserRendering add-on's verdict, read when the crawl opens.
+        self.off_reason: str | None = "the crawl has not opened yet"
         self.thresholds = Thresholds.from_settings(crawler.settings)
         self.futile_limit = crawler.settings.getint("BACKLINKS_RENDER_FUTILE_RENDERS", 3)
         self.hosts: dict[str, HostState] = {}
@@ -267,42 +267,41 @@ class RenderDecider:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RenderDecider:
-        mode = render_mode(crawler.settings)
-        addon = crawler.get_addon(BrowserRendering)
-        if addon is None:
-            return cls(crawler, mode, "the BrowserRendering add-on is not enabled")
-        return cls(crawler, mode, addon.off_reason, addon.executable)
+        """Built with the spider, before the crawl's stats and add-ons exist: they are looked up later."""
+        return cls(crawler, render_mode(crawler.settings))
+
+    @property
+    def stats(self) -> StatsCollector:
+        assert self.crawler.stats is not None
+        return self.crawler.stats
 
     def spider_opened(self) -> None:
+        addon = self.crawler.get_addon(BrowserRendering)
+        self.off_reason = "the BrowserRendering add-on is not enabled" if addon is None else addon.off_reason
         self.stats.set_value("backlinks/render/mode", self.mode)
         if self.off_reason is not None:
             self.stats.set_value("backlinks/render/off", self.off_reason)
-        elif self.browser is not None:
-            self.stats.set_value("backlinks/render/browser", self.browser)
+        elif addon is not None and addon.executable is not None:
+            self.stats.set_value("backlinks/render/browser", addon.executable)
 
-    def process_request(self, request: Request) -> None:
-        if self.off_reason is not None or "playwright" in request.meta or is_robots_request(request):
-            return
-        if self.mode == "always" or self.hosts.get(_host(request)) is HostState.RENDER:
-            request.meta["playwright"] = True
-            self.stats.inc_value("backlinks/render/direct")
-
-    async def process_response(self, request: Request, response: Response) -> Response:
-        if self.off_reason is not None or response.status != 200 or is_robots_request(request):
+    async def page(self, response: Response) -> Response:
+        """The page as the spider should read it: ``response`` rendered when the mode, its host's
+        verdict or its HTML calls for it, else (or when the render fails) ``response`` itself."""
+        if self.off_reason is not None or response.status != 200 or not isinstance(response, TextResponse):
             return response
-        if was_rendered(response):
-            self.judge(request, request.meta.pop(META_DOCUMENT, None), response)
-            return response
-        if request.meta.get("playwright") or self.mode != "auto" or not isinstance(response, TextResponse):
+        request = response.request
+        if request is None or was_rendered(response):
             return response
         state = self.hosts.get(_host(request))
-        if state is HostState.PLAIN:
+        if self.mode == "always" or state is HostState.RENDER:
+            self.stats.inc_value("backlinks/render/direct")
+            return await self.render(request, response)
+        if self.mode != "auto" or state is HostState.PLAIN:
             return response
-        if state is None:
-            reason = judge(response.text, self.thresholds)
-            self.stats.inc_value(f"backlinks/render/judged/{reason or 'static'}")
-            if reason is None:
-                return response
+        reason = judge(response.text, self.thresholds)
+        self.stats.inc_value(f"backlinks/render/judged/{reason or 'static'}")
+        if reason is None:
+            return response
         return await self.render(request, response)
 
     async def render(self, request: Request, response: Response) -> Response:
@@ -316,8 +315,8 @@ class RenderDecider:
             logger.info("Rendering %s failed (%s): the page is kept as fetched", request.url, error)
             rendered = response
         document = request.meta.pop(META_DOCUMENT, None)
+        request.meta.pop("playwright", None)
         if not was_rendered(rendered):
-            request.meta.pop("playwright", None)
             return response
         self.judge(request, document or response, rendered)
         return rendered

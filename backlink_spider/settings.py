@@ -102,8 +102,6 @@ DOWNLOADER_MIDDLEWARES = {
     "backlink_spider.budget.PageBudget": 110,
     # Sees responses after decompression (590) and redirects (600).
     "backlink_spider.htmlonly.HtmlOnly": 580,
-    # Which pages the browser renders (BACKLINKS_RENDER_MODE); judges HTML pages only, after HtmlOnly.
-    "backlink_spider.rendering.RenderDecider": 570,
 }
 
 # Add-ons: passwords in URLs masked in every log line (redaction.py); with JOBDIR set, a

@@ -135,6 +135,17 @@ def test_links_added_after_load_by_fetch_and_by_a_timer_are_found(
     assert js_web.fetched("http://late.net/links.json")
 
 
+def test_a_page_waiting_for_the_browser_holds_no_download_slot(chromium: str, js_web: LocalWeb, tmp_path: Path) -> None:
+    # One download at a time: plain pages are fetched while the slow render waits for its timer.
+    result = crawl(tmp_path, js_web, "http://patient.com/,http://static.org/", CONCURRENT_REQUESTS="1")
+    assert rendered_pages(result)["http://patient.com/"] is True
+    assert ("http://patient.com/", "http://target.com/from-patient", "Patient") in backlinks(result)
+    asked = js_web.requests
+    late = asked.index("http://patient.com/late.json")
+    assert asked.index("http://static.org/") < late
+    assert asked.index("http://static.org/second") < late
+
+
 def test_pages_that_never_settle_are_cut_off_and_the_crawl_goes_on(
     chromium: str, js_web: LocalWeb, tmp_path: Path
 ) -> None:

@@ -1,5 +1,5 @@
 """A small web of JavaScript-built pages for the rendering tests: a single-page app whose backlinks
-exist only once its script ran, a static site, pages whose links arrive late (fetch, timer),
+exist only once its script ran, a static site, pages whose links arrive late (fetch, timer, both),
 pages that never settle, a page that would go on after its render, and a page that reaches
 for private addresses.
 
@@ -55,6 +55,15 @@ window.addEventListener('load', () => {
 });
 """
 
+# Takes its time: a link fetched by a timer near the end of the wait for timers (BACKLINKS_RENDER_TIMERS).
+PATIENT_SCRIPT = """
+setTimeout(() => {
+  fetch('/late.json').then((r) => r.json()).then((link) => {
+    document.getElementById('root').innerHTML = '<a href="' + link.href + '">' + link.text + '</a>';
+  });
+}, 900);
+"""
+
 # Fills its root, then would ask for more and leave, once its render is long over.
 RESTLESS_SCRIPT = """
 document.getElementById('root').innerHTML = '<p><a href="/next">Next</a></p>';
@@ -101,6 +110,10 @@ def js_sites() -> Sites:
     return {
         "spa.com": {"/": app(SPA_SCRIPT), "/about": app(ABOUT_SCRIPT)},
         "static.org": {"/": Resource(STATIC_PAGE), "/second": Resource(html(f"<p>{PROSE}</p>"))},
+        "patient.com": {
+            "/": app(PATIENT_SCRIPT),
+            "/late.json": Resource('{"href": "http://target.com/from-patient", "text": "Patient"}', headers=JSON),
+        },
         "late.net": {
             "/": app(LATE_SCRIPT),
             "/links.json": Resource('[{"href": "http://target.com/from-fetch", "text": "From fetch"}]', headers=JSON),

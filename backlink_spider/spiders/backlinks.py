@@ -29,7 +29,7 @@ from backlink_spider.extraction import Page, extract_page
 from backlink_spider.frontier import Frontier, strip_session_ids
 from backlink_spider.items import Backlink, PageRecord
 from backlink_spider.outlinks import domain_outlinks
-from backlink_spider.rendering import was_rendered
+from backlink_spider.rendering import RenderDecider, was_rendered
 from backlink_spider.scheduler import META_KEY as FRONTIER_ID
 from backlink_spider.seedlists import seed_priority
 from backlink_spider.signals import frontier_restored, request_finished
@@ -54,6 +54,7 @@ class BacklinksSpider(scrapy.Spider):
         self.matcher = TargetMatcher(arguments.targets)
         self.frontier = Frontier(arguments.max_depth, arguments.pages_per_domain, variants_per_path)
         self.keywords = keywords
+        self.renderer: RenderDecider  # built with the crawler (from_crawler)
 
     @classmethod
     def check_arguments(cls, kwargs: dict[str, Any], settings: BaseSettings) -> CrawlArguments:
@@ -68,6 +69,7 @@ class BacklinksSpider(scrapy.Spider):
         variants = crawler.settings.getint("BACKLINKS_VARIANTS_PER_PATH")
         spider = cls(arguments, keywords, variants, **extra)
         spider._set_crawler(crawler)
+        spider.renderer = RenderDecider.from_crawler(crawler)
         crawler.signals.connect(spider.restore, signal=frontier_restored)
         return spider
 
@@ -105,7 +107,13 @@ class BacklinksSpider(scrapy.Spider):
         assert self.crawler.stats is not None
         return (self.crawler.stats.get_value(STAT_COUNTED) or 0) >= self.max_pages
 
-    def parse(self, response: Response) -> Iterator[Backlink | PageRecord | scrapy.Request]:
+    async def parse(self, response: Response) -> Iterator[Backlink | PageRecord | scrapy.Request]:
+        """The page as its host needs it read (rendered by the browser when its links are built by
+        script: ``rendering.py``), harvested."""
+        return self.harvest(await self.renderer.page(response))
+
+    def harvest(self, response: Response) -> Iterator[Backlink | PageRecord | scrapy.Request]:
+        """The page's backlinks, the requests for the links it leads to, and its record."""
         html = response.text if isinstance(response, TextResponse) else response.body
         robots = [value.decode("latin-1") for value in response.headers.getlist("X-Robots-Tag")]
         content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
