@@ -28,7 +28,7 @@ BACKLINKS_PAGES_PER_DOMAIN = 20
 BACKLINKS_VARIANTS_PER_PATH = 10
 # Requests held in the frontier per page the budget still allows (lowest priority dropped beyond).
 BACKLINKS_PENDING_PER_PAGE = 2.0
-# Requests held in the frontier at most, whatever the budget (about 1.7 KB each in memory).
+# Requests held in the frontier at most, whatever the budget (about 250 bytes each in memory).
 BACKLINKS_MAX_PENDING = 200000
 # Keywords of the target (list or comma-separated) for exact/partial anchor classes.
 BACKLINKS_KEYWORDS: list[str] = []

@@ -97,6 +97,21 @@ def test_a_fingerprint_costs_a_dozen_bytes_once_merged() -> None:
     assert _traced_bytes(fill, len(keys)) < 20
 
 
+def test_the_recent_fingerprints_of_a_crawl_stay_few() -> None:
+    # 120,000 URLs, as a crawl of some 40,000 pages queues: the default buffer keeps most
+    # of them merged (with a floor of 65,536 over half stayed in the dict: 28 bytes a URL).
+    rng = random.Random(8)
+    keys = [rng.getrandbits(64) for _ in range(120_000)]
+
+    def fill() -> FingerprintCounter:
+        counter = FingerprintCounter()
+        for key in keys:
+            counter.add(key)
+        return counter
+
+    assert _traced_bytes(fill, len(keys)) < 16
+
+
 def test_the_frontier_remembers_a_url_in_a_few_dozen_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
     # What the frontier keeps is measured, not how fast it canonicalises (slow under tracemalloc).
     monkeypatch.setattr(frontier_module, "canonicalize_url", str)
