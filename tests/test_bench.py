@@ -193,6 +193,8 @@ def test_smoke_run_of_every_benchmark(tmp_path: Path) -> None:
     assert results["authority"]["domains"] > 0
     rendering = results["rendering"]
     assert rendering["never"]["rendered_pages"] == 0 and rendering["auto"]["rendered_pages"] > 0
+    budget = rendering["budget"]
+    assert 0 < budget["pages"] <= budget["max_pages"] == 20 and budget["static_found"] > 0
     assert "crawl (pages/s) vs bare follow_all" in process.stdout
     hostile = results["soak"]
     assert hostile["ended"] == "finished" and hostile["returncode"] == 0, hostile["log_tail"]
@@ -242,4 +244,6 @@ def test_the_mixed_web_of_the_rendering_benchmark() -> None:
     assert scripted == ["site0.com", "site10.com"]  # one domain in ten
     assert script_only == {f"http://{rendering.TARGET}/{host}/{page}" for host in scripted for page in range(3)}
     static = sites["site1.com"]["/p0"].payload().decode()
+    targets = rendering.static_targets(20, 3, script_only)
+    assert len(targets) == 18 * 3 and not targets & script_only and f"http://{rendering.TARGET}/site1.com/2" in targets
     assert f"http://{rendering.TARGET}/site1.com/0" in static and "<script>" not in static
