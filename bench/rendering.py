@@ -38,6 +38,11 @@ def _page(links: str) -> str:
     return f"<!doctype html><html><head><meta charset='utf-8'><title>t</title></head><body>{links}</body></html>"
 
 
+def target_url(number: int, page: int) -> str:
+    """The target URL that page ``page`` of site ``number`` links."""
+    return f"http://{TARGET}/site{number}.com/{page}"
+
+
 def mixed_web(domains: int, pages: int) -> tuple[Sites, set[str], list[str]]:
     """The sites, the target URLs linked only from script-built pages, and the seeds (every other
     page links a target URL of its own, ``static_targets``)."""
@@ -48,7 +53,7 @@ def mixed_web(domains: int, pages: int) -> tuple[Sites, set[str], list[str]]:
         scripted = number % SCRIPTED_EVERY == 0
         site: dict[str, Resource] = {}
         for page in range(pages):
-            target = f"http://{TARGET}/{host}/{page}"
+            target = target_url(number, page)
             onward = [f"/p{page + 1}"] if page + 1 < pages else []
             onward.append(f"http://site{(number + 1) % domains}.com/p0")
             body = (
@@ -71,8 +76,7 @@ def mixed_web(domains: int, pages: int) -> tuple[Sites, set[str], list[str]]:
 
 def static_targets(domains: int, pages: int, script_only: set[str]) -> set[str]:
     """The target URLs linked from the static pages of ``mixed_web(domains, pages)``."""
-    every = {f"http://{TARGET}/site{number}.com/{page}" for number in range(domains) for page in range(pages)}
-    return every - script_only
+    return {target_url(number, page) for number in range(domains) for page in range(pages)} - script_only
 
 
 def _crawl(
@@ -117,17 +121,17 @@ def budget_reach(domains: int, pages: int) -> dict[str, Any]:
     with LocalWeb(sites) as web, tempfile.TemporaryDirectory(prefix="bench-rendering-budget-") as tmp:
         result = _crawl("auto", web, seeds, pages, Path(tmp), max_pages=max_pages)
     found = result.pop("backlinks")
-    script_share = len(found & script_only) / len(script_only)
-    static_share = len(found & static) / len(static)
+    script_found, static_found = len(found & script_only), len(found & static)
+    static_share = static_found / len(static)
     return {
         "domains": domains,
         "max_pages": max_pages,
         **result,
-        "script_only_found": len(found & script_only),
+        "script_only_found": script_found,
         "script_only_backlinks": len(script_only),
-        "static_found": len(found & static),
+        "static_found": static_found,
         "static_backlinks": len(static),
-        "ratio_script_vs_static": round(script_share / static_share, 3) if static_share else None,
+        "ratio_script_vs_static": round(script_found / len(script_only) / static_share, 3) if static_share else None,
     }
 
 
