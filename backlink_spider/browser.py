@@ -13,7 +13,8 @@ and the size caps apply), redirects followed here hop by hop with the same check
 page routes never see redirect hops, and the browser would resolve names again: answering from
 Python closes both gaps, and whatever slips past the route still meets the refusing proxy.
 
-Costs are bounded: images, media, fonts and stylesheets are refused, iframes are not loaded,
+Costs are bounded: images, media, fonts and stylesheets are refused (images are not even asked
+for: Chromium's own setting turns them off, which spares each a round trip), iframes are not loaded,
 further navigations of the page are answered 204 (so a page that redirects itself in a loop
 stays put), at most ``BACKLINKS_RENDER_MAX_PAGES`` pages render at once in one context, each
 within ``BACKLINKS_RENDER_TIMEOUT``, and the browser is restarted after
@@ -83,6 +84,8 @@ _FIXED_ARGS = (
     "--proxy-bypass-list=<-loopback>",
     "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
 )
+# What Playwright passes to a headless Chromium as --blink-settings (a later one replaces it).
+_PLAYWRIGHT_BLINK_SETTINGS = "primaryHoverType=2,availableHoverTypes=2,primaryPointerType=4,availablePointerTypes=4"
 _REDIRECTS = (301, 302, 303, 307, 308)
 # Schemes the browser answers itself, without any network.
 _LOCAL_SCHEMES = ("data", "blob", "about")
@@ -186,6 +189,15 @@ def browser_args(settings: BaseSettings) -> list[str]:
     if hasattr(os, "geteuid") and os.geteuid() == 0 and "--no-sandbox" not in args:
         # Chromium refuses to start as root with its sandbox on.
         args.append("--no-sandbox")
+    blocked = {kind.strip().lower() for kind in settings.getlist("BACKLINKS_RENDER_BLOCKED_RESOURCES")}
+    if "image" in blocked:
+        # Blocked images are never even asked for: refusing each at the route cost the browser,
+        # Playwright's driver and the crawl a round trip, a fifth of a render of a page with images.
+        # The last --blink-settings is the one Chromium keeps, so it carries Playwright's own.
+        given = [arg for arg in args if arg.startswith("--blink-settings=")]
+        blink = given[-1].split("=", 1)[1] if given else _PLAYWRIGHT_BLINK_SETTINGS
+        args = [arg for arg in args if not arg.startswith("--blink-settings=")]
+        args.append(f"--blink-settings={blink},imagesEnabled=false")
     return [*args, *_FIXED_ARGS]
 
 

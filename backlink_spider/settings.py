@@ -139,7 +139,7 @@ BACKLINKS_RENDER_QUIET = 0.2
 BACKLINKS_RENDER_TIMERS = 1.0
 # Seconds a whole render may take; beyond, the page is kept as fetched.
 BACKLINKS_RENDER_TIMEOUT = 30.0
-# Kinds of browser requests refused, to save time and bandwidth.
+# Kinds of browser requests refused, to save time and bandwidth (images: never even asked for).
 BACKLINKS_RENDER_BLOCKED_RESOURCES = ["image", "media", "font", "stylesheet", "eventsource", "ping"]
 # Restart the browser after this many rendered pages (0: never).
 BACKLINKS_RENDER_RESTART_PAGES = 500

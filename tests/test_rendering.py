@@ -24,7 +24,7 @@ from backlink_spider.browser import BrowserHandler, _redirected, browser_args, b
 from backlink_spider.localweb import LocalWeb
 from tests.conftest import Crawl, run_crawl
 from tests.services import missing
-from tests.web_js import BLOCKED_URLS, PRIVATE_URLS, js_sites
+from tests.web_js import BLOCKED_URLS, IMAGE_URL, PRIVATE_URLS, js_sites
 
 # The browsers make install installs; a crawl renders with the first (the default setting).
 BROWSERS = ["/usr/bin/chromium-headless-shell", "/usr/bin/chromium"]
@@ -230,11 +230,36 @@ def test_with_private_networks_allowed_the_same_page_reaches_them(
     # Frames and images are never loaded, private or not; nor stylesheets, fonts and media.
     assert not js_web.fetched("http://169.254.169.254/latest/meta-data/")
     assert not js_web.fetched("http://192.168.1.1/pixel.gif")
-    assert not [url for url in BLOCKED_URLS if js_web.fetched(url)]
+    assert not [url for url in [*BLOCKED_URLS, IMAGE_URL] if js_web.fetched(url)]
     crawl_stats = stats(result)
     assert {
         kind for kind in ("stylesheet", "font", "media") if crawl_stats.get(f"backlinks/render/blocked/{kind}")
     } == {"stylesheet", "font", "media"}
+    # Images are not even asked for (Chromium's own setting), so none meets the route to be refused.
+    assert "backlinks/render/blocked/image" not in crawl_stats
+
+
+def test_images_are_loaded_when_they_are_not_a_blocked_kind(chromium: str, js_web: LocalWeb, tmp_path: Path) -> None:
+    # The counterpart of the test above: the page's image arrives once images are not blocked.
+    result = crawl(tmp_path, js_web, "http://sneaky.net/", BACKLINKS_RENDER_BLOCKED_RESOURCES="stylesheet,font,media")
+    assert rendered_pages(result) == {"http://sneaky.net/": True}
+    assert js_web.fetched(IMAGE_URL)
+    assert not js_web.fetched("http://192.168.1.1/pixel.gif")
+
+
+def test_blocked_images_are_switched_off_in_the_browser_keeping_its_other_blink_settings() -> None:
+    def blink(**settings: str) -> list[str]:
+        args = browser_args(Settings({"BACKLINKS_RENDER_BLOCKED_RESOURCES": ["image", "font"], **settings}))
+        return [arg for arg in args if arg.startswith("--blink-settings=")]
+
+    assert blink() == [
+        "--blink-settings=primaryHoverType=2,availableHoverTypes=2,primaryPointerType=4,availablePointerTypes=4,"
+        "imagesEnabled=false"
+    ]
+    assert blink(BACKLINKS_RENDER_BROWSER_ARGS=["--blink-settings=hideScrollbars=true"]) == [
+        "--blink-settings=hideScrollbars=true,imagesEnabled=false"
+    ]
+    assert blink(BACKLINKS_RENDER_BLOCKED_RESOURCES=["font"]) == []
 
 
 def test_never_mode_renders_nothing(chromium: str, js_web: LocalWeb, tmp_path: Path) -> None:

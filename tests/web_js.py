@@ -90,9 +90,11 @@ SNEAKY_BODY = (
     '<link rel="stylesheet" href="http://hopper.org/style.css">'
     "<style>@font-face { font-family: f; src: url(http://hopper.org/font.woff2); } p { font-family: f; }</style>"
     '<video src="http://hopper.org/clip.mp4" autoplay muted></video>'
+    '<img src="http://hopper.org/picture.png" alt="">'
 )
 # Served, so that only the browser's refusal keeps them from arriving.
 BLOCKED_URLS = ("http://hopper.org/style.css", "http://hopper.org/font.woff2", "http://hopper.org/clip.mp4")
+IMAGE_URL = "http://hopper.org/picture.png"
 # What the sneaky page must never reach (as the loopback web logs it).
 PRIVATE_URLS = (
     "http://127.0.0.1/secret",
@@ -139,6 +141,7 @@ def js_sites() -> Sites:
             "/style.css": Resource("p { color: red; }", headers={"Content-Type": "text/css"}),
             "/font.woff2": Resource("wOF2", headers={"Content-Type": "font/woff2"}),
             "/clip.mp4": Resource("....", headers={"Content-Type": "video/mp4"}),
+            "/picture.png": Resource("\x89PNG", headers={"Content-Type": "image/png"}),
         },
         # The next page is slow to come: meanwhile the first one's tab waits, idle, for it.
         "restless.org": {"/": app(RESTLESS_SCRIPT), "/next": Resource(app(NEXT_SCRIPT).body, delay=4.5)},
