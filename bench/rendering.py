@@ -10,6 +10,11 @@ Under a page budget (``budget_domains`` domains, half their pages fetched) a cra
 the web's backlinks; ``auto`` should reach those of the script-built sites about as often as those
 of the static ones, though each page of theirs waits for the browser: the share of script-only
 backlinks found as a ratio of the share of static-page backlinks found.
+On pages of realistic size (``realistic_domains``: the synthetic web of ``web.py``, 30-80 KB and
+100-300 links a page, ten pages a site, one site in ten built by script) the same two modes, in
+turn, as often: a render costs the browser more there, while a plain page costs the crawl about
+what a small one does; every script-only backlink (a page of a script-built site linking the
+target) must be found there too.
 Needs Debian's Chromium (the first of ``BACKLINKS_RENDER_BROWSER`` found); reported as skipped without it.
 """
 
@@ -27,7 +32,7 @@ from backlink_spider.browser import find_browser
 from backlink_spider.localweb import LocalWeb, Resource, Sites
 from backlink_spider.settings import BACKLINKS_RENDER_BROWSER
 from bench.crawl import crawl_env
-from bench.web import ROOT
+from bench.web import ROOT, BenchServer, SyntheticWeb, WebSpec, built_by_script
 
 TARGET = "linkbench-target.org"
 SCRIPTED_EVERY = 10  # one domain in ten builds its pages by script
@@ -63,10 +68,7 @@ def mixed_web(domains: int, pages: int) -> tuple[Sites, set[str], list[str]]:
             )
             if scripted:
                 script_only.add(target)
-                html = _page(
-                    f'<div id="root"></div><script>document.getElementById("root").innerHTML = {json.dumps(body)};'
-                    "</script>"
-                )
+                html = _page(built_by_script(body))
             else:
                 html = _page(body)
             site[f"/p{page}"] = Resource(html)
@@ -80,7 +82,7 @@ def static_targets(domains: int, pages: int, script_only: set[str]) -> set[str]:
 
 
 def _crawl(
-    mode: str, web: LocalWeb, seeds: list[str], pages: int, workdir: Path, max_pages: int | None = None
+    mode: str, proxy_url: str, seeds: list[str], pages: int, workdir: Path, max_pages: int | None = None
 ) -> dict[str, Any]:
     database = workdir / f"{mode}.sqlite3"
     budget = ["-a", f"max_pages={max_pages}"] if max_pages else []
@@ -93,13 +95,14 @@ def _crawl(
         "-s", "BACKLINKS_AUTHORITY_AT_CLOSE=False", *budget,
     ]  # fmt: skip
     process = subprocess.run(
-        command, cwd=ROOT, env=crawl_env(web.proxy_url), capture_output=True, text=True, timeout=900, check=False
+        command, cwd=ROOT, env=crawl_env(proxy_url), capture_output=True, text=True, timeout=900, check=False
     )
     if process.returncode != 0:
         raise RuntimeError(f"the {mode} crawl failed: {process.stderr[-2000:]}")
     with sqlite3.connect(database) as connection:
         stats = json.loads(connection.execute("SELECT stats FROM crawls").fetchone()[0])
         found = {row[0] for row in connection.execute("SELECT target_url FROM backlinks")}
+        referring = {row[0] for row in connection.execute("SELECT source_url FROM backlinks")}
         rendered = connection.execute("SELECT count(*) FROM pages WHERE rendered").fetchone()[0]
     elapsed = float(stats.get("elapsed_time_seconds") or 0)
     stored = int(stats.get("backlinks/stored/pages") or 0)
@@ -109,6 +112,7 @@ def _crawl(
         "seconds": round(elapsed, 2),
         "pages_per_s": round(stored / elapsed, 2) if elapsed else None,
         "backlinks": found,
+        "referring": referring,
     }
 
 
@@ -119,7 +123,8 @@ def budget_reach(domains: int, pages: int) -> dict[str, Any]:
     static = static_targets(domains, pages, script_only)
     max_pages = domains * pages // 2
     with LocalWeb(sites) as web, tempfile.TemporaryDirectory(prefix="bench-rendering-budget-") as tmp:
-        result = _crawl("auto", web, seeds, pages, Path(tmp), max_pages=max_pages)
+        result = _crawl("auto", web.proxy_url, seeds, pages, Path(tmp), max_pages=max_pages)
+    result.pop("referring")
     found = result.pop("backlinks")
     script_found, static_found = len(found & script_only), len(found & static)
     static_share = static_found / len(static)
@@ -135,28 +140,43 @@ def budget_reach(domains: int, pages: int) -> dict[str, Any]:
     }
 
 
-def run(domains: int = 40, pages: int = 5, rounds: int = 2, budget_domains: int = 0) -> dict[str, Any]:
-    """``never`` and ``auto`` in turn, ``rounds`` times: each mode keeps its fastest run, as the other
-    benchmarks do (a burst of load on the machine hurts neither more); every ``auto`` run must find
-    the script-only backlinks, so the recall is that of its worst run."""
-    browser = find_browser(BACKLINKS_RENDER_BROWSER)
-    if browser is None:
-        return {"skipped": f"none of {', '.join(BACKLINKS_RENDER_BROWSER)} found"}
-    sites, script_only, seeds = mixed_web(domains, pages)
-    results: dict[str, Any] = {
-        "browser": browser,
-        "domains": domains,
-        "pages_per_domain": pages,
-        "script_only_backlinks": len(script_only),
-        "runs": {"never": [], "auto": []},
+def realistic_web(domains: int) -> WebSpec:
+    """The synthetic web of ``domains`` sites of ten realistic pages each, all seeds, every site
+    linking the target from some pages, one site in ``SCRIPTED_EVERY`` built by script."""
+    return WebSpec(
+        domains=domains, max_site_pages=10, min_site_pages=10, seeds=domains, targets=(TARGET,),
+        linker_share=1.0, target_rate=0.3, scripted_every=SCRIPTED_EVERY,
+    )  # fmt: skip
+
+
+def script_only_pages(spec: WebSpec) -> set[str]:
+    """The pages of ``spec``'s script-built sites that link the target."""
+    web = SyntheticWeb(spec)
+    return {
+        web.url(domain, page)
+        for domain in range(spec.domains)
+        if web.scripted(domain)
+        for page in range(web.sizes[domain])
+        if web.generate(domain, page).target_links
     }
-    with LocalWeb(sites) as web, tempfile.TemporaryDirectory(prefix="bench-rendering-") as tmp:
+
+
+def compare(
+    serve: LocalWeb | BenchServer, seeds: list[str], pages: int, rounds: int, script_only: set[str], key: str
+) -> dict[str, Any]:
+    """``never`` and ``auto`` in turn, ``rounds`` times, on the web ``serve`` serves: each mode keeps
+    its fastest run, as the other benchmarks do (a burst of load on the machine hurts neither
+    more); every ``auto`` run must find the script-only backlinks (``key``: ``backlinks`` for
+    target URLs, ``referring`` for the pages linking them), so the recall is that of its worst run."""
+    results: dict[str, Any] = {"script_only_backlinks": len(script_only), "runs": {"never": [], "auto": []}}
+    with serve as web, tempfile.TemporaryDirectory(prefix="bench-rendering-") as tmp:
         for round_number in range(rounds):
             for mode in ("never", "auto"):
                 workdir = Path(tmp) / str(round_number)
                 workdir.mkdir(exist_ok=True)
-                run_ = _crawl(mode, web, seeds, pages, workdir)
-                run_["script_only_found"] = len(run_.pop("backlinks") & script_only)
+                run_ = _crawl(mode, web.proxy_url, seeds, pages, workdir)
+                found = {"backlinks": run_.pop("backlinks"), "referring": run_.pop("referring")}[key]
+                run_["script_only_found"] = len(found & script_only)
                 results["runs"][mode].append(run_)
     for mode, runs in results["runs"].items():
         results[mode] = max(runs, key=lambda run_: run_["pages_per_s"] or 0)
@@ -166,6 +186,31 @@ def run(domains: int = 40, pages: int = 5, rounds: int = 2, budget_domains: int 
     )
     worst = min(run_["script_only_found"] for run_ in results["runs"]["auto"])
     results["script_only_recall"] = round(worst / len(script_only), 3) if script_only else None
+    return results
+
+
+def run(
+    domains: int = 40, pages: int = 5, rounds: int = 2, budget_domains: int = 0, realistic_domains: int = 0
+) -> dict[str, Any]:
+    """The mixed web of small pages, under a budget, and of realistic pages (each when asked for)."""
+    browser = find_browser(BACKLINKS_RENDER_BROWSER)
+    if browser is None:
+        return {"skipped": f"none of {', '.join(BACKLINKS_RENDER_BROWSER)} found"}
+    sites, script_only, seeds = mixed_web(domains, pages)
+    results: dict[str, Any] = {
+        "browser": browser,
+        "domains": domains,
+        "pages_per_domain": pages,
+        **compare(LocalWeb(sites), seeds, pages, rounds, script_only, "backlinks"),
+    }
     if budget_domains:
         results["budget"] = budget_reach(budget_domains, pages)
+    if realistic_domains:
+        spec = realistic_web(realistic_domains)
+        # Twice the site's pages: 5 % of its links to another site add "?ref=", a page more each.
+        seeds, script_only = SyntheticWeb(spec).seed_urls(), script_only_pages(spec)
+        results["realistic"] = {
+            "domains": realistic_domains,
+            **compare(BenchServer(spec), seeds, 20, rounds, script_only, "referring"),
+        }
     return results

@@ -111,6 +111,9 @@ class WebSpec:
     # link to one: the backlinks are at least two hops from the seeds.
     far_from: float = 0.0
     seeds: int = 10
+    # One domain in ``scripted_every`` (those whose index it divides) builds its pages by script:
+    # an empty app root that an inline script fills with the page's markup; 0: none does.
+    scripted_every: int = 0
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -378,9 +381,22 @@ class SyntheticWeb:
             filler.append(paragraph)
             size += len(paragraph)
         out.insert(out.index("</div>\n") + 1, f'<div class="entry-more">{"".join(filler)}</div>\n')
+        if self.scripted(domain):
+            out[1:] = [built_by_script("".join(out[1:]))]
         out.append("</body>\n</html>\n")
         body = "".join(out).encode("utf-8")
         return GeneratedPage(body, total, target_links, rels, images)
+
+    def scripted(self, domain: int) -> bool:
+        """Whether the pages of site ``domain`` are built by script."""
+        return bool(self.spec.scripted_every) and domain % self.spec.scripted_every == 0
+
+
+def built_by_script(markup: str) -> str:
+    """A page body's ``markup`` as a script-built page carries it: an empty app root and an inline
+    script that fills it (the React way), so that only a browser sees its links."""
+    text = json.dumps(markup).replace("</", "<\\/")
+    return f'<div id="root"></div>\n<script>document.getElementById("root").innerHTML = {text};</script>\n'
 
 
 # --- the server ---------------------------------------------------------------------------

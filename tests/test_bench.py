@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -193,6 +194,9 @@ def test_smoke_run_of_every_benchmark(tmp_path: Path) -> None:
     assert results["authority"]["domains"] > 0
     rendering = results["rendering"]
     assert rendering["never"]["rendered_pages"] == 0 and rendering["auto"]["rendered_pages"] > 0
+    realistic = rendering["realistic"]
+    assert realistic["never"]["rendered_pages"] == 0 and realistic["auto"]["rendered_pages"] > 0
+    assert realistic["script_only_backlinks"] > 0
     budget = rendering["budget"]
     assert 0 < budget["pages"] <= budget["max_pages"] == 20 and budget["static_found"] > 0
     assert "crawl (pages/s) vs bare follow_all" in process.stdout
@@ -247,3 +251,21 @@ def test_the_mixed_web_of_the_rendering_benchmark() -> None:
     targets = rendering.static_targets(20, 3, script_only)
     assert len(targets) == 18 * 3 and not targets & script_only and f"http://{rendering.TARGET}/site1.com/2" in targets
     assert f"http://{rendering.TARGET}/site1.com/0" in static and "<script>" not in static
+
+
+def test_the_realistic_mixed_web_of_the_rendering_benchmark() -> None:
+    spec = rendering.realistic_web(20)
+    web, plain = SyntheticWeb(spec), SyntheticWeb(replace(spec, scripted_every=0))
+    assert [domain for domain in range(20) if web.scripted(domain)] == [0, 10]
+    built, static = web.generate(10, 3).body.decode(), plain.generate(10, 3).body.decode()
+    # The script-built page carries the very markup of the static one, in a script only a browser runs.
+    head, _, body = static.partition('<body class="home blog">\n')
+    script = built.split(".innerHTML = ", 1)[1].split(";</script>", 1)[0]
+    assert built.startswith(head) and json.loads(script) == body.removesuffix("</body>\n</html>\n")
+    assert '<div id="root"></div>' in built and "<a " not in built.replace(script, "")
+    assert plain.generate(11, 3).body == web.generate(11, 3).body
+    pages = rendering.script_only_pages(spec)
+    assert pages and {page.split("/")[2] for page in pages} <= {web.domains[0], web.domains[10]}
+    assert pages == {
+        web.url(domain, page) for domain in (0, 10) for page in range(10) if plain.generate(domain, page).target_links
+    }
