@@ -3,11 +3,13 @@
 One threaded HTTP server plays every site: it answers as an HTTP proxy, by the host
 of the requested URL (or the ``Host`` header), so a crawler pointed at it with
 ``http_proxy=http://127.0.0.1:PORT`` sees ``http://blog.com/`` and ``http://news.org/``
-as separate sites. Plain HTTP only.
+as separate sites. Plain HTTP only. With ``proxy_auth`` set ("user:password"), it answers only
+requests that carry those credentials, as an authenticating proxy does (407 to the others).
 """
 
 from __future__ import annotations
 
+import base64
 import sys
 import threading
 import time
@@ -52,9 +54,12 @@ class _QuietServer(ThreadingHTTPServer):
 class LocalWeb:
     """Serves ``sites`` on 127.0.0.1 in a background thread; use as a context manager."""
 
-    def __init__(self, sites: Sites, port: int = 0) -> None:
+    def __init__(self, sites: Sites, port: int = 0, proxy_auth: str | None = None) -> None:
         self.sites = sites
         self.requests: list[str] = []
+        # The Proxy-Authorization every request must carry, if any; the URLs asked for without it.
+        self.proxy_authorization = f"Basic {base64.b64encode(proxy_auth.encode()).decode()}" if proxy_auth else None
+        self.unauthorized: list[str] = []
         web = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -84,6 +89,13 @@ class LocalWeb:
                 path = f"{path}?{parts.query}"
         else:
             host, path = (handler.headers.get("Host") or "").split(":", 1)[0].lower(), handler.path
+        if self.proxy_authorization and handler.headers.get("Proxy-Authorization") != self.proxy_authorization:
+            self.unauthorized.append(f"http://{host}{path}")
+            handler.send_response(407)
+            handler.send_header("Proxy-Authenticate", 'Basic realm="localweb"')
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+            return
         self.requests.append(f"http://{host}{path}")
         site = self.sites.get(host)
         if site is None:

@@ -137,6 +137,22 @@ def test_links_added_after_load_by_fetch_and_by_a_timer_are_found(
     assert js_web.fetched("http://late.net/links.json")
 
 
+def test_the_browser_reaches_the_web_through_the_operators_authenticating_proxy(chromium: str, tmp_path: Path) -> None:
+    # The web answers only requests with the proxy's credentials: the page and the JSON its script
+    # fetches after load (a request of the browser's own) both came through the proxy with them.
+    with LocalWeb(js_sites(), proxy_auth="crawler:s3cret") as web:
+        proxy = web.proxy_url.replace("http://", "http://crawler:s3cret@")
+        result = run_crawl(
+            f"sqlite:///{tmp_path / 'db.sqlite3'}", "-a", "target=target.com", "-a", "seeds=http://late.net/",
+            proxy=proxy, settings=FAST, timeout=90,
+        )  # fmt: skip
+    assert result.process.returncode == 0, result.process.stderr[-3000:]
+    assert rendered_pages(result) == {"http://late.net/": True}
+    assert ("http://late.net/", "http://target.com/from-fetch", "From fetch") in backlinks(result)
+    assert web.fetched("http://late.net/links.json") and web.unauthorized == []
+    assert "s3cret" not in result.process.stderr
+
+
 def test_a_page_waiting_for_the_browser_holds_no_download_slot(chromium: str, js_web: LocalWeb, tmp_path: Path) -> None:
     # One download at a time: plain pages are fetched while the slow render waits for its timer.
     result = crawl(tmp_path, js_web, "http://patient.com/,http://static.org/", CONCURRENT_REQUESTS="1")
