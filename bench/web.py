@@ -4,10 +4,12 @@
 and inbound links follow power laws, and each URL into a page of realistic size and markup
 (30-80 KB; header, nav, main content, aside, comment thread, footer; 100-300 links with some
 nofollow/ugc/sponsored, image links and a few links to the target domains), the same bytes
-for the same seed every time. ``BenchServer`` serves it from a process of its own, answering
-as an HTTP proxy by the host of the requested URL (as ``localweb.LocalWeb`` does for the
-tests, so a crawler reaches it through ``http_proxy``), on asyncio with keep-alive so that it
-is never what a crawl waits for; ``ceiling`` measures how fast it answers.
+for the same seed every time; with ``scripted_every`` set, a share of the sites carry the same
+markup in an inline script that builds the page (for the rendering benchmark). ``BenchServer``
+serves it from a process of its own, answering as an HTTP proxy by the host of the requested
+URL (as ``localweb.LocalWeb`` does for the tests, so a crawler reaches it through
+``http_proxy``), on asyncio with keep-alive so that it is never what a crawl waits for;
+``ceiling`` measures how fast it answers.
 """
 
 from __future__ import annotations
