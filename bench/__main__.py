@@ -38,7 +38,7 @@ SMOKE: dict[str, dict[str, Any]] = {
     "extraction": {"rounds": 1, "limit": 8},
     "crawl": {"pages": 15, "rounds": 1, "diagnostics": False},
     "storage": {"rows": 300, "rounds": 1},
-    "memory": {"pending": 2_000},
+    "memory": {"pending": 2_000, "crawl_pages": 300},
     "discovery": {"pages": 15},
     "authority": {"edges": 20_000, "rounds": 1},
     "rendering": {"domains": 10, "pages": 2, "rounds": 1, "budget_domains": 20, "realistic_domains": 10},
@@ -215,6 +215,11 @@ def table(results: dict[str, Any]) -> str:
                     (f"crawl RSS at {last['pages']:,} vs {early['pages']:,} pages (MiB)", f"{last['rss_mib']:g}",
                      f"{early['rss_mib']:g}", f"{row['rss_last_vs_early']:g}",
                      f"pending {early['pending']:,} -> {last['pending']:,}", "-")
+                )  # fmt: skip
+                lines.append(
+                    (f"crawl's live Python blocks at {last['pages']:,} vs {early['pages']:,} pages",
+                     f"{last['python_blocks']:,}", f"{early['python_blocks']:,}",
+                     f"{row['python_blocks_last_vs_early']:g}", "no leak", "-")
                 )  # fmt: skip
                 continue
             if "bounded" in name:

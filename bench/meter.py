@@ -1,9 +1,10 @@
 """Meter: a Scrapy extension that times a benchmark crawl from inside it.
 
-Records when each page (robots.txt aside) arrived, the process's RSS and the requests
-pending in the scheduler every ``BENCH_RSS_EVERY`` pages, how late a 10 ms timer on the reactor fired (the worst stall
-of the event loop) and the crawl's final stats; writes them as JSON to
-``BENCH_METER_PATH`` when the spider closes. ``BENCH_STOP_AT`` closes the crawl after that
+Records when each page (robots.txt aside) arrived, the process's RSS, the requests pending in
+the scheduler and the memory blocks Python's objects hold (``sys.getallocatedblocks``: what is
+alive, whatever the allocators keep besides) every ``BENCH_RSS_EVERY`` pages, how late a 10 ms
+timer on the reactor fired (the worst stall of the event loop) and the crawl's final stats;
+writes them as JSON to ``BENCH_METER_PATH`` when the spider closes. ``BENCH_STOP_AT`` closes the crawl after that
 many pages. Off without a path. ``TreeMemory`` watches a crawl from outside: the peak
 memory of its whole process tree, the browser's processes included.
 """
@@ -14,6 +15,7 @@ import asyncio
 import gc
 import json
 import os
+import sys
 import threading
 import time
 from array import array
@@ -165,7 +167,7 @@ class Meter:
         self.rss_every = crawler.settings.getint("BENCH_RSS_EVERY", 100)
         # 8 bytes a page, not a float object's 32: the Meter should not grow what it measures.
         self.times: array[float] = array("d")
-        self.rss: list[tuple[int, int, int]] = []
+        self.rss: list[tuple[int, int, int, int]] = []
         self.stall = StallWatch()
         self.gc = GcWatch()
         self.started = 0.0
@@ -184,7 +186,7 @@ class Meter:
 
     def spider_opened(self) -> None:
         self.started = time.perf_counter()
-        self.rss.append((0, rss_bytes(), 0))
+        self.rss.append((0, rss_bytes(), 0, sys.getallocatedblocks()))
         self.stall.start()
         self.gc.start()
 
@@ -194,7 +196,7 @@ class Meter:
         self.times.append(time.perf_counter())
         pages = len(self.times)
         if pages % self.rss_every == 0:
-            self.rss.append((pages, rss_bytes(), self.pending()))
+            self.rss.append((pages, rss_bytes(), self.pending(), sys.getallocatedblocks()))
         if self.stop_at and pages >= self.stop_at and not self.stopping:
             self.stopping = True
             assert self.crawler.engine is not None

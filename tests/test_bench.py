@@ -191,6 +191,9 @@ def test_smoke_run_of_every_benchmark(tmp_path: Path) -> None:
     assert results["crawl"]["pages_per_s"]["backlinks"] > 0 and results["crawl"]["ratios"]["vs_bare_follow_all"] > 0
     assert results["storage"]["sqlite"]["pipeline_rows_per_s"] > 0
     assert results["memory"]["JOBDIR"]["scheduler"] == "DurableScheduler"
+    long_crawl = results["memory"]["long crawl"]
+    assert long_crawl["pages"] >= 300 and long_crawl["last"]["pages"] > long_crawl["early"]["pages"] > 0
+    assert long_crawl["last"]["python_blocks"] > 0 and long_crawl["python_blocks_last_vs_early"] > 0
     assert results["authority"]["domains"] > 0
     rendering = results["rendering"]
     assert rendering["never"]["rendered_pages"] == 0 and rendering["auto"]["rendered_pages"] > 0
@@ -199,7 +202,7 @@ def test_smoke_run_of_every_benchmark(tmp_path: Path) -> None:
     assert realistic["script_only_backlinks"] > 0
     budget = rendering["budget"]
     assert 0 < budget["pages"] <= budget["max_pages"] == 20 and budget["static_found"] > 0
-    assert "crawl (pages/s) vs bare follow_all" in process.stdout
+    assert "crawl (pages/s) vs bare follow_all" in process.stdout and "live Python blocks" in process.stdout
     hostile = results["soak"]
     assert hostile["ended"] == "finished" and hostile["returncode"] == 0, hostile["log_tail"]
     assert hostile["backlinks_expected"] > 20 and hostile["backlinks_missing"] == []
