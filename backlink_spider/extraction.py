@@ -74,6 +74,13 @@ def _resolve(href: str, base_url: str) -> tuple[str, str | None] | None:
     # as a slash in http(s) URLs (http://target.com\@evil.com/ goes to target.com).
     if "\t" in href or "\n" in href or "\r" in href:
         href = href.replace("\t", "").replace("\n", "").replace("\r", "")
+    if "#" in href:
+        # Whitespace before a fragment stays in the URL, percent-encoded as a browser does: kept
+        # raw it would end the URL, and be stripped when the URL is read again.
+        before, _, fragment = href.partition("#")
+        kept = before.rstrip(HTML5_WHITESPACE)
+        if len(kept) < len(before):
+            href = kept + "".join(f"%{ord(char):02X}" for char in before[len(kept) :]) + "#" + fragment
     if "\\" in href:
         query = _QUERY_START.search(href)
         cut = query.start() if query else len(href)

@@ -331,6 +331,14 @@ def test_absolute_url_skips_what_is_not_http(href: str) -> None:
     assert absolute_url(href, BLOG) is None
 
 
+def test_whitespace_before_a_fragment_stays_in_the_url_percent_encoded() -> None:
+    # Found by the property below: raw, it ended the URL and was stripped when the URL was read again.
+    assert absolute_url("0 #", BLOG) == "https://blog.example.org/2024/05/0%20"
+    assert absolute_url("/x \x0c#top", BLOG) == "https://blog.example.org/x%20%0C"
+    assert absolute_url("http://a.com/p?q= #", BLOG) == "http://a.com/p?q=%20"
+    assert absolute_url("a b#", BLOG) == "https://blog.example.org/2024/05/a b"
+
+
 @given(st.text(max_size=60))
 def test_absolute_url_property_result_is_http_without_fragment(href: str) -> None:
     result = absolute_url(href, BLOG)
