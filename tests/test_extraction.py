@@ -353,6 +353,10 @@ def urljoin_reference(href: str, base: str) -> str | None:
     href = href.strip(" \t\n\f\r").replace("\t", "").replace("\n", "").replace("\r", "")
     if not href or href.startswith("#"):
         return None
+    # Whitespace before a fragment, percent-encoded as a browser does (urljoin would keep it raw).
+    before, hash_, fragment = href.partition("#")
+    kept = before.rstrip(" \f")
+    href = kept + "".join(f"%{ord(char):02X}" for char in before[len(kept) :]) + hash_ + fragment
     try:
         parts = urlsplit(urljoin(base, href))
         host, port = parts.hostname, parts.port
