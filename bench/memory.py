@@ -91,7 +91,7 @@ def fill(pending: int, jobdir: str | None, bounded: bool = False) -> dict[str, A
 
 
 def growth(pages: int) -> dict[str, Any]:
-    """RSS and pending requests along a crawl of ``pages`` pages."""
+    """RSS, pending requests and Python's live memory blocks along a crawl of ``pages`` pages."""
     spec = WebSpec(domains=max(3000, pages // 4))
     every = max(10, pages // 50)
     with BenchServer(spec) as server, tempfile.TemporaryDirectory(prefix="bench-growth-") as tmp:
