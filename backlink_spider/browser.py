@@ -13,28 +13,29 @@ and the size caps apply), redirects followed here hop by hop with the same check
 page routes never see redirect hops, and the browser would resolve names again: answering from
 Python closes both gaps, and whatever slips past the route still meets the refusing proxy.
 
-Costs are bounded: images, media, fonts and stylesheets are refused (images are not even asked
-for: Chromium's own setting turns them off, which spares each a round trip), iframes are not loaded,
-further navigations of the page are answered 204 (so a page that redirects itself in a loop
-stays put), at most ``BACKLINKS_RENDER_MAX_PAGES`` pages render at once in one context, each
-within ``BACKLINKS_RENDER_TIMEOUT``, and the browser is restarted after
-``BACKLINKS_RENDER_RESTART_PAGES`` pages or when its processes use more than
-``BACKLINKS_RENDER_RESTART_MEMORY`` MiB. A render that fails falls back to the page as fetched.
-A render ends as soon as its page is quiet (requests, DOM, timers due soon after load); its
-waits and its markup come from the page clock, a small script of ours, not from the script
-Playwright injects into each document for ``wait_for_function`` and ``content()`` (that costs
-a render a third more). The page (tab) of a render that went well serves a next one: a new tab
-costs the browser more than the navigation itself. Up to ``BACKLINKS_RENDER_IDLE_PAGES`` pages
-wait between renders, and the next page of a host goes to the one that rendered that host
-last, which keeps its renderer process (a page of another site starts a new one). Between two
-renders a tab is stopped, not sent to about:blank (that navigation costs the browser about a
-third of a render): its loads, timers and animation frames are cancelled, its listeners and
-DOM dropped, and whatever it still asks for is refused.
-"""
+Costs are bounded: images, media, fonts and stylesheets are refused (images are not even asked for:
+Chromium's own setting turns them off, which spares each a round trip), iframes are not loaded, the
+page is laid out but not painted (``BACKLINKS_RENDER_DRAWING``: a style sheet the document adopts
+hides it, so its scripts measure and observe it as on a screen), further navigations of the page are
+answered 204 (so a page that redirects itself in a loop stays put), at most
+``BACKLINKS_RENDER_MAX_PAGES`` pages render at once in one context, each within
+``BACKLINKS_RENDER_TIMEOUT``, and the browser is restarted after ``BACKLINKS_RENDER_RESTART_PAGES``
+pages or when its processes use more than ``BACKLINKS_RENDER_RESTART_MEMORY`` MiB. A render that
+fails falls back to the page as fetched. A render ends as soon as its page is quiet (requests, DOM,
+timers due soon after load); its waits and its markup come from the page clock, a small script of
+ours, not from the script Playwright injects into each document for ``wait_for_function`` and
+``content()`` (that costs a render a third more). The page (tab) of a render that went well serves a
+next one: a new tab costs the browser more than the navigation itself. Up to
+``BACKLINKS_RENDER_IDLE_PAGES`` pages wait between renders, and the next page of a host goes to the
+one that rendered that host last, which keeps its renderer process (a page of another site starts a
+new one). Between two renders a tab is stopped, not sent to about:blank (that navigation costs the
+browser about a third of a render): its loads, timers and animation frames are cancelled, its
+listeners and DOM dropped, and whatever it still asks for is refused."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import shutil
@@ -70,6 +71,14 @@ from backlink_spider.guard import PrivateNetworkGuard
 logger = logging.getLogger(__name__)
 
 MODES = ("auto", "always", "never")
+# BACKLINKS_RENDER_DRAWING: the style sheet that spares the browser drawing what no link needs.
+# Painting is skipped by hiding the document (its layout stays: geometry, IntersectionObserver);
+# content-visibility skips the layout of what is not measured too.
+DRAWINGS = {
+    "full": None,
+    "layout": "html { visibility: hidden !important; }",
+    "measured": "body { content-visibility: hidden !important; }",
+}
 HANDLER = "backlink_spider.browser.BrowserHandler"
 # Meta key: the plain response a render starts from (the decider's) or ended with (the handler's).
 META_DOCUMENT = "backlinks_render_document"
@@ -184,6 +193,26 @@ def render_mode(settings: BaseSettings) -> str:
     return mode
 
 
+def render_drawing(settings: BaseSettings) -> str:
+    drawing = str(settings.get("BACKLINKS_RENDER_DRAWING", "layout")).strip().lower()
+    if drawing not in DRAWINGS:
+        raise UsageError(f"BACKLINKS_RENDER_DRAWING must be one of {', '.join(DRAWINGS)}, not {drawing!r}")
+    return drawing
+
+
+def page_script(drawing: str) -> str:
+    """What runs in each document before its own scripts: the page clock, and the style sheet of
+    ``drawing``, adopted by the document (no element of the page's DOM, nothing it can read)."""
+    style = DRAWINGS[drawing]
+    if style is None:
+        return _PAGE_CLOCK
+    return _PAGE_CLOCK + (
+        "\n(() => { const sheet = new CSSStyleSheet();"
+        f" sheet.replaceSync({json.dumps(style)});"
+        " document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet]; })();"
+    )
+
+
 def browser_args(settings: BaseSettings) -> list[str]:
     args = list(settings.getlist("BACKLINKS_RENDER_BROWSER_ARGS"))
     if hasattr(os, "geteuid") and os.geteuid() == 0 and "--no-sandbox" not in args:
@@ -219,6 +248,7 @@ class BrowserRendering:
         self.executable: str | None = None
 
     def update_settings(self, settings: BaseSettings) -> None:
+        render_drawing(settings)  # a wrong value stops the crawl before it starts
         if render_mode(settings) == "never":
             self.off_reason = "BACKLINKS_RENDER_MODE is never"
             return
@@ -280,6 +310,7 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
         self.settle_timeout = max(0.0, settings.getfloat("BACKLINKS_RENDER_SETTLE_TIMEOUT"))
         self.quiet = max(0.0, settings.getfloat("BACKLINKS_RENDER_QUIET"))
         self.timers = max(0.0, settings.getfloat("BACKLINKS_RENDER_TIMERS"))
+        self.page_script = page_script(render_drawing(settings))
         self.blocked = frozenset(t.strip().lower() for t in settings.getlist("BACKLINKS_RENDER_BLOCKED_RESOURCES"))
         self.restart_pages = settings.getint("BACKLINKS_RENDER_RESTART_PAGES")
         self.restart_memory = settings.getfloat("BACKLINKS_RENDER_RESTART_MEMORY") * 1024 * 1024
@@ -369,7 +400,7 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
             render.page = await self._create_page(request=request, spider=spider)
         page = render.page
         if self._page_renders.get(page) is None:
-            await page.add_init_script(_PAGE_CLOCK)
+            await page.add_init_script(self.page_script)
             await page.route("**", partial(self._serve, page))
         render.navigated = False
         self._page_renders[page] = render

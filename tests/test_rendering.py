@@ -17,10 +17,19 @@ from typing import Any
 import pytest
 from playwright.async_api import async_playwright
 from scrapy import Request
+from scrapy.exceptions import UsageError
 from scrapy.settings import Settings
 from scrapy.statscollectors import MemoryStatsCollector
 
-from backlink_spider.browser import BrowserHandler, _redirected, browser_args, browser_memory, find_browser
+from backlink_spider.browser import (
+    BrowserHandler,
+    _redirected,
+    browser_args,
+    browser_memory,
+    find_browser,
+    page_script,
+    render_drawing,
+)
 from backlink_spider.localweb import LocalWeb
 from tests.conftest import Crawl, run_crawl
 from tests.services import missing
@@ -276,6 +285,36 @@ def test_blocked_images_are_switched_off_in_the_browser_keeping_its_other_blink_
         "--blink-settings=hideScrollbars=true,imagesEnabled=false"
     ]
     assert blink(BACKLINKS_RENDER_BLOCKED_RESOURCES=["font"]) == []
+
+
+@pytest.mark.parametrize(
+    ("drawing", "seen_by_the_script"),
+    [
+        ("full", {"laid-out", "painted", "seen"}),
+        # The default: not painted, yet measured and observed as on a screen.
+        ("layout", {"laid-out", "seen"}),
+        ("measured", {"laid-out"}),
+    ],
+)
+def test_the_browser_draws_as_much_of_a_page_as_the_drawing_setting_says(
+    drawing: str, seen_by_the_script: set[str], chromium: str, js_web: LocalWeb, tmp_path: Path
+) -> None:
+    result = crawl(tmp_path, js_web, "http://drawn.com/", BACKLINKS_RENDER_DRAWING=drawing)
+    assert rendered_pages(result) == {"http://drawn.com/": True}
+    targets = {target for _, target, _ in backlinks(result)}
+    assert targets == {f"http://target.com/{path}" for path in seen_by_the_script}
+
+
+def test_the_drawing_setting_is_checked_and_names_the_style_sheet_each_document_adopts() -> None:
+    assert render_drawing(Settings()) == "layout"
+    assert render_drawing(Settings({"BACKLINKS_RENDER_DRAWING": " Measured"})) == "measured"
+    with pytest.raises(UsageError, match="BACKLINKS_RENDER_DRAWING must be one of full, layout, measured, not 'none'"):
+        render_drawing(Settings({"BACKLINKS_RENDER_DRAWING": "none"}))
+    # Every drawing keeps the page clock; all but full add a style sheet to it.
+    assert "adoptedStyleSheets" not in page_script("full")
+    assert page_script("layout").startswith(page_script("full"))
+    assert "html { visibility: hidden !important; }" in page_script("layout")
+    assert "body { content-visibility: hidden !important; }" in page_script("measured")
 
 
 def test_never_mode_renders_nothing(chromium: str, js_web: LocalWeb, tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """A small web of JavaScript-built pages for the rendering tests: a single-page app whose backlinks
 exist only once its script ran, a static site, pages whose links arrive late (fetch, timer, both),
-pages that never settle, a page that would go on after its render, and a page that reaches
-for private addresses.
+pages that never settle, a page that would go on after its render, a page that reaches
+for private addresses, and one that tells how much of it the browser drew.
 
 Domains are .com/.org/.net: Chromium forces HTTPS on HSTS-preloaded TLDs (.app, .dev ...).
 """
@@ -53,6 +53,24 @@ window.addEventListener('load', () => {
     document.getElementById('root').appendChild(a);
   }, 300);
 });
+"""
+
+# Says by its links what a script on it can tell: its text is laid out (has a height), would be
+# painted (neither hidden nor skipped), is seen on screen (IntersectionObserver, as content loaded
+# when seen is).
+DRAWN_SCRIPT = """
+const root = document.getElementById('root');
+root.textContent = 'Rendered text about tools, long enough to be laid out on a line of its own.';
+const add = (path, text) => {
+  const a = document.createElement('a');
+  a.href = 'http://target.com/' + path; a.textContent = text;
+  document.body.appendChild(a);
+};
+if (root.getBoundingClientRect().height > 0) add('laid-out', 'Laid out');
+if (root.checkVisibility({visibilityProperty: true})) add('painted', 'Painted');
+new IntersectionObserver((entries, observer) => {
+  if (entries.some((entry) => entry.isIntersecting)) { add('seen', 'Seen'); observer.disconnect(); }
+}).observe(root);
 """
 
 # Takes its time: a link fetched by a timer near the end of the wait for timers (BACKLINKS_RENDER_TIMERS).
@@ -116,6 +134,7 @@ def js_sites() -> Sites:
             "/": app(PATIENT_SCRIPT),
             "/late.json": Resource('{"href": "http://target.com/from-patient", "text": "Patient"}', headers=JSON),
         },
+        "drawn.com": {"/": app(DRAWN_SCRIPT)},
         "late.net": {
             "/": app(LATE_SCRIPT),
             "/links.json": Resource('[{"href": "http://target.com/from-fetch", "text": "From fetch"}]', headers=JSON),
