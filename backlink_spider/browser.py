@@ -15,10 +15,10 @@ Python closes both gaps, and whatever slips past the route still meets the refus
 
 Costs are bounded: images, media, fonts and stylesheets are refused (images are not even asked for:
 Chromium's own setting turns them off, which spares each a round trip), iframes are not loaded, the
-page is laid out but not painted (``BACKLINKS_RENDER_DRAWING``: a style sheet the document adopts
-hides it, so its scripts measure and observe it as on a screen), further navigations of the page are
-answered 204 (so a page that redirects itself in a loop stays put), at most
-``BACKLINKS_RENDER_MAX_PAGES`` pages render at once in one context, each within
+page is neither painted nor laid out but where a script measures it, until a script observes its
+elements appear or resize (``BACKLINKS_RENDER_DRAWING``: a style sheet the document adopts), further
+navigations of the page are answered 204 (so a page that redirects itself in a loop stays put), at
+most ``BACKLINKS_RENDER_MAX_PAGES`` pages render at once in one context, each within
 ``BACKLINKS_RENDER_TIMEOUT``, and the browser is restarted after ``BACKLINKS_RENDER_RESTART_PAGES``
 pages or when its processes use more than ``BACKLINKS_RENDER_RESTART_MEMORY`` MiB. A render that
 fails falls back to the page as fetched. A render ends as soon as its page is quiet (requests, DOM,
@@ -72,13 +72,32 @@ logger = logging.getLogger(__name__)
 
 MODES = ("auto", "always", "never")
 # BACKLINKS_RENDER_DRAWING: the style sheet that spares the browser drawing what no link needs.
-# Painting is skipped by hiding the document (its layout stays: geometry, IntersectionObserver);
-# content-visibility skips the layout of what is not measured too.
+# Hiding the document skips painting (its layout stays: geometry, observers); content-visibility
+# skips the layout of what no script measures too, until a script observes elements appear or
+# resize (lazy content, virtual lists): from then on the page is laid out as in ``layout``.
 DRAWINGS = {
     "full": None,
     "layout": "html { visibility: hidden !important; }",
-    "measured": "body { content-visibility: hidden !important; }",
+    "measured": "html { visibility: hidden !important; } body { content-visibility: hidden !important; }",
 }
+_OBSERVED_LAYOUT = "html { visibility: hidden !important; }"
+# Adopted by each document before its own scripts run; in ``measured``, an observer's first
+# observe() turns the sheet into ``layout``'s.
+_DRAWING = """
+(() => {
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(%(style)s);
+  document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+  if (%(style)s === %(observed)s) return;
+  for (const Observer of [window.IntersectionObserver, window.ResizeObserver]) {
+    if (!Observer) continue;
+    const observe = Observer.prototype.observe;
+    Observer.prototype.observe = function (...args) {
+      sheet.replaceSync(%(observed)s);
+      return observe.apply(this, args);
+    };
+  }
+})();"""
 HANDLER = "backlink_spider.browser.BrowserHandler"
 # Meta key: the plain response a render starts from (the decider's) or ended with (the handler's).
 META_DOCUMENT = "backlinks_render_document"
@@ -194,7 +213,7 @@ def render_mode(settings: BaseSettings) -> str:
 
 
 def render_drawing(settings: BaseSettings) -> str:
-    drawing = str(settings.get("BACKLINKS_RENDER_DRAWING", "layout")).strip().lower()
+    drawing = str(settings.get("BACKLINKS_RENDER_DRAWING", "measured")).strip().lower()
     if drawing not in DRAWINGS:
         raise UsageError(f"BACKLINKS_RENDER_DRAWING must be one of {', '.join(DRAWINGS)}, not {drawing!r}")
     return drawing
@@ -206,11 +225,7 @@ def page_script(drawing: str) -> str:
     style = DRAWINGS[drawing]
     if style is None:
         return _PAGE_CLOCK
-    return _PAGE_CLOCK + (
-        "\n(() => { const sheet = new CSSStyleSheet();"
-        f" sheet.replaceSync({json.dumps(style)});"
-        " document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet]; })();"
-    )
+    return _PAGE_CLOCK + _DRAWING % {"style": json.dumps(style), "observed": json.dumps(_OBSERVED_LAYOUT)}
 
 
 def browser_args(settings: BaseSettings) -> list[str]:

@@ -140,10 +140,11 @@ BACKLINKS_RENDER_TIMERS = 1.0
 # Seconds a whole render may take; beyond, the page is kept as fetched.
 BACKLINKS_RENDER_TIMEOUT = 30.0
 # How much of a page the browser draws: full (laid out and painted, as on a screen), layout (laid
-# out, not painted: scripts measure and observe the page as on a screen; a sixth less per render)
-# or measured (laid out only where a script measures it; a third less, but IntersectionObserver
-# never sees an element appear, so content loaded when seen is missed).
-BACKLINKS_RENDER_DRAWING = "layout"
+# out, not painted: scripts measure and observe the page as on a screen; a sixth less a render) or
+# measured (laid out only where a script measures it, until a script observes elements appear or
+# resize, then as in layout; a third less, but a script waiting for a CSS animation or transition
+# of what is not laid out waits in vain).
+BACKLINKS_RENDER_DRAWING = "measured"
 # Kinds of browser requests refused, to save time and bandwidth (images: never even asked for).
 BACKLINKS_RENDER_BLOCKED_RESOURCES = ["image", "media", "font", "stylesheet", "eventsource", "ping"]
 # Restart the browser after this many rendered pages (0: never).

@@ -290,10 +290,11 @@ def test_blocked_images_are_switched_off_in_the_browser_keeping_its_other_blink_
 @pytest.mark.parametrize(
     ("drawing", "seen_by_the_script"),
     [
-        ("full", {"laid-out", "painted", "seen"}),
+        ("full", {"laid-out", "painted", "seen", "drawn-when-seen"}),
         # The default: not painted, yet measured and observed as on a screen.
-        ("layout", {"laid-out", "seen"}),
-        ("measured", {"laid-out"}),
+        ("layout", {"laid-out", "seen", "drawn-when-seen"}),
+        # Skipped but where measured, until the script observes it: then laid out, as in layout.
+        ("measured", {"laid-out", "skipped", "seen", "drawn-when-seen"}),
     ],
 )
 def test_the_browser_draws_as_much_of_a_page_as_the_drawing_setting_says(
@@ -306,7 +307,7 @@ def test_the_browser_draws_as_much_of_a_page_as_the_drawing_setting_says(
 
 
 def test_the_drawing_setting_is_checked_and_names_the_style_sheet_each_document_adopts() -> None:
-    assert render_drawing(Settings()) == "layout"
+    assert render_drawing(Settings()) == "measured"
     assert render_drawing(Settings({"BACKLINKS_RENDER_DRAWING": " Measured"})) == "measured"
     with pytest.raises(UsageError, match="BACKLINKS_RENDER_DRAWING must be one of full, layout, measured, not 'none'"):
         render_drawing(Settings({"BACKLINKS_RENDER_DRAWING": "none"}))
@@ -315,6 +316,7 @@ def test_the_drawing_setting_is_checked_and_names_the_style_sheet_each_document_
     assert page_script("layout").startswith(page_script("full"))
     assert "html { visibility: hidden !important; }" in page_script("layout")
     assert "body { content-visibility: hidden !important; }" in page_script("measured")
+    assert "IntersectionObserver" in page_script("measured")
 
 
 def test_never_mode_renders_nothing(chromium: str, js_web: LocalWeb, tmp_path: Path) -> None:

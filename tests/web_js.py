@@ -56,8 +56,8 @@ window.addEventListener('load', () => {
 """
 
 # Says by its links what a script on it can tell: its text is laid out (has a height), would be
-# painted (neither hidden nor skipped), is seen on screen (IntersectionObserver, as content loaded
-# when seen is).
+# painted (neither hidden nor skipped), is skipped (content-visibility), is seen on screen
+# (IntersectionObserver, as content loaded when seen is), and is not skipped once seen.
 DRAWN_SCRIPT = """
 const root = document.getElementById('root');
 root.textContent = 'Rendered text about tools, long enough to be laid out on a line of its own.';
@@ -68,8 +68,12 @@ const add = (path, text) => {
 };
 if (root.getBoundingClientRect().height > 0) add('laid-out', 'Laid out');
 if (root.checkVisibility({visibilityProperty: true})) add('painted', 'Painted');
+if (!root.checkVisibility()) add('skipped', 'Skipped');
 new IntersectionObserver((entries, observer) => {
-  if (entries.some((entry) => entry.isIntersecting)) { add('seen', 'Seen'); observer.disconnect(); }
+  if (!entries.some((entry) => entry.isIntersecting)) return;
+  observer.disconnect();
+  add('seen', 'Seen');
+  if (root.checkVisibility()) add('drawn-when-seen', 'Drawn when seen');
 }).observe(root);
 """
 
@@ -95,6 +99,7 @@ document.getElementById('root').innerHTML = '<p><a href="http://target.com/from-
 # Reaches for private addresses in every way a page can, and for a path robots.txt disallows.
 SNEAKY_SCRIPT = """
 document.getElementById('root').innerHTML = '<p><a href="http://target.com/from-sneaky">Target</a></p>';
+document.querySelector('p').getBoundingClientRect();  // measured: laid out, so its font is asked for
 for (const url of ['http://127.0.0.1/secret', 'http://10.0.0.1/admin', 'http://localhost/lh',
                    'http://127.1/short', '/private/data.json']) {  // 127.1 reads 127.0.0.1 in a browser
   fetch(url).catch(() => null);
