@@ -41,7 +41,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from backlink_spider.browser import META_DOCUMENT, BrowserRendering, render_mode
-from backlink_spider.extraction import extract_page
+from backlink_spider.extraction import Page, extract_page
 
 logger = logging.getLogger(__name__)
 
@@ -114,10 +114,10 @@ def _scripts(tree: LexborHTMLParser) -> tuple[int, int]:
     return files, inline
 
 
-def page_signals(html: str) -> PageSignals:
-    """Measure ``html`` (a page as served, before any script ran)."""
+def page_signals(html: str, url: str = "http://localhost/") -> PageSignals:
+    """Measure ``html`` (a page as served at ``url``, before any script ran)."""
+    links = link_count(extract_page(html, url))
     tree = LexborHTMLParser(html)
-    links = sum(1 for node in tree.css("a[href]") if _real_href(node.attributes.get("href") or ""))
     script_files, inline = _scripts(tree)
     asks = any(_JAVASCRIPT.search(node.text(deep=True, separator=" ")) for node in tree.css("noscript"))
     cloaked = tree.css_first(CLOAKS) is not None
@@ -155,20 +155,22 @@ def script_built(signals: PageSignals, thresholds: Thresholds) -> str | None:
     return None
 
 
-def judge(html: str, thresholds: Thresholds) -> str | None:
-    """``script_built(page_signals(html), thresholds)``, measuring only what the verdict needs:
-    no parse when the raw HTML holds nothing any rule looks for, and no visible text unless a
-    rule asks whether the page is text-light."""
-    large = len(html) >= thresholds.large_page
-    maybe_root = maybe_cloak = maybe_noscript = may_script = True
-    if not large:  # a large page is parsed whatever it holds: its link density is a rule
-        raw = html.encode("utf-8", "replace").lower()
-        maybe_root = any(token in raw for token in _ROOT_TOKENS) or any(ids.search(raw) for ids in _ROOT_IDS)
-        maybe_cloak = b"cloak" in raw or _CLOAK_CLASS.search(raw) is not None
-        maybe_noscript = b"<noscript" in raw
-        may_script = thresholds.script_files <= 0 or thresholds.script_chars <= 0 or b"<script" in raw
-        if not (maybe_root or maybe_cloak or maybe_noscript or may_script):
-            return None
+def judge(html: str, thresholds: Thresholds, links: int) -> str | None:
+    """``script_built(page_signals(html), thresholds)``, given ``links`` (``link_count`` of the
+    page's extraction, which the spider makes anyway), measuring only what the verdict needs: no
+    parse when the raw HTML holds nothing a rule looks for, and no visible text unless a rule asks
+    whether the page is text-light."""
+    raw = html.encode("utf-8", "replace").lower()
+    maybe_root = any(token in raw for token in _ROOT_TOKENS) or any(ids.search(raw) for ids in _ROOT_IDS)
+    maybe_cloak = b"cloak" in raw or _CLOAK_CLASS.search(raw) is not None
+    maybe_noscript = b"<noscript" in raw
+    # The scripts rule needs few links: with enough, the page's scripts need not be measured.
+    may_script = links < thresholds.min_links and (
+        thresholds.script_files <= 0 or thresholds.script_chars <= 0 or b"<script" in raw
+    )
+    sparse = len(html) >= thresholds.large_page and links < thresholds.links_per_kib * len(html) / 1024
+    if not (maybe_root or maybe_cloak or maybe_noscript or may_script):
+        return "few_links" if sparse else None
     tree = LexborHTMLParser(html)
     # What page_signals measures before it strips the invisible elements, when a rule needs it.
     cloaked = maybe_cloak and tree.css_first(CLOAKS) is not None
@@ -177,34 +179,33 @@ def judge(html: str, thresholds: Thresholds) -> str | None:
     if may_script:
         files, inline = _scripts(tree)
         scripted = files >= thresholds.script_files or inline >= thresholds.script_chars
-    sparse_below = thresholds.links_per_kib * len(html) / 1024 if large else 0
-    links = _count_links(tree, max(thresholds.min_links, sparse_below)) if scripted or large else 0
     tree.strip_tags(_INVISIBLE)
     if maybe_root and any(_is_empty(root) for root in tree.css(APP_ROOTS)):
         return "app_root"
     if cloaked:
         return "cloak"
-    if asks or (scripted and links < thresholds.min_links):
+    if asks or scripted:
         body = tree.body
         text_light = len(_visible_text(body) if body is not None else "") < thresholds.min_text
         if text_light and asks:
             return "noscript"
-        if text_light and scripted and links < thresholds.min_links:
+        if text_light and scripted:
             return "scripts"
-    if large and links < sparse_below:
-        return "few_links"
-    return None
+    return "few_links" if sparse else None
 
 
-def _count_links(tree: LexborHTMLParser, enough: float) -> int:
-    """Links of the page, counted up to the first number that is not below ``enough``."""
-    count = 0
-    for node in tree.css("a[href]"):
-        if _real_href(node.attributes.get("href") or ""):
-            count += 1
-            if count >= enough:
-                break
-    return count
+def link_count(page: Page) -> int:
+    """A page's links as the heuristic counts them: those the spider follows (http(s), not the
+    page itself), but for the ``{{ ... }}`` placeholders of client-side templates."""
+    return sum(1 for link in page.links if "{{" not in link.url)
+
+
+def extract_response(response: Response) -> Page:
+    """The spider's extraction of ``response``: its links with every field, read lazily."""
+    html = response.text if isinstance(response, TextResponse) else response.body
+    robots = [value.decode("latin-1") for value in response.headers.getlist("X-Robots-Tag")]
+    content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
+    return extract_page(html, response.url, robots, content_type)
 
 
 def _real_href(href: str) -> bool:
@@ -224,13 +225,6 @@ def _is_empty(root: LexborNode) -> bool:
 
 def _describe(node: LexborNode) -> str:
     return f"{node.tag}#{node.id}" if node.id else node.tag or "?"
-
-
-def link_urls(response: Response) -> set[str]:
-    """The URLs of a page's links, as the spider's extraction finds them."""
-    content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
-    html = response.text if isinstance(response, TextResponse) else response.body
-    return {link.url for link in extract_page(html, response.url, (), content_type).links}
 
 
 def was_rendered(response: Response) -> bool:
@@ -284,28 +278,32 @@ class RenderDecider:
         elif addon is not None and addon.executable is not None:
             self.stats.set_value("backlinks/render/browser", addon.executable)
 
-    async def page(self, response: Response) -> Response:
-        """The page as the spider should read it: ``response`` rendered when the mode, its host's
-        verdict or its HTML calls for it, else (or when the render fails) ``response`` itself."""
+    async def page(self, response: Response) -> tuple[Response, Page]:
+        """The page as the spider should read it, and its extraction: ``response`` rendered when
+        the mode, its host's verdict or its HTML calls for it, else (or when the render fails)
+        ``response`` itself. Each version of the page is extracted once, for the spider and the
+        verdict alike."""
+        page = extract_response(response)
         if self.off_reason is not None or response.status != 200 or not isinstance(response, TextResponse):
-            return response
+            return response, page
         request = response.request
         if request is None or was_rendered(response):
-            return response
+            return response, page
         state = self.hosts.get(_host(request))
         if self.mode == "always" or state is HostState.RENDER:
             self.stats.inc_value("backlinks/render/direct")
-            return await self.render(request, response)
+            return await self.render(request, response, page)
         if self.mode != "auto" or state is HostState.PLAIN:
-            return response
-        reason = judge(response.text, self.thresholds)
+            return response, page
+        reason = judge(response.text, self.thresholds, link_count(page))
         self.stats.inc_value(f"backlinks/render/judged/{reason or 'static'}")
         if reason is None:
-            return response
-        return await self.render(request, response)
+            return response, page
+        return await self.render(request, response, page)
 
-    async def render(self, request: Request, response: Response) -> Response:
-        """Render the page from ``response``, the HTML already fetched; ``response`` if that fails."""
+    async def render(self, request: Request, response: Response, page: Page) -> tuple[Response, Page]:
+        """Render the page from ``response``, the HTML already fetched (``page``, its extraction);
+        ``response`` and ``page`` if that fails."""
         assert self.crawler.engine is not None
         request.meta["playwright"] = True
         request.meta[META_DOCUMENT] = response
@@ -314,18 +312,17 @@ class RenderDecider:
         except Exception as error:  # noqa: BLE001 - a page that cannot be rendered is kept as fetched
             logger.info("Rendering %s failed (%s): the page is kept as fetched", request.url, error)
             rendered = response
-        document = request.meta.pop(META_DOCUMENT, None)
+        request.meta.pop(META_DOCUMENT, None)
         request.meta.pop("playwright", None)
         if not was_rendered(rendered):
-            return response
-        self.judge(request, document or response, rendered)
-        return rendered
+            return response, page
+        rendered_page = extract_response(rendered)
+        self.judge(request, page, rendered_page)
+        return rendered, rendered_page
 
-    def judge(self, request: Request, document: Response | None, rendered: Response) -> None:
-        """Count the links the render found that the raw HTML lacked; remember the host's verdict."""
-        if document is None:
-            return
-        new = link_urls(rendered) - link_urls(document)
+    def judge(self, request: Request, fetched: Page, rendered: Page) -> None:
+        """Count the links the render found that the fetched HTML lacked; remember the host's verdict."""
+        new = {link.url for link in rendered.links} - {link.url for link in fetched.links}
         host = _host(request)
         if new:
             self.stats.inc_value("backlinks/render/new_links_pages")

@@ -9,7 +9,8 @@ import pytest
 from scrapy.settings import Settings
 
 from backlink_spider import settings as project_settings
-from backlink_spider.rendering import Thresholds, judge, page_signals, script_built
+from backlink_spider.extraction import extract_page
+from backlink_spider.rendering import Thresholds, judge, link_count, page_signals, script_built
 from tests.corpus import page_dirs, read_gz
 
 DEFAULT = Thresholds()
@@ -149,9 +150,12 @@ def test_a_large_page_with_very_few_links_for_its_size_is_script_built() -> None
     assert script_built(page_signals(dense), DEFAULT) is None
 
 
-def test_javascript_hrefs_and_template_hrefs_are_not_links() -> None:
-    html = '<a href="javascript:void(0)">x</a><a href="#top">top</a><a href="{{ url }}">t</a><a href="/real">r</a>'
-    assert page_signals(html).links == 1
+def test_links_are_those_the_spider_follows_but_for_template_placeholders() -> None:
+    html = (
+        '<a href="javascript:void(0)">x</a><a href="#top">top</a><a href="{{ url }}">t</a><a href="/real">r</a>'
+        '<a href="mailto:us@example.com">mail</a><a href="https://elsewhere.org/">out</a><a>no href</a>'
+    )
+    assert page_signals(html).links == 2
 
 
 def test_thresholds_come_from_the_settings_with_the_project_defaults() -> None:
@@ -167,6 +171,7 @@ def test_thresholds_come_from_the_settings_with_the_project_defaults() -> None:
     assert script_built(page_signals(short), Thresholds(min_text=5)) is None
 
 
+URL = "https://pages.example.com/a/page"
 SHORT_APP = '<body><div id="mount"></div><script src="/bundle.js"></script></body>'
 # Pages every rule fires on (and does not), and the raw-HTML shapes the quick judgement could miss.
 VARIANTS = [
@@ -194,6 +199,8 @@ VARIANTS = [
     f"<body><p>{PROSE}</p><!-- {'<a href=/x>x</a>' * 40} -->{'y' * 40_000}</body>",
     f"<body><p>{PROSE}</p>{'<a href=/x>x</a>' * 40}{'y' * 40_000}</body>",
     '<div id="root"><template><a href="/t">t</a></template></div><script src="/a.js"></script>',
+    f"<body><p>{PROSE}</p>{'<a href=mailto:us@example.com>us</a>' * 40}{'y' * 40_000}</body>",
+    f"<body><noscript>Enable JavaScript</noscript><script src=/a.js></script>{'<a href=/x>x</a>' * 40}{'y' * 40_000}",
 ]
 THRESHOLDS = [DEFAULT, Thresholds(script_files=0), Thresholds(script_chars=0, min_links=0), Thresholds(large_page=10)]
 
@@ -201,4 +208,5 @@ THRESHOLDS = [DEFAULT, Thresholds(script_files=0), Thresholds(script_chars=0, mi
 @pytest.mark.parametrize("thresholds", THRESHOLDS)
 def test_the_quick_judgement_decides_as_the_full_measure_does(thresholds: Thresholds) -> None:
     pages = VARIANTS + [read_gz(folder / "source.html.gz").decode("utf-8", "replace") for folder in page_dirs()]
-    assert [judge(html, thresholds) for html in pages] == [script_built(page_signals(h), thresholds) for h in pages]
+    quick = [judge(html, thresholds, link_count(extract_page(html, URL))) for html in pages]
+    assert quick == [script_built(page_signals(html, URL), thresholds) for html in pages]

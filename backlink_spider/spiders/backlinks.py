@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import Response, TextResponse
+from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -25,7 +25,7 @@ from backlink_spider.arguments import CrawlArguments
 from backlink_spider.budget import STAT_COUNTED
 from backlink_spider.distributed import claim_seeds, seeds_pushed
 from backlink_spider.domains import domain_of, unicode_host
-from backlink_spider.extraction import Page, extract_page
+from backlink_spider.extraction import Page
 from backlink_spider.frontier import Frontier, strip_session_ids
 from backlink_spider.items import Backlink, PageRecord
 from backlink_spider.outlinks import domain_outlinks
@@ -110,14 +110,10 @@ class BacklinksSpider(scrapy.Spider):
     async def parse(self, response: Response) -> Iterator[Backlink | PageRecord | scrapy.Request]:
         """The page as its host needs it read (rendered by the browser when its links are built by
         script: ``rendering.py``), harvested."""
-        return self.harvest(await self.renderer.page(response))
+        return self.harvest(*await self.renderer.page(response))
 
-    def harvest(self, response: Response) -> Iterator[Backlink | PageRecord | scrapy.Request]:
+    def harvest(self, response: Response, page: Page) -> Iterator[Backlink | PageRecord | scrapy.Request]:
         """The page's backlinks, the requests for the links it leads to, and its record."""
-        html = response.text if isinstance(response, TextResponse) else response.body
-        robots = [value.decode("latin-1") for value in response.headers.getlist("X-Robots-Tag")]
-        content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
-        page = extract_page(html, response.url, robots, content_type)
         source_host = unicode_host(urlsplit(response.url).hostname or "")
         source_domain = domain_of(source_host)
         backlinks = list(self.backlinks(page, source_host, source_domain))
