@@ -75,29 +75,25 @@ MODES = ("auto", "always", "never")
 # Hiding the document skips painting (its layout stays: geometry, observers); content-visibility
 # skips the layout of what no script measures too, until a script observes elements appear or
 # resize (lazy content, virtual lists): from then on the page is laid out as in ``layout``.
-DRAWINGS = {
-    "full": None,
-    "layout": "html { visibility: hidden !important; }",
-    "measured": "html { visibility: hidden !important; } body { content-visibility: hidden !important; }",
-}
-_OBSERVED_LAYOUT = "html { visibility: hidden !important; }"
-# Adopted by each document before its own scripts run; in ``measured``, an observer's first
-# observe() turns the sheet into ``layout``'s.
-_DRAWING = """
+_HIDDEN = "html { visibility: hidden !important; }"
+DRAWINGS = {"full": None, "layout": _HIDDEN, "measured": f"{_HIDDEN} body {{ content-visibility: hidden !important; }}"}
+# Adopted by each document before its own scripts run.
+_ADOPT_SHEET = """
 (() => {
   const sheet = new CSSStyleSheet();
   sheet.replaceSync(%(style)s);
-  document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
-  if (%(style)s === %(observed)s) return;
+  document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];%(observed)s
+})();"""
+# In ``measured``: an observer's first observe() turns the sheet into ``layout``'s.
+_LAY_OUT_WHEN_OBSERVED = """
   for (const Observer of [window.IntersectionObserver, window.ResizeObserver]) {
     if (!Observer) continue;
     const observe = Observer.prototype.observe;
     Observer.prototype.observe = function (...args) {
-      sheet.replaceSync(%(observed)s);
+      sheet.replaceSync(%s);
       return observe.apply(this, args);
     };
-  }
-})();"""
+  }"""
 HANDLER = "backlink_spider.browser.BrowserHandler"
 # Meta key: the plain response a render starts from (the decider's) or ended with (the handler's).
 META_DOCUMENT = "backlinks_render_document"
@@ -225,7 +221,8 @@ def page_script(drawing: str) -> str:
     style = DRAWINGS[drawing]
     if style is None:
         return _PAGE_CLOCK
-    return _PAGE_CLOCK + _DRAWING % {"style": json.dumps(style), "observed": json.dumps(_OBSERVED_LAYOUT)}
+    observed = _LAY_OUT_WHEN_OBSERVED % json.dumps(_HIDDEN) if drawing == "measured" else ""
+    return _PAGE_CLOCK + _ADOPT_SHEET % {"style": json.dumps(style), "observed": observed}
 
 
 def browser_args(settings: BaseSettings) -> list[str]:

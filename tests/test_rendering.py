@@ -317,6 +317,7 @@ def test_the_drawing_setting_is_checked_and_names_the_style_sheet_each_document_
     assert "html { visibility: hidden !important; }" in page_script("layout")
     assert "body { content-visibility: hidden !important; }" in page_script("measured")
     assert "IntersectionObserver" in page_script("measured")
+    assert "IntersectionObserver" not in page_script("layout")
 
 
 def test_never_mode_renders_nothing(chromium: str, js_web: LocalWeb, tmp_path: Path) -> None:
