@@ -277,6 +277,17 @@ def table(results: dict[str, Any]) -> str:
                 (f"rendering, {web}: pages/s, auto vs never", f"{mixed['auto']['pages_per_s']:g}",
                  f"{mixed['never']['pages_per_s']:g}", ratio, ">= 0.5", met)
             )  # fmt: skip
+            auto, never = mixed["auto"], mixed["never"]
+            lines.append(
+                (f"rendering, {web}: CPU per page, crawl + browser (ms), auto vs never",
+                 f"{auto['cpu_ms_per_page']:g}", f"{never['cpu_ms_per_page']:g}",
+                 f"{mixed['cpu_per_page_auto_vs_never']:.2f}", "-", "-")
+            )  # fmt: skip
+            lines.append(
+                (f"rendering, {web}: browser CPU per render (ms); cores busy, auto / never",
+                 f"{auto['browser_cpu_ms_per_render']:g}", f"{auto['cores_busy']:g} / {never['cores_busy']:g}",
+                 "-", "-", "-")
+            )  # fmt: skip
             ratio, met = _ratio(mixed["script_only_recall"], 1.0)
             lines.append(
                 (f"rendering, {web}: script-only backlinks found (auto)", f"{mixed['auto']['script_only_found']}",

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from backlink_spider import settings as ours
-from bench.meter import TreeMemory
+from bench.meter import TreeWatch, cpu_seconds
 from bench.web import ROOT, BenchServer, SyntheticWeb, WebSpec, ceiling
 
 # Scrapy's own settings of the project that a bare spider gets too: concurrency,
@@ -54,12 +54,6 @@ def crawl_env(proxy: str) -> dict[str, str]:
     env["http_proxy"] = proxy
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
     return env
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time a process has used."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Web(Protocol):
@@ -132,7 +126,7 @@ def _run(name: str, command: list[str], cwd: Path, server: Web, meter_path: Path
     process = subprocess.Popen(
         command, cwd=cwd, env=crawl_env(server.proxy_url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    with TreeMemory(process.pid) as memory:
+    with TreeWatch(process.pid) as memory:
         try:
             _, stderr = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:

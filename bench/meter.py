@@ -5,8 +5,8 @@ the scheduler and the memory blocks Python's objects hold (``sys.getallocatedblo
 alive, whatever the allocators keep besides) every ``BENCH_RSS_EVERY`` pages, how late a 10 ms
 timer on the reactor fired (the worst stall of the event loop) and the crawl's final stats;
 writes them as JSON to ``BENCH_METER_PATH`` when the spider closes. ``BENCH_STOP_AT`` closes the crawl after that
-many pages. Off without a path. ``TreeMemory`` watches a crawl from outside: the peak
-memory of its whole process tree, the browser's processes included.
+many pages. Off without a path. ``TreeWatch`` watches a crawl from outside: the peak memory of
+its whole process tree and the CPU it used apart from its descendants' (the browser's processes).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
+_TICKS = os.sysconf("SC_CLK_TCK")
 TICK = 0.01
 
 
@@ -48,22 +49,41 @@ def peak_rss_bytes() -> int:
     return 0
 
 
-def tree_memory_bytes(pid: int) -> int:
-    """Memory of a process and all its descendants now: the sum of their proportional set
-    sizes (``Pss``, so pages that a browser's processes share are counted once)."""
+def _stat(pid: int) -> list[bytes]:
+    """The fields of ``/proc/<pid>/stat`` after the command's name (the state is the first)."""
+    with open(f"/proc/{pid}/stat", "rb") as stat:
+        return stat.read().rsplit(b")", 1)[1].split()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used."""
+    fields = _stat(pid)
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def process_tree(pid: int) -> list[int]:
+    """A process and all its descendants now."""
     children: dict[int, list[int]] = {}
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:
-                with open(f"/proc/{entry.name}/stat", "rb") as stat:
-                    parent = int(stat.read().rsplit(b")", 1)[1].split()[1])
+                parent = int(_stat(int(entry.name))[1])
             except (OSError, IndexError, ValueError):
                 continue
             children.setdefault(parent, []).append(int(entry.name))
-    total, stack = 0, [pid]
+    tree, stack = [], [pid]
     while stack:
         process = stack.pop()
+        tree.append(process)
         stack.extend(children.get(process, ()))
+    return tree
+
+
+def tree_memory_bytes(pid: int) -> int:
+    """Memory of a process and all its descendants now: the sum of their proportional set
+    sizes (``Pss``, so pages that a browser's processes share are counted once)."""
+    total = 0
+    for process in process_tree(pid):
         try:
             with open(f"/proc/{process}/smaps_rollup", "rb") as rollup:
                 total += next((int(line.split()[1]) * 1024 for line in rollup if line.startswith(b"Pss:")), 0)
@@ -72,20 +92,43 @@ def tree_memory_bytes(pid: int) -> int:
     return total
 
 
-class TreeMemory(threading.Thread):
-    """Samples ``tree_memory_bytes(pid)`` every ``interval`` seconds until stopped; keeps the peak."""
+class TreeWatch(threading.Thread):
+    """Watches a process tree until stopped: the peak of ``tree_memory_bytes(pid)``, sampled every
+    ``memory_every`` seconds, and the CPU seconds of the process and of its descendants (a
+    browser's), sampled every ``interval``: what a process used after its last sample is missed."""
 
-    def __init__(self, pid: int, interval: float = 0.25) -> None:
+    def __init__(self, pid: int, interval: float = 0.1, memory_every: float = 0.25) -> None:
         super().__init__(daemon=True)
-        self.pid, self.interval = pid, interval
+        self.pid, self.interval, self.memory_every = pid, interval, memory_every
         self.peak = 0
+        # CPU seconds last read, by process and start time (a pid may be used again).
+        self._cpu: dict[tuple[int, int], float] = {}
         self._stopped = threading.Event()
 
     def run(self) -> None:
+        memory_due = 0.0
         while not self._stopped.wait(self.interval):
-            self.peak = max(self.peak, tree_memory_bytes(self.pid))
+            for process in process_tree(self.pid):
+                try:
+                    fields = _stat(process)
+                except OSError:
+                    continue  # gone meanwhile
+                self._cpu[process, int(fields[19])] = (int(fields[11]) + int(fields[12])) / _TICKS
+            if time.monotonic() >= memory_due:
+                memory_due = time.monotonic() + self.memory_every
+                self.peak = max(self.peak, tree_memory_bytes(self.pid))
 
-    def __enter__(self) -> TreeMemory:
+    @property
+    def cpu(self) -> float:
+        """CPU seconds of the process itself."""
+        return sum(seconds for (process, _), seconds in self._cpu.items() if process == self.pid)
+
+    @property
+    def descendants_cpu(self) -> float:
+        """CPU seconds of all its descendants, those that ended included."""
+        return sum(seconds for (process, _), seconds in self._cpu.items() if process != self.pid)
+
+    def __enter__(self) -> TreeWatch:
         self.start()
         return self
 

@@ -15,6 +15,10 @@ On pages of realistic size (``realistic_domains``: the synthetic web of ``web.py
 turn, as often: a render costs the browser more there, while a plain page costs the crawl about
 what a small one does; every script-only backlink (a page of a script-built site linking the
 target) must be found there too.
+Each run also says what it cost the machine: CPU seconds of the crawl's process and of the
+browser's (sampled from /proc), per page and per render, and how many cores were busy. Where
+``never`` keeps one core busy and ``auto`` two, ``auto``'s pages/s can keep at most twice
+never's CPU per page divided by its own.
 Needs Debian's Chromium (the first of ``BACKLINKS_RENDER_BROWSER`` found); reported as skipped without it.
 """
 
@@ -32,6 +36,7 @@ from backlink_spider.browser import find_browser
 from backlink_spider.localweb import LocalWeb, Resource, Sites
 from backlink_spider.settings import BACKLINKS_RENDER_BROWSER
 from bench.crawl import crawl_env
+from bench.meter import TreeWatch
 from bench.web import ROOT, BenchServer, SyntheticWeb, WebSpec, built_by_script
 
 TARGET = "linkbench-target.org"
@@ -94,11 +99,18 @@ def _crawl(
         "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "LOG_LEVEL=WARNING",
         "-s", "BACKLINKS_AUTHORITY_AT_CLOSE=False", *budget,
     ]  # fmt: skip
-    process = subprocess.run(
-        command, cwd=ROOT, env=crawl_env(proxy_url), capture_output=True, text=True, timeout=900, check=False
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=crawl_env(proxy_url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
+    with TreeWatch(process.pid) as watch:
+        try:
+            _, stderr = process.communicate(timeout=900)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise
     if process.returncode != 0:
-        raise RuntimeError(f"the {mode} crawl failed: {process.stderr[-2000:]}")
+        raise RuntimeError(f"the {mode} crawl failed: {stderr[-2000:]}")
     with sqlite3.connect(database) as connection:
         stats = json.loads(connection.execute("SELECT stats FROM crawls").fetchone()[0])
         found = {row[0] for row in connection.execute("SELECT target_url FROM backlinks")}
@@ -106,11 +118,19 @@ def _crawl(
         rendered = connection.execute("SELECT count(*) FROM pages WHERE rendered").fetchone()[0]
     elapsed = float(stats.get("elapsed_time_seconds") or 0)
     stored = int(stats.get("backlinks/stored/pages") or 0)
+    cpu = watch.cpu + watch.descendants_cpu
     return {
         "pages": stored,
         "rendered_pages": rendered,
         "seconds": round(elapsed, 2),
         "pages_per_s": round(stored / elapsed, 2) if elapsed else None,
+        # The crawl's process, and the browser's (Playwright's driver and Chromium's processes).
+        "crawl_cpu_s": round(watch.cpu, 2),
+        "browser_cpu_s": round(watch.descendants_cpu, 2),
+        "cpu_ms_per_page": round(1000 * cpu / stored, 2) if stored else None,
+        "browser_cpu_ms_per_render": round(1000 * watch.descendants_cpu / rendered, 1) if rendered else None,
+        # Of the machine's cores, how many the crawl and its browser kept busy on average.
+        "cores_busy": round(cpu / elapsed, 2) if elapsed else None,
         "backlinks": found,
         "referring": referring,
     }
@@ -183,6 +203,13 @@ def compare(
     never, auto = results["never"], results["auto"]
     results["ratio_auto_vs_never"] = (
         round(auto["pages_per_s"] / never["pages_per_s"], 3) if auto["pages_per_s"] and never["pages_per_s"] else None
+    )
+    # What a page costs the machine in each mode: with one page in ten rendered, auto's pages/s can
+    # keep at most (cores busy in auto / cores busy in never) / this of never's.
+    results["cpu_per_page_auto_vs_never"] = (
+        round(auto["cpu_ms_per_page"] / never["cpu_ms_per_page"], 3)
+        if auto["cpu_ms_per_page"] and never["cpu_ms_per_page"]
+        else None
     )
     worst = min(run_["script_only_found"] for run_ in results["runs"]["auto"])
     results["script_only_recall"] = round(worst / len(script_only), 3) if script_only else None

@@ -23,6 +23,7 @@ import pytest
 from backlink_spider.domains import registered_domain
 from backlink_spider.extraction import extract_page
 from bench import rendering, soak
+from bench.meter import TreeWatch
 from bench.web import LINKS_MAX, LINKS_MIN, PAGE_MAX, PAGE_MIN, ROBOTS_TXT, BenchServer, SyntheticWeb, WebSpec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -173,6 +174,21 @@ def test_server_answers_as_a_proxy_with_keep_alive() -> None:
     assert counters["not_found"] == 2
 
 
+def test_the_tree_watch_tells_a_process_cpu_from_that_of_the_children_it_started() -> None:
+    # The parent sleeps; its two children, started and ended one after the other, each burn CPU.
+    burn = "import time\nend = time.process_time() + 0.4\nwhile time.process_time() < end: pass"
+    parent = (
+        "import subprocess, sys, time\n"
+        f"for _ in range(2): subprocess.run([sys.executable, '-c', {burn!r}], check=True)\n"
+        "time.sleep(0.3)\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", parent])
+    with TreeWatch(process.pid, interval=0.02) as watch:
+        assert process.wait(timeout=30) == 0
+    assert watch.descendants_cpu >= 0.6
+    assert watch.cpu < 0.3
+
+
 def test_smoke_run_of_every_benchmark(tmp_path: Path) -> None:
     """``python -m bench --smoke`` runs every benchmark end to end (the figures are not judged)."""
     output = tmp_path / "bench.json"
@@ -197,12 +213,16 @@ def test_smoke_run_of_every_benchmark(tmp_path: Path) -> None:
     assert results["authority"]["domains"] > 0
     rendering = results["rendering"]
     assert rendering["never"]["rendered_pages"] == 0 and rendering["auto"]["rendered_pages"] > 0
+    # No browser in never; in auto, its processes' CPU is told from the crawl's.
+    assert rendering["never"]["browser_cpu_s"] == 0 and rendering["auto"]["browser_cpu_s"] > 0
+    assert rendering["auto"]["crawl_cpu_s"] > 0 and rendering["cpu_per_page_auto_vs_never"] > 0
     realistic = rendering["realistic"]
     assert realistic["never"]["rendered_pages"] == 0 and realistic["auto"]["rendered_pages"] > 0
     assert realistic["script_only_backlinks"] > 0
     budget = rendering["budget"]
     assert 0 < budget["pages"] <= budget["max_pages"] == 20 and budget["static_found"] > 0
     assert "crawl (pages/s) vs bare follow_all" in process.stdout and "live Python blocks" in process.stdout
+    assert "browser CPU per render" in process.stdout
     hostile = results["soak"]
     assert hostile["ended"] == "finished" and hostile["returncode"] == 0, hostile["log_tail"]
     assert hostile["backlinks_expected"] > 20 and hostile["backlinks_missing"] == []
