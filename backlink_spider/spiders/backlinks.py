@@ -107,36 +107,43 @@ class BacklinksSpider(scrapy.Spider):
         assert self.crawler.stats is not None
         return (self.crawler.stats.get_value(STAT_COUNTED) or 0) >= self.max_pages
 
-    async def parse(self, response: Response) -> Iterator[Backlink | PageRecord | scrapy.Request]:
+    async def parse(self, response: Response) -> list[Backlink | PageRecord | scrapy.Request]:
         """The page as its host needs it read (rendered by the browser when its links are built by
         script: ``rendering.py``), harvested."""
         return self.harvest(*await self.renderer.page(response))
 
-    def harvest(self, response: Response, page: Page) -> Iterator[Backlink | PageRecord | scrapy.Request]:
-        """The page's backlinks, the requests for the links it leads to, and its record."""
+    def harvest(self, response: Response, page: Page) -> list[Backlink | PageRecord | scrapy.Request]:
+        """The page's backlinks, the requests for the links it leads to, and its record.
+
+        All are worked out before the first goes on, so that the page's parsed tree (several
+        times the size of its HTML) is freed at once, not held until the last of them has been
+        through the pipelines: a crawl whose database falls behind holds dozens of pages there."""
         source_host = unicode_host(urlsplit(response.url).hostname or "")
         source_domain = domain_of(source_host)
-        backlinks = list(self.backlinks(page, source_host, source_domain))
-        yield from backlinks
+        harvest: list[Backlink | PageRecord | scrapy.Request] = list(self.backlinks(page, source_host, source_domain))
+        backlinks = len(harvest)
         depth = int(response.meta.get("depth", 0))
         # The links it leads to are scheduled before the page is recorded: once its record
         # is stored, a resumed crawl (JOBDIR, distributed) never fetches the page again.
         if not self.budget_spent():
-            yield from self.follow(page, depth + 1)
-        yield PageRecord(
-            url=response.url,
-            host=source_host,
-            domain=source_domain,
-            status=response.status,
-            fetched_at=datetime.now(UTC),
-            nofollow=page.nofollow,
-            outlinks=len(page.links),
-            backlinks=len(backlinks),
-            depth=depth,
-            rendered=was_rendered(response),
-            request_id=response.meta.get(FRONTIER_ID),
-            domain_links=domain_outlinks(page, source_domain),
+            harvest.extend(self.follow(page, depth + 1))
+        harvest.append(
+            PageRecord(
+                url=response.url,
+                host=source_host,
+                domain=source_domain,
+                status=response.status,
+                fetched_at=datetime.now(UTC),
+                nofollow=page.nofollow,
+                outlinks=len(page.links),
+                backlinks=backlinks,
+                depth=depth,
+                rendered=was_rendered(response),
+                request_id=response.meta.get(FRONTIER_ID),
+                domain_links=domain_outlinks(page, source_domain),
+            )
         )
+        return harvest
 
     def backlinks(self, page: Page, source_host: str, source_domain: str) -> Iterator[Backlink]:
         seen_at = datetime.now(UTC)

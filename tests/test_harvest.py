@@ -1,0 +1,45 @@
+"""BacklinksSpider.harvest: what one parsed page gives the crawl, and when its parse is let go."""
+
+from __future__ import annotations
+
+import gc
+import inspect
+
+from scrapy import Request
+from scrapy.http import HtmlResponse
+from scrapy.utils.test import get_crawler
+
+from backlink_spider import settings as project_settings
+from backlink_spider.items import Backlink, PageRecord
+from backlink_spider.rendering import extract_response
+from backlink_spider.spiders.backlinks import BacklinksSpider
+
+HTML = """<html><body><main><p>We use <a href="http://target.com/tool" rel="ugc">their tool</a> daily.</p>
+<a href="/next">next</a> <a href="http://other.org/">other</a></main></body></html>"""
+
+
+def test_a_harvested_page_is_freed_before_its_items_go_on() -> None:
+    settings = {name: getattr(project_settings, name) for name in dir(project_settings) if name.isupper()}
+    settings.update(ADDONS={}, BACKLINKS_RENDER_MODE="never")
+    spider = BacklinksSpider.from_crawler(get_crawler(BacklinksSpider, settings), target="target.com")
+    url = "http://blog.com/post"
+    response = HtmlResponse(url, body=HTML.encode(), encoding="utf-8", request=Request(url))
+    page = extract_response(response)
+    harvest = spider.harvest(response, page)
+    # Nothing the pipelines and the scheduler will still hold keeps the page or its links (and
+    # so its parsed tree) alive: only this test does...
+    here = inspect.currentframe()
+    assert [holder for holder in gc.get_referrers(page) if holder is not here] == []
+    links = page.links
+    for link in links:
+        assert gc.get_referrers(link) == [links]
+    # ...and they have all they need from it.
+    (backlink,) = [item for item in harvest if isinstance(item, Backlink)]
+    assert (backlink.target_url, backlink.anchor_text, backlink.rel, backlink.placement) == (
+        "http://target.com/tool", "their tool", "ugc", "content"
+    )  # fmt: skip
+    assert "daily" in backlink.snippet
+    requests = [item.url for item in harvest if isinstance(item, Request)]
+    assert set(requests) == {"http://blog.com/next", "http://other.org/", "http://target.com/tool"}
+    (record,) = [item for item in harvest if isinstance(item, PageRecord)]
+    assert (record.outlinks, record.backlinks) == (3, 1) and harvest[-1] is record
