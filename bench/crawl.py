@@ -119,26 +119,30 @@ class CrawlRun:
         }
 
 
-def _run(name: str, command: list[str], cwd: Path, server: Web, meter_path: Path, timeout: float) -> CrawlRun:
-    before = cpu_seconds(server.pid)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        command, cwd=cwd, env=crawl_env(server.proxy_url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    with TreeWatch(process.pid) as memory:
+def run_watched(command: list[str], cwd: Path, env: dict[str, str], timeout: float) -> tuple[int, str, TreeWatch]:
+    """Run a crawl's ``command`` under a ``TreeWatch``: its exit code, its stderr and the watch."""
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with TreeWatch(process.pid) as watch:
         try:
             _, stderr = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             process.kill()
             process.communicate()
             raise
+    return process.returncode, stderr, watch
+
+
+def _run(name: str, command: list[str], cwd: Path, server: Web, meter_path: Path, timeout: float) -> CrawlRun:
+    before = cpu_seconds(server.pid)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    returncode, stderr, watch = run_watched(command, cwd, crawl_env(server.proxy_url), timeout)
     wall = time.perf_counter() - started
     server_cpu = cpu_seconds(server.pid) - before
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
     meter = json.loads(meter_path.read_text()) if meter_path.exists() else {}
-    return CrawlRun(name, meter, wall, server_cpu, cpu, process.returncode, stderr[-8000:], memory.peak)
+    return CrawlRun(name, meter, wall, server_cpu, cpu, returncode, stderr[-8000:], watch.peak)
 
 
 def _settings(values: dict[str, str]) -> list[str]:

@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from array import array
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -55,35 +56,44 @@ def _stat(pid: int) -> list[bytes]:
         return stat.read().rsplit(b")", 1)[1].split()
 
 
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time a process has used."""
-    fields = _stat(pid)
+def _cpu(fields: list[bytes]) -> float:
+    """User plus system CPU seconds, from a process's ``_stat`` fields."""
     return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
-def process_tree(pid: int) -> list[int]:
-    """A process and all its descendants now."""
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used."""
+    return _cpu(_stat(pid))
+
+
+def process_tree(pid: int) -> dict[int, list[bytes]]:
+    """A process and all its descendants now, each with its ``_stat`` fields (one read of /proc)."""
+    stats: dict[int, list[bytes]] = {}
     children: dict[int, list[int]] = {}
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:
-                parent = int(_stat(int(entry.name))[1])
+                fields = _stat(int(entry.name))
+                parent = int(fields[1])
             except (OSError, IndexError, ValueError):
                 continue
+            stats[int(entry.name)] = fields
             children.setdefault(parent, []).append(int(entry.name))
-    tree, stack = [], [pid]
+    tree: dict[int, list[bytes]] = {}
+    stack = [pid]
     while stack:
         process = stack.pop()
-        tree.append(process)
+        if process in stats:
+            tree[process] = stats[process]
         stack.extend(children.get(process, ()))
     return tree
 
 
-def tree_memory_bytes(pid: int) -> int:
-    """Memory of a process and all its descendants now: the sum of their proportional set
-    sizes (``Pss``, so pages that a browser's processes share are counted once)."""
+def tree_memory_bytes(processes: Iterable[int]) -> int:
+    """Memory of these processes now: the sum of their proportional set sizes (``Pss``, so
+    pages that a browser's processes share are counted once)."""
     total = 0
-    for process in process_tree(pid):
+    for process in processes:
         try:
             with open(f"/proc/{process}/smaps_rollup", "rb") as rollup:
                 total += next((int(line.split()[1]) * 1024 for line in rollup if line.startswith(b"Pss:")), 0)
@@ -93,9 +103,9 @@ def tree_memory_bytes(pid: int) -> int:
 
 
 class TreeWatch(threading.Thread):
-    """Watches a process tree until stopped: the peak of ``tree_memory_bytes(pid)``, sampled every
-    ``memory_every`` seconds, and the CPU seconds of the process and of its descendants (a
-    browser's), sampled every ``interval``: what a process used after its last sample is missed."""
+    """Watches a process tree until stopped: the CPU seconds of the process and of its
+    descendants (a browser's), sampled every ``interval`` (what a process used after its last
+    sample is missed), and the peak of ``tree_memory_bytes`` over the tree, every ``memory_every``."""
 
     def __init__(self, pid: int, interval: float = 0.1, memory_every: float = 0.25) -> None:
         super().__init__(daemon=True)
@@ -108,15 +118,12 @@ class TreeWatch(threading.Thread):
     def run(self) -> None:
         memory_due = 0.0
         while not self._stopped.wait(self.interval):
-            for process in process_tree(self.pid):
-                try:
-                    fields = _stat(process)
-                except OSError:
-                    continue  # gone meanwhile
-                self._cpu[process, int(fields[19])] = (int(fields[11]) + int(fields[12])) / _TICKS
+            tree = process_tree(self.pid)
+            for process, fields in tree.items():
+                self._cpu[process, int(fields[19])] = _cpu(fields)
             if time.monotonic() >= memory_due:
                 memory_due = time.monotonic() + self.memory_every
-                self.peak = max(self.peak, tree_memory_bytes(self.pid))
+                self.peak = max(self.peak, tree_memory_bytes(tree))
 
     @property
     def cpu(self) -> float:

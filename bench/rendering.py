@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -35,8 +34,7 @@ from typing import Any
 from backlink_spider.browser import find_browser
 from backlink_spider.localweb import LocalWeb, Resource, Sites
 from backlink_spider.settings import BACKLINKS_RENDER_BROWSER
-from bench.crawl import crawl_env
-from bench.meter import TreeWatch
+from bench.crawl import crawl_env, run_watched
 from bench.web import ROOT, BenchServer, SyntheticWeb, WebSpec, built_by_script
 
 TARGET = "linkbench-target.org"
@@ -99,17 +97,8 @@ def _crawl(
         "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "LOG_LEVEL=WARNING",
         "-s", "BACKLINKS_AUTHORITY_AT_CLOSE=False", *budget,
     ]  # fmt: skip
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=crawl_env(proxy_url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    with TreeWatch(process.pid) as watch:
-        try:
-            _, stderr = process.communicate(timeout=900)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
-            raise
-    if process.returncode != 0:
+    returncode, stderr, watch = run_watched(command, ROOT, crawl_env(proxy_url), timeout=900)
+    if returncode != 0:
         raise RuntimeError(f"the {mode} crawl failed: {stderr[-2000:]}")
     with sqlite3.connect(database) as connection:
         stats = json.loads(connection.execute("SELECT stats FROM crawls").fetchone()[0])

@@ -120,14 +120,14 @@ class BacklinksSpider(scrapy.Spider):
         through the pipelines: a crawl whose database falls behind holds dozens of pages there."""
         source_host = unicode_host(urlsplit(response.url).hostname or "")
         source_domain = domain_of(source_host)
-        harvest: list[Backlink | PageRecord | scrapy.Request] = list(self.backlinks(page, source_host, source_domain))
-        backlinks = len(harvest)
+        output: list[Backlink | PageRecord | scrapy.Request] = list(self.backlinks(page, source_host, source_domain))
+        backlinks = len(output)
         depth = int(response.meta.get("depth", 0))
         # The links it leads to are scheduled before the page is recorded: once its record
         # is stored, a resumed crawl (JOBDIR, distributed) never fetches the page again.
         if not self.budget_spent():
-            harvest.extend(self.follow(page, depth + 1))
-        harvest.append(
+            output.extend(self.follow(page, depth + 1))
+        output.append(
             PageRecord(
                 url=response.url,
                 host=source_host,
@@ -143,7 +143,7 @@ class BacklinksSpider(scrapy.Spider):
                 domain_links=domain_outlinks(page, source_domain),
             )
         )
-        return harvest
+        return output
 
     def backlinks(self, page: Page, source_host: str, source_domain: str) -> Iterator[Backlink]:
         seen_at = datetime.now(UTC)
