@@ -28,7 +28,7 @@ ours, not from the script Playwright injects into each document for ``wait_for_f
 next one: a new tab costs the browser more than the navigation itself. Up to
 ``BACKLINKS_RENDER_IDLE_PAGES`` pages wait between renders, and the next page of a host goes to the
 one that rendered that host last, which keeps its renderer process (a page of another site starts a
-new one). Between two renders a tab is stopped, not sent to about:blank (that navigation costs the
+new one); renders wait for a page in line, the host of an idle page first (``RenderLine``). Between two renders a tab is stopped, not sent to about:blank (that navigation costs the
 browser about a third of a render): its loads, timers and animation frames are cancelled, its
 listeners and DOM dropped, and whatever it still asks for is refused."""
 
@@ -67,6 +67,7 @@ from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 from backlink_spider.content import is_html
 from backlink_spider.guard import PrivateNetworkGuard
+from backlink_spider.render_line import RenderLine
 
 logger = logging.getLogger(__name__)
 
@@ -340,8 +341,11 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
         # served last (whose route answers the page's requests).
         self._idle_pages: list[Page] = []
         self._page_renders: WeakKeyDictionary[Page, _Render] = WeakKeyDictionary()
-        self._gate = asyncio.Condition()
-        self._active = 0
+        self._line = RenderLine(
+            self.max_pages,
+            ready=lambda: self._restart_due is None,
+            idle_hosts=lambda: {urlsplit(page.url).netloc for page in self._idle_pages},
+        )
         self._since_launch = 0
         self._restart_due: str | None = None
         self._memory_due = 0.0
@@ -380,7 +384,7 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
         except Exception as error:  # noqa: BLE001 - no Playwright, no rendering: the crawl goes on without
             self._render_failed(request, error, fatal=True)
             return document
-        async with self._page_slot():
+        async with self._page_slot(request.url):
             if self.broken:
                 return document
             started = monotonic()
@@ -476,18 +480,19 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
     async def _idle_page(self, url: str) -> Page | None:
         """A page of a finished render for the next one: one that last showed the same host (it
         keeps its renderer process, which a page of another site must start anew), else none while
-        fewer than ``max_open_pages`` are open (a new page comes), else the one idle the longest.
-        Its inert document is still there: going to its own URL again (but for the fragment)
-        would load nothing, so that page goes blank first."""
+        fewer than ``max_open_pages`` are open (a new page comes), else the one idle the longest of
+        those whose host no waiting render has (else of all). Its inert document is still there:
+        going to its own URL again (but for the fragment) would load nothing, so that page goes
+        blank first."""
         self._idle_pages = [page for page in self._idle_pages if not page.is_closed()]
         host = urlsplit(url).netloc
         same = [index for index, page in enumerate(self._idle_pages) if urlsplit(page.url).netloc == host]
         # Each render under way (this one included) holds a page, and no other page is open.
-        if not same and len(self._idle_pages) + self._active <= self.max_open_pages:
+        if not same and len(self._idle_pages) + self._line.active <= self.max_open_pages:
             return None
         while self._idle_pages:
             same_host = bool(same)
-            page = self._idle_pages.pop(same.pop() if same else 0)
+            page = self._idle_pages.pop(same.pop() if same else self._least_wanted())
             if page.url.split("#", 1)[0] == url.split("#", 1)[0]:
                 try:
                     await asyncio.wait_for(page.goto("about:blank"), 5)
@@ -498,6 +503,11 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
                 self.stats.inc_value("backlinks/render/same_host_tab")
             return page
         return None
+
+    def _least_wanted(self) -> int:
+        """Which idle page to take for another host: the first whose host no render waits for."""
+        wanted = self._line.waiting_hosts
+        return next((i for i, page in enumerate(self._idle_pages) if urlsplit(page.url).netloc not in wanted), 0)
 
     async def _release_page(self, render: _Render, reusable: bool) -> None:
         """Keep the page of a render that went well for the next one, its document stopped (a new
@@ -648,11 +658,10 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
     # --- pages at once, and restarting the browser ------------------------------------
 
     @asynccontextmanager
-    async def _page_slot(self) -> AsyncIterator[None]:
-        """At most ``max_pages`` renders at once; none starts while a restart is due."""
-        async with self._gate:
-            await self._gate.wait_for(lambda: self._restart_due is None and self._active < self.max_pages)
-            self._active += 1
+    async def _page_slot(self, url: str) -> AsyncIterator[None]:
+        """At most ``max_pages`` renders at once, in line (``RenderLine``); none starts while a
+        restart is due."""
+        await self._line.enter(urlsplit(url).netloc)
         try:
             yield
         finally:
@@ -662,14 +671,12 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
             if self.restart_memory > 0 and monotonic() >= self._memory_due:
                 self._memory_due = monotonic() + _MEMORY_EVERY
                 used = await asyncio.to_thread(browser_memory)
-            async with self._gate:
-                self._active -= 1
-                self._since_launch += 1
-                self._restart_due = self._restart_due or self._restart_reason(used)
-                if self._restart_due is not None and self._active == 0:
-                    await self._restart_browser(self._restart_due)
-                    self._restart_due = None
-                self._gate.notify_all()
+            self._since_launch += 1
+            self._restart_due = self._restart_due or self._restart_reason(used)
+            if self._restart_due is not None and self._line.active == 1:  # the last render under way
+                await self._restart_browser(self._restart_due)
+                self._restart_due = None
+            self._line.leave()
 
     def _restart_reason(self, used: int | None = None) -> str | None:
         """Why the browser should restart now; ``used`` is its memory when measured already
