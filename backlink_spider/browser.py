@@ -28,9 +28,10 @@ ours, not from the script Playwright injects into each document for ``wait_for_f
 next one: a new tab costs the browser more than the navigation itself. Up to
 ``BACKLINKS_RENDER_IDLE_PAGES`` pages wait between renders, and the next page of a host goes to the
 one that rendered that host last, which keeps its renderer process (a page of another site starts a
-new one); renders wait for a page in line, the host of an idle page first (``RenderLine``). Between two renders a tab is stopped, not sent to about:blank (that navigation costs the
-browser about a third of a render): its loads, timers and animation frames are cancelled, its
-listeners and DOM dropped, and whatever it still asks for is refused."""
+new one); renders wait for a page in line, the host of an idle page first (``RenderLine``). Between
+two renders a tab is stopped, not sent to about:blank (that navigation costs the browser about a
+third of a render), in the same call that takes its markup: its loads, timers and animation frames
+are cancelled, its listeners and DOM dropped, and whatever it still asks for is refused."""
 
 from __future__ import annotations
 
@@ -143,10 +144,6 @@ _PAGE_CLOCK = """(() => {
     for (const due of pending.values()) if (due <= horizon) wait = Math.max(wait, Math.max(due - at, 0) + quiet);
     return Math.max(0, wait);
   }});
-  Object.defineProperty(window, "__backlinksLoaded", {value: () => new Promise((resolve) => {
-    const check = () => (document.readyState === "complete" ? resolve(true) : set.call(window, check, 20));
-    check();
-  })});
   const Serializer = XMLSerializer, serialize = Serializer.prototype.serializeToString;
   const outerHTML = Object.getOwnPropertyDescriptor(Element.prototype, "outerHTML").get;
   Object.defineProperty(window, "__backlinksContent", {value: () => {
@@ -154,21 +151,6 @@ _PAGE_CLOCK = """(() => {
     return (doctype ? serialize.call(new Serializer(), doctype) : "") + (root ? outerHTML.call(root) : "");
   }});
 })();"""
-# The page clock's functions, or what they stand for where the page clock did not run. The
-# document's markup is what Playwright's page.content() returns, without the script Playwright
-# injects into each document for that (and for its waits), which costs a render a third more.
-_LOADED = """() => window.__backlinksLoaded ? window.__backlinksLoaded() : new Promise((resolve) => {
-  const check = () => (document.readyState === "complete" ? resolve(true) : setTimeout(check, 20));
-  check();
-})"""
-_CONTENT = """() => window.__backlinksContent ? window.__backlinksContent()
-  : (document.doctype ? new XMLSerializer().serializeToString(document.doctype) : "")
-    + (document.documentElement ? document.documentElement.outerHTML : "")"""
-# How many ms the page still needs to fall quiet or, once it is quiet, its markup (one round trip).
-_SETTLED = f"""([quiet, timers]) => {{
-  const wait = window.__backlinksBusyFor ? window.__backlinksBusyFor(quiet, timers) : 0;
-  return wait > 0 ? wait : ({_CONTENT})();
-}}"""
 # Leaves a rendered page inert for its next render, for much less than a navigation to about:blank
 # costs: loads stopped, timers and animation frames cancelled, listeners and DOM dropped by
 # document.open(). True when the document is empty; a page whose script broke this goes blank.
@@ -180,6 +162,26 @@ _STOP_PAGE = """() => {
   document.close();
   return document.documentElement === null || document.documentElement.textContent === "";
 }"""
+# The document's markup, as Playwright's page.content() returns it (without the script Playwright
+# injects into each document for that and for its waits, which costs a render a third more), and
+# the page stopped at once: {html, stopped}.
+_TAKE = f"""() => {{
+  const doctype = document.doctype, root = document.documentElement;
+  const html = window.__backlinksContent ? window.__backlinksContent()
+    : (doctype ? new XMLSerializer().serializeToString(doctype) : "") + (root ? root.outerHTML : "");
+  let stopped = false;
+  try {{ stopped = ({_STOP_PAGE})(); }} catch (error) {{}}
+  return {{html, stopped}};
+}}"""
+# One round trip a look at the page: {loaded, wait} while it is loading or not quiet yet (wait: ms
+# still needed by the page clock, or ``busy``, the crawl's view of the page's requests), else what
+# ``_TAKE`` returns.
+_SETTLED = f"""([quiet, timers, busy]) => {{
+  if (document.readyState !== "complete") return {{loaded: false, wait: 20}};
+  const clock = window.__backlinksBusyFor ? window.__backlinksBusyFor(quiet, timers) : 0;
+  const wait = Math.max(clock, busy);
+  return wait > 0 ? {{loaded: true, wait}} : ({_TAKE})();
+}}"""
 # Seconds between two measures of the browser's memory.
 _MEMORY_EVERY = 5.0
 # How often the settle wait looks again while the page has requests in flight (seconds).
@@ -303,6 +305,7 @@ class _Render:
     page: Page | None = None
     navigated: bool = False
     finished: bool = False
+    stopped: bool = False
     in_flight: int = 0
     last_activity: float = field(default_factory=monotonic)
 
@@ -353,7 +356,13 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
         crawler.signals.disconnect(self._maybe_launch_in_thread, signal=signals.engine_started)
         self._started = asyncio.Lock()
         # scrapy-playwright logs each failed page with a traceback; render_failed() says it in one line.
-        logging.getLogger("scrapy-playwright").addFilter(_QuietPageFailures())
+        # It logs each browser request and response at DEBUG too, each after a round trip to
+        # Playwright's driver for a header, whenever its logger lets DEBUG through (Scrapy leaves
+        # that to its handler's level): its logger gets the crawl's level.
+        playwright_logger = logging.getLogger("scrapy-playwright")
+        playwright_logger.addFilter(_QuietPageFailures())
+        level = settings.get("LOG_LEVEL") or "DEBUG"
+        playwright_logger.setLevel(level.upper() if isinstance(level, str) else level)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BrowserHandler:
@@ -427,7 +436,7 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
         as the response, under the fetched document's headers."""
         render = self._renders[request]
         await page.goto(request.url, wait_until="commit")
-        html = await self._settle(page, render)
+        html, render.stopped = await self._settle(page, render)
         headers = render.document.headers.copy()
         for name in ("Content-Encoding", "Content-Length"):
             headers.pop(name, None)
@@ -437,33 +446,41 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
             url=request.url, headers=headers, body=body, request=request, flags=["playwright"], encoding="utf-8"
         )
 
-    async def _settle(self, page: Page, render: _Render) -> str:
-        """Wait until the document is loaded, then until it is quiet: no request in flight,
-        ``quiet`` seconds since the last request and the last DOM change, no timer pending that
-        is due within ``timers`` seconds of load (links fetched or added late); for at most
-        ``settle_timeout`` seconds. The page's markup then.
+    async def _settle(self, page: Page, render: _Render) -> tuple[str, bool]:
+        """Wait until the document is loaded (for at most the navigation timeout), then until it
+        is quiet: no request in flight, ``quiet`` seconds since the last request and the last DOM
+        change, no timer pending that is due within ``timers`` seconds of load (links fetched or
+        added late); for at most ``settle_timeout`` seconds. The page's markup then, and whether
+        the page was stopped with it (``_TAKE``).
 
         Playwright's own load states stall when a script starts a navigation that is then
         cancelled, so the wait watches the document, this page's requests and its DOM itself.
+        Each look at the page is one round trip, which takes the markup as soon as the page is
+        quiet: the page is looked at when its requests are quiet, and, until it is known to be
+        loaded, every ``quiet`` seconds whatever its requests do.
         """
-        await asyncio.wait_for(page.evaluate(_LOADED), self.navigation_timeout)
-        deadline = monotonic() + self.settle_timeout
+        loaded, deadline = False, monotonic() + self.navigation_timeout
+        look_by = monotonic() + self.quiet
         while (left := deadline - monotonic()) > 0:
-            idle = monotonic() - render.last_activity
-            if render.in_flight:
-                wait = _TICK
-            elif idle < self.quiet:
-                wait = self.quiet - idle
+            busy = _TICK if render.in_flight else self.quiet - (monotonic() - render.last_activity)
+            if busy > 0 and (loaded or monotonic() < look_by):
+                wait = busy if loaded else min(busy, look_by - monotonic())
             else:
+                look_by = monotonic() + self.quiet
                 try:
-                    settled = await page.evaluate(_SETTLED, [1000 * self.quiet, 1000 * self.timers])
+                    state = await page.evaluate(_SETTLED, [1000 * self.quiet, 1000 * self.timers, 1000 * max(busy, 0)])
                 except PlaywrightError:
-                    settled = 0
-                if isinstance(settled, str):
-                    return settled
-                wait = settled / 1000
+                    state = {"loaded": loaded, "wait": 0}
+                if "html" in state:
+                    return str(state["html"]), bool(state["stopped"])
+                if state["loaded"] and not loaded:
+                    loaded, deadline = True, monotonic() + self.settle_timeout
+                wait = state["wait"] / 1000
             await asyncio.sleep(min(max(wait, _TICK), left))
-        return str(await page.evaluate(_CONTENT))
+        if not loaded:
+            raise TimeoutError(f"the page did not load within {self.navigation_timeout:g} s")
+        state = await page.evaluate(_TAKE)
+        return str(state["html"]), bool(state["stopped"])
 
     def _render_failed(self, request: Request, error: BaseException, fatal: bool = False) -> None:
         kind = type(error).__name__
@@ -510,19 +527,15 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
         return next((i for i, page in enumerate(self._idle_pages) if urlsplit(page.url).netloc not in wanted), 0)
 
     async def _release_page(self, render: _Render, reusable: bool) -> None:
-        """Keep the page of a render that went well for the next one, its document stopped (a new
-        tab costs the browser a renderer process more than a navigation does, and a navigation
-        to about:blank more than stopping the page); close any other."""
+        """Keep the page of a render that went well for the next one, its document stopped when its
+        markup was taken (a new tab costs the browser a renderer process more than a navigation
+        does, and a navigation to about:blank more than stopping the page); close any other."""
         page, render.page, render.finished = render.page, None, True
         if page is None or page.is_closed():
             return
         if reusable and self._restart_due is None:
             with suppress(Exception):
-                try:
-                    stopped = await asyncio.wait_for(page.evaluate(_STOP_PAGE), 5)
-                except PlaywrightError:  # its script broke what stops it (or an XML document)
-                    stopped = False
-                if not stopped:
+                if not render.stopped:  # its script broke what stops it (or an XML document)
                     await asyncio.wait_for(page.goto("about:blank"), 5)
                 self._idle_pages.append(page)
                 return
