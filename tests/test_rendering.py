@@ -287,6 +287,25 @@ def test_blocked_images_are_switched_off_in_the_browser_keeping_its_other_blink_
     assert blink(BACKLINKS_RENDER_BLOCKED_RESOURCES=["font"]) == []
 
 
+def test_a_tab_keeps_its_frame_from_one_render_of_a_site_to_the_next_keeping_playwrights_features() -> None:
+    def features(*args: str) -> list[str]:
+        given = Settings({"BACKLINKS_RENDER_BROWSER_ARGS": list(args)})
+        return [arg for arg in browser_args(given) if "-features=" in arg]
+
+    assert features() == [
+        "--enable-features=CDPScreenshotNewSurface,SkipListAccountsWithoutGaiaCookies,RenderDocument:level/crashed-frame"
+    ]
+    # The operator's features replace Playwright's (Chromium reads the last switch only), ours join them.
+    assert features("--enable-features=Foo", "--disable-features=Bar") == [
+        "--disable-features=Bar",
+        "--enable-features=Foo,RenderDocument:level/crashed-frame",
+    ]
+    # An operator who sets RenderDocument has the last word.
+    assert features("--enable-features=RenderDocument:level/all-frames") == [
+        "--enable-features=RenderDocument:level/all-frames"
+    ]
+
+
 @pytest.mark.parametrize(
     ("drawing", "seen_by_the_script"),
     [
