@@ -437,6 +437,10 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
         render = self._renders[request]
         if render.page is None or render.page.is_closed():
             render.page = await self._create_page(request=request, spider=spider)
+            # scrapy-playwright counts the page's requests and responses by kind: the driver then
+            # sends the crawl an event for each, which the crawl's own stats make redundant.
+            render.page.remove_listener("request", self._increment_request_stats)
+            render.page.remove_listener("response", self._increment_response_stats)
         page = render.page
         if self._page_renders.get(page) is None:
             await page.add_init_script(self.page_script)

@@ -128,6 +128,10 @@ def test_a_single_page_app_is_rendered_in_auto_mode_and_a_static_page_is_not(
     # /about rendered in the tab that rendered the app's first page (its renderer process kept).
     assert crawl_stats["backlinks/render/same_host_tab"] == 1
     assert crawl_stats["playwright/page_count"] == 1
+    # No event for each browser request and response crosses from Playwright's driver for
+    # scrapy-playwright's counts of them.
+    counted = ("playwright/request_count", "playwright/response_count")
+    assert not [name for name in crawl_stats if name.startswith(counted)]
     assert crawl_stats["backlinks/render/new_links_pages"] == 2
     assert crawl_stats["backlinks/render/seconds"] > 0
     assert "backlinks/render/failed" not in crawl_stats
