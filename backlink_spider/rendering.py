@@ -208,6 +208,15 @@ def extract_response(response: Response) -> Page:
     return extract_page(html, response.url, robots, content_type)
 
 
+def forget_text(response: Response) -> None:
+    """Drop the decoded copy of a page's body that Scrapy keeps once ``response.text`` is read (by
+    its meta-refresh check and by ``extract_response``), as large again as the body: the scraper
+    holds each page until all it gave has gone through the pipelines, dozens of pages when the
+    database falls behind. Read again, the body is decoded again."""
+    if isinstance(response, TextResponse):
+        response._cached_ubody = None  # Scrapy's cache of .text, refilled when read again
+
+
 def _real_href(href: str) -> bool:
     href = href.strip()
     return bool(href) and not href.startswith("#") and not href.lower().startswith("javascript:") and "{{" not in href

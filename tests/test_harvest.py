@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import inspect
 
@@ -18,12 +19,19 @@ HTML = """<html><body><main><p>We use <a href="http://target.com/tool" rel="ugc"
 <a href="/next">next</a> <a href="http://other.org/">other</a></main></body></html>"""
 
 
-def test_a_harvested_page_is_freed_before_its_items_go_on() -> None:
+def _spider() -> BacklinksSpider:
     settings = {name: getattr(project_settings, name) for name in dir(project_settings) if name.isupper()}
     settings.update(ADDONS={}, BACKLINKS_RENDER_MODE="never")
-    spider = BacklinksSpider.from_crawler(get_crawler(BacklinksSpider, settings), target="target.com")
+    return BacklinksSpider.from_crawler(get_crawler(BacklinksSpider, settings), target="target.com")
+
+
+def _response(html: str = HTML) -> HtmlResponse:
     url = "http://blog.com/post"
-    response = HtmlResponse(url, body=HTML.encode(), encoding="utf-8", request=Request(url))
+    return HtmlResponse(url, body=html.encode(), encoding="utf-8", request=Request(url))
+
+
+def test_a_harvested_page_is_freed_before_its_items_go_on() -> None:
+    spider, response = _spider(), _response()
     page = extract_response(response)
     harvest = spider.harvest(response, page)
     # Nothing the pipelines and the scheduler will still hold keeps the page or its links (and
@@ -43,3 +51,16 @@ def test_a_harvested_page_is_freed_before_its_items_go_on() -> None:
     assert set(requests) == {"http://blog.com/next", "http://other.org/", "http://target.com/tool"}
     (record,) = [item for item in harvest if isinstance(item, PageRecord)]
     assert (record.outlinks, record.backlinks) == (3, 1) and harvest[-1] is record
+
+
+def test_a_parsed_page_keeps_no_decoded_copy_of_its_body() -> None:
+    # The scraper holds the response until all the page gave is stored; Scrapy's meta-refresh
+    # check (and the extraction) read its text, which Scrapy caches on it, as large as the body.
+    html = HTML.replace("daily", "daily " + "and more " * 2000)
+    response = _response(html)
+    assert response.text == html
+    output = asyncio.run(_spider().parse(response))
+    assert [item.url for item in output if isinstance(item, PageRecord)] == ["http://blog.com/post"]
+    assert not [held for held in gc.get_referents(response) if isinstance(held, str) and len(held) >= len(html)]
+    # Whoever reads it again still gets it.
+    assert response.text == html

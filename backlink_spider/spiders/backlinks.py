@@ -29,7 +29,7 @@ from backlink_spider.extraction import Page
 from backlink_spider.frontier import Frontier, strip_session_ids
 from backlink_spider.items import Backlink, PageRecord
 from backlink_spider.outlinks import domain_outlinks
-from backlink_spider.rendering import RenderDecider, was_rendered
+from backlink_spider.rendering import RenderDecider, forget_text, was_rendered
 from backlink_spider.scheduler import META_KEY as FRONTIER_ID
 from backlink_spider.seedlists import seed_priority
 from backlink_spider.signals import frontier_restored, request_finished
@@ -110,7 +110,9 @@ class BacklinksSpider(scrapy.Spider):
     async def parse(self, response: Response) -> list[Backlink | PageRecord | scrapy.Request]:
         """The page as its host needs it read (rendered by the browser when its links are built by
         script: ``rendering.py``), harvested."""
-        return self.harvest(*await self.renderer.page(response))
+        output = self.harvest(*await self.renderer.page(response))
+        forget_text(response)
+        return output
 
     def harvest(self, response: Response, page: Page) -> list[Backlink | PageRecord | scrapy.Request]:
         """The page's backlinks, the requests for the links it leads to, and its record.
