@@ -485,8 +485,9 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
                 wait = busy if loaded else min(busy, look_by - monotonic())
             else:
                 look_by = monotonic() + self.quiet
-                try:
-                    state = await page.evaluate(_SETTLED, [1000 * self.quiet, 1000 * self.timers, 1000 * max(busy, 0)])
+                look = page.evaluate(_SETTLED, [1000 * self.quiet, 1000 * self.timers, 1000 * max(busy, 0)])
+                try:  # a script that never yields holds the look up: the deadline stands
+                    state = await asyncio.wait_for(look, left)
                 except PlaywrightError:
                     state = {"loaded": loaded, "wait": 0}
                 if "html" in state:
