@@ -136,7 +136,7 @@ async def _through_pipeline(url: str, items: list[Backlink], batch_size: int | N
     watch.start()
     started = time.perf_counter()
     for number, item in enumerate(items):
-        pipeline.process_item(item)
+        await pipeline.process_item(item)
         if number % LINKS_PER_PAGE == LINKS_PER_PAGE - 1:
             await asyncio.sleep(0)  # the next page: the loop runs what else is due
     await pipeline.close_spider()

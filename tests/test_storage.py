@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -184,7 +185,7 @@ async def _feed(database_url: str, items: list[Any], batch_size: int) -> Databas
     await pipeline.open_spider()
     for item in items:
         try:
-            assert pipeline.process_item(item) is item
+            assert await pipeline.process_item(item) is item
         except DropItem:
             assert isinstance(item, PageRecord)
         if isinstance(item, Backlink):
@@ -209,6 +210,46 @@ def test_the_pipeline_stores_items_as_they_were_when_it_took_them(database_url: 
         assert connection.execute(select(PageDomainLinkRow.target_domain)).scalars().all() != []
     engine.dispose()
     assert sorted(anchors) == [(f"Anchor {number}", pipeline.crawl_id) for number in range(7)]
+
+
+def test_a_crawl_faster_than_its_database_waits_for_it_instead_of_queueing_batches(database_url: str) -> None:
+    async def feed() -> tuple[list[bool], list[bool], DatabasePipeline]:
+        crawler = get_crawler(
+            settings_dict={
+                "BACKLINKS_DATABASE_URL": database_url, "BACKLINKS_AUTO_MIGRATE": True, "BACKLINKS_BATCH_SIZE": 2,
+                "BACKLINKS_FLUSH_INTERVAL": 600.0, "BACKLINKS_AUTHORITY_AT_CLOSE": False,
+            }
+        )  # fmt: skip
+        crawler.spider = SimpleNamespace(targets=["target.com"])  # type: ignore[assignment]
+        pipeline = DatabasePipeline.from_crawler(crawler)
+        await pipeline.open_spider()
+        assert pipeline.writer is not None
+        # The database is slow: nothing is written until the gate opens.
+        gate, write = threading.Event(), pipeline.writer.write_items
+        pipeline.writer.write_items = lambda *args: (gate.wait(10), write(*args))[1]  # type: ignore[method-assign]
+        links = [backlink(f"Anchor {number}") for number in range(8)]
+        tasks = []
+        for link in links:
+            tasks.append(asyncio.ensure_future(pipeline.process_item(link)))
+            await asyncio.sleep(0.05)
+        # Two batches are with the writer (one being written, one next); the items of the third
+        # wait, and so would the crawl's pages that gave them.
+        while_slow = [task.done() for task in tasks]
+        gate.set()
+        await asyncio.gather(*tasks)
+        await pipeline.close_spider()
+        pipeline._thread.shutdown(wait=True)
+        pipeline.writer.engine.dispose()
+        return while_slow, [task.result() is link for task, link in zip(tasks, links, strict=True)], pipeline
+
+    while_slow, passed_on, pipeline = asyncio.run(feed())
+    assert while_slow == [True] * 5 + [False] * 3
+    assert all(passed_on)
+    assert pipeline.stats.get_value("backlinks/stored/backlinks") == 8
+    engine = open_engine(database_url)
+    with engine.connect() as connection:
+        assert len(connection.execute(select(BacklinkRow.anchor_text)).all()) == 8
+    engine.dispose()
 
 
 def test_safe_url_hides_the_password() -> None:
