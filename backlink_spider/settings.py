@@ -65,9 +65,6 @@ DOWNLOAD_DELAY = 0.5
 CONCURRENT_REQUESTS = 32
 # Requests in flight per domain.
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
-# Items and requests of one page's output worked on at once. Scrapy starts a task for each of
-# them for every page: its default of 100 cost the crawl about 5 % of its CPU.
-CONCURRENT_ITEMS = 16
 # Seconds before a download is abandoned (Scrapy's default is 180).
 DOWNLOAD_TIMEOUT = 20
 # Largest body read, after decompression (Scrapy's default is 1 GiB).
