@@ -361,7 +361,7 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
         self._line = RenderLine(
             self.max_pages,
             ready=lambda: self._restart_due is None,
-            idle_hosts=lambda: {urlsplit(page.url).netloc for page in self._idle_pages},
+            idle_hosts=lambda: {_host(page.url) for page in self._idle_pages},
         )
         self._since_launch = 0
         self._restart_due: str | None = None
@@ -521,8 +521,8 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
         going to its own URL again (but for the fragment) would load nothing, so that page goes
         blank first."""
         self._idle_pages = [page for page in self._idle_pages if not page.is_closed()]
-        host = urlsplit(url).netloc
-        same = [index for index, page in enumerate(self._idle_pages) if urlsplit(page.url).netloc == host]
+        host = _host(url)
+        same = [index for index, page in enumerate(self._idle_pages) if _host(page.url) == host]
         # Each render under way (this one included) holds a page, and no other page is open.
         if not same and len(self._idle_pages) + self._line.active <= self.max_open_pages:
             return None
@@ -543,7 +543,7 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
     def _least_wanted(self) -> int:
         """Which idle page to take for another host: the first whose host no render waits for."""
         wanted = self._line.waiting_hosts
-        return next((i for i, page in enumerate(self._idle_pages) if urlsplit(page.url).netloc not in wanted), 0)
+        return next((i for i, page in enumerate(self._idle_pages) if _host(page.url) not in wanted), 0)
 
     async def _release_page(self, render: _Render, reusable: bool) -> None:
         """Keep the page of a render that went well for the next one, its document stopped when its
@@ -693,7 +693,7 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
     async def _page_slot(self, url: str) -> AsyncIterator[None]:
         """At most ``max_pages`` renders at once, in line (``RenderLine``); none starts while a
         restart is due."""
-        await self._line.enter(urlsplit(url).netloc)
+        await self._line.enter(_host(url))
         try:
             yield
         finally:
@@ -744,6 +744,11 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
         self.context_wrappers.clear()
         with suppress(AttributeError):
             del self.browser
+
+
+def _host(url: str) -> str:
+    """The host (and port) a tab is matched by: the next page of a host renders in its last tab."""
+    return urlsplit(url).netloc
 
 
 def _redirected(request: Request, status: int, url: str) -> Request:

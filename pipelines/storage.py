@@ -153,7 +153,7 @@ class DatabasePipeline:
         """Wait while ``WRITES_IN_FLIGHT`` batches are with the writer thread. An item that waits
         holds its page in the scraper, and a full scraper stops the downloads: a crawl faster
         than its database slows to the database's pace instead of queueing batches in memory
-        without end (a 50k-page crawl into SQLite held 0.9M more Python objects at its end)."""
+        without end."""
         while len(self._pending) >= WRITES_IN_FLIGHT:
             await asyncio.wait(list(self._pending), return_when=asyncio.FIRST_COMPLETED)
 
