@@ -129,3 +129,23 @@ def test_rules_of_the_oldest_hosts_are_forgotten_beyond_the_cache_and_still_obey
         assert sum(request.endswith("/robots.txt") for request in web.requests) > 5
     stats = crawl.rows("SELECT stats FROM crawls")[0][0]
     assert '"backlinks/robots/forgotten": ' in stats
+
+
+def test_hosts_serving_the_same_robots_txt_share_one_parse_and_each_obeys_its_own(tmp_path: Path) -> None:
+    """Three hosts serve one robots.txt byte for byte, a fourth the opposite rules: the three
+    share one parsed copy (two parses saved), and each host's own rules decide its pages."""
+    same = Resource("User-agent: *\nDisallow: /secret\n", headers=TEXT)
+    sites = {host: site(same, "/secret", "/open") for host in ("a.com", "b.com", "c.com")}
+    sites["d.com"] = site(Resource("User-agent: *\nDisallow: /open\n", headers=TEXT), "/secret", "/open")
+    with LocalWeb(sites) as web:
+        crawl = run_crawl(
+            f"sqlite:///{tmp_path / 'db.sqlite3'}", "-a", "target=target.com",
+            "-a", f"seeds={','.join(f'http://{host}/' for host in sites)}", proxy=web.proxy_url,
+        )  # fmt: skip
+        assert crawl.process.returncode == 0, crawl.process.stderr[-2000:]
+        fetched = {request for request in web.requests if not request.endswith("robots.txt")}
+    allowed = {host: "secret" if host == "d.com" else "open" for host in sites}
+    assert fetched == {f"http://{host}/{path}" for host in sites for path in ("", allowed[host])}
+    stats = crawl.rows("SELECT stats FROM crawls")[0][0]
+    assert '"backlinks/robots/shared": 2' in stats
+    assert '"robotstxt/response_count": 4' in stats
