@@ -45,7 +45,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
 from time import monotonic
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -68,6 +67,7 @@ from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 from backlink_spider.content import is_html
 from backlink_spider.guard import PrivateNetworkGuard
+from backlink_spider.processes import memory_bytes, process_tree
 from backlink_spider.render_line import RenderLine
 
 logger = logging.getLogger(__name__)
@@ -780,27 +780,7 @@ def browser_memory(root: int | None = None) -> int:
     """Bytes used by the processes this one started (the Playwright driver and the browser),
     proportional set size where the kernel reports it; 0 where /proc is not available."""
     root = os.getpid() if root is None else root
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with suppress(OSError, ValueError, IndexError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    total, pending = 0, list(children.get(root, ()))
-    while pending:
-        pid = pending.pop()
-        pending.extend(children.get(pid, ()))
-        total += _process_memory(pid)
-    return total
-
-
-def _process_memory(pid: int) -> int:
-    with suppress(OSError, ValueError):
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1]) * 1024
-    with suppress(OSError, ValueError, IndexError):
-        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    return 0
+    return memory_bytes(process for process in process_tree(root) if process != root)
 
 
 class _QuietPageFailures(logging.Filter):

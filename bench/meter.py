@@ -19,7 +19,6 @@ import sys
 import threading
 import time
 from array import array
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
+
+from backlink_spider.processes import memory_bytes, process_tree, stat_fields
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -50,12 +51,6 @@ def peak_rss_bytes() -> int:
     return 0
 
 
-def _stat(pid: int) -> list[bytes]:
-    """The fields of ``/proc/<pid>/stat`` after the command's name (the state is the first)."""
-    with open(f"/proc/{pid}/stat", "rb") as stat:
-        return stat.read().rsplit(b")", 1)[1].split()
-
-
 def _cpu(fields: list[bytes]) -> float:
     """User plus system CPU seconds, from a process's ``_stat`` fields."""
     return (int(fields[11]) + int(fields[12])) / _TICKS
@@ -63,49 +58,13 @@ def _cpu(fields: list[bytes]) -> float:
 
 def cpu_seconds(pid: int) -> float:
     """User plus system CPU time a process has used."""
-    return _cpu(_stat(pid))
-
-
-def process_tree(pid: int) -> dict[int, list[bytes]]:
-    """A process and all its descendants now, each with its ``_stat`` fields (one read of /proc)."""
-    stats: dict[int, list[bytes]] = {}
-    children: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                fields = _stat(int(entry.name))
-                parent = int(fields[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            stats[int(entry.name)] = fields
-            children.setdefault(parent, []).append(int(entry.name))
-    tree: dict[int, list[bytes]] = {}
-    stack = [pid]
-    while stack:
-        process = stack.pop()
-        if process in stats:
-            tree[process] = stats[process]
-        stack.extend(children.get(process, ()))
-    return tree
-
-
-def tree_memory_bytes(processes: Iterable[int]) -> int:
-    """Memory of these processes now: the sum of their proportional set sizes (``Pss``, so
-    pages that a browser's processes share are counted once)."""
-    total = 0
-    for process in processes:
-        try:
-            with open(f"/proc/{process}/smaps_rollup", "rb") as rollup:
-                total += next((int(line.split()[1]) * 1024 for line in rollup if line.startswith(b"Pss:")), 0)
-        except OSError:
-            continue  # gone meanwhile
-    return total
+    return _cpu(stat_fields(pid))
 
 
 class TreeWatch(threading.Thread):
     """Watches a process tree until stopped: the CPU seconds of the process and of its
     descendants (a browser's), sampled every ``interval`` (what a process used after its last
-    sample is missed), and the peak of ``tree_memory_bytes`` over the tree, every ``memory_every``."""
+    sample is missed), and the peak of ``processes.memory_bytes`` over the tree, every ``memory_every``."""
 
     def __init__(self, pid: int, interval: float = 0.1, memory_every: float = 0.25) -> None:
         super().__init__(daemon=True)
@@ -123,7 +82,7 @@ class TreeWatch(threading.Thread):
                 self._cpu[process, int(fields[19])] = _cpu(fields)
             if time.monotonic() >= memory_due:
                 memory_due = time.monotonic() + self.memory_every
-                self.peak = max(self.peak, tree_memory_bytes(tree))
+                self.peak = max(self.peak, memory_bytes(tree))
 
     @property
     def cpu(self) -> float:
