@@ -218,6 +218,12 @@ def table(results: dict[str, Any]) -> str:
                      f"{early['rss_mib']:g}", f"{row['rss_last_vs_early']:g}",
                      f"pending {early['pending']:,} -> {last['pending']:,}", "-")
                 )  # fmt: skip
+                late = row["late"]
+                lines.append(
+                    (f"crawl RSS at {last['pages']:,} vs {late['pages']:,} pages (MiB)", f"{last['rss_mib']:g}",
+                     f"{late['rss_mib']:g}", f"{row['rss_last_vs_late']:g}",
+                     f"pending {late['pending']:,} -> {last['pending']:,}", "-")
+                )  # fmt: skip
                 lines.append(
                     (f"crawl's live Python blocks at {last['pages']:,} vs {early['pages']:,} pages",
                      f"{last['python_blocks']:,}", f"{early['python_blocks']:,}",

@@ -10,7 +10,9 @@ Growth over a long crawl (``crawl_pages``, e.g. 50,000; off at 0): ``scrapy craw
 on a synthetic web big enough to never run dry, with RSS and the number of pending requests
 sampled every 2 % of the pages, with the memory blocks Python's live objects hold; the first
 sample after a fifth of the crawl against the last (the blocks as the median of the five
-samples around each).
+samples around each), and RSS over the last fifth, where the crawl's bounded state (pending
+requests, the downloader's slots of the hosts fetched from in the last minute or two, the
+robots.txt cache) has filled.
 """
 
 from __future__ import annotations
@@ -115,6 +117,9 @@ def growth(pages: int) -> dict[str, Any]:
 
     early_index = next(index for index, sample in enumerate(samples) if sample[0] >= pages // 5)
     early, last = samples[early_index], samples[-1]
+    # The last fifth: whether the crawl has levelled off once its per-host state and pending filled.
+    late_index = next(index for index, sample in enumerate(samples) if sample[0] >= pages * 4 // 5)
+    late = samples[late_index]
     early_blocks, last_blocks = settled_blocks(early_index), settled_blocks(len(samples) - 1)
     return {
         "pages": crawl.pages,
@@ -122,6 +127,8 @@ def growth(pages: int) -> dict[str, Any]:
         "early": point(*early[:3], early_blocks),
         "last": point(*last[:3], last_blocks),
         "rss_last_vs_early": round(last[1] / early[1], 3),
+        "late": point(*late[:3], settled_blocks(late_index)),
+        "rss_last_vs_late": round(last[1] / late[1], 3),
         # Python's live objects: growth here would be a leak; RSS beyond it is what the allocators keep.
         "python_blocks_last_vs_early": round(last_blocks / early_blocks, 3),
         "pages_per_s": round(crawl.rate, 1),
