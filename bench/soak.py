@@ -47,7 +47,7 @@ MEMORY_LIMIT = 1536 * 2**20
 DOWNLOAD_TIMEOUT = 3
 # Stats of the crawl that count what went wrong, and what the crawl refused or cut short.
 ERROR_STATS = re.compile(
-    r"exception|fail|error|forbidden|traps/|guard/|robots/|ignored|retry/|maxsize|redirect|skipped|refused",
+    r"exception|fail|error|forbidden|traps/|guard/|robots/(unreachable|forgotten)|ignored|retry/|maxsize|redirect|skipped|refused",
     re.IGNORECASE,
 )
 _TARGET_HREF = re.compile(rb'href="(https?://(?:www\.)?' + re.escape(TARGET.encode()) + rb'/[^"]*)"')
