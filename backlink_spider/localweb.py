@@ -57,6 +57,8 @@ class LocalWeb:
     def __init__(self, sites: Sites, port: int = 0, proxy_auth: str | None = None) -> None:
         self.sites = sites
         self.requests: list[str] = []
+        # The headers of each request, in the order of ``requests``.
+        self.headers: list[dict[str, str]] = []
         # The Proxy-Authorization every request must carry, if any; the URLs asked for without it.
         self.proxy_authorization = f"Basic {base64.b64encode(proxy_auth.encode()).decode()}" if proxy_auth else None
         self.unauthorized: list[str] = []
@@ -97,6 +99,7 @@ class LocalWeb:
             handler.end_headers()
             return
         self.requests.append(f"http://{host}{path}")
+        self.headers.append(dict(handler.headers.items()))
         site = self.sites.get(host)
         if site is None:
             resource = Resource(f"unknown host {host}", 502, {"Content-Type": "text/plain"})

@@ -74,6 +74,10 @@ DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 # A broad crawler keeps no sessions (and Scrapy's cookie middleware would try to
 # download the public-suffix list).
 COOKIES_ENABLED = False
+# No Referer header: robots do not send one (Googlebot does not; site owners read a robot's
+# Referer as referrer spam, and it would tell every site where the crawl found it). It also spares
+# each pending request its page's header (queues.py).
+REFERER_ENABLED = False
 # One retry of a failed download is enough when the frontier is wide.
 RETRY_TIMES = 1
 # Redirect hops followed before giving up.

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from backlink_spider import settings
 from backlink_spider.localweb import LocalWeb
 from tests.conftest import Crawl, crawl_test_web
 from tests.web import EXPECTED_BACKLINKS
@@ -48,6 +49,13 @@ def test_robots_disallowed_page_is_never_fetched(crawl: Crawl, web: LocalWeb) ->
     assert web.fetched("http://blog.com/robots.txt")
     assert not web.fetched("http://blog.com/private")
     assert crawl.rows("SELECT count(*) FROM backlinks WHERE target_url = 'http://target.com/secret'") == [(0,)]
+
+
+def test_every_request_names_the_crawler_and_none_sends_a_referer(crawl: Crawl, web: LocalWeb) -> None:
+    """Robots send no Referer (site owners take one for referrer spam); the User-Agent says who we are."""
+    assert len(web.headers) == len(web.requests) > 10
+    assert {headers.get("User-Agent") for headers in web.headers} == {settings.USER_AGENT}
+    assert [url for url, headers in zip(web.requests, web.headers, strict=True) if "Referer" in headers] == []
 
 
 def test_internal_links_of_the_target_are_not_backlinks(crawl: Crawl) -> None:
