@@ -52,7 +52,8 @@ def test_robots_disallowed_page_is_never_fetched(crawl: Crawl, web: LocalWeb) ->
 
 
 def test_every_request_names_the_crawler_and_none_sends_a_referer(crawl: Crawl, web: LocalWeb) -> None:
-    """Robots send no Referer (site owners take one for referrer spam); the User-Agent says who we are."""
+    """Robots request pages with no Referer (site owners take one for referrer spam); the User-Agent
+    says who we are."""
     assert len(web.headers) == len(web.requests) > 10
     assert {headers.get("User-Agent") for headers in web.headers} == {settings.USER_AGENT}
     assert [url for url, headers in zip(web.requests, web.headers, strict=True) if "Referer" in headers] == []
