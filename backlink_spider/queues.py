@@ -11,12 +11,12 @@ many. Drops are counted in ``backlinks/frontier/dropped``. A ``JOBDIR`` crawl ke
 frontier on disk (``scheduler.py``) and is not bounded this way.
 
 A ``Request`` waiting in Scrapy's memory queues costs about 1.7 KB once the spider
-middlewares are done with it (its ``Referer`` header, its cached URL parse, Scrapy's
-tracking of live objects), so even the bounded frontier of a long crawl would hold hundreds
-of MiB. What the queue holds instead (``RequestCodec``) is a tuple of a plain request's URL,
-priority, meta, headers and callbacks, about 250 bytes, from which the ``Request`` is built
-again when it is popped. Any other request (a POST, cookies, a ``Request`` subclass...) is
-held as it is.
+middlewares are done with it (its cached URL parse, Scrapy's tracking of live objects, a
+``Referer`` header where ``REFERER_ENABLED`` is turned back on), so even the bounded frontier
+of a long crawl would hold hundreds of MiB. What the queue holds instead (``RequestCodec``) is
+a tuple of a plain request's URL, priority, meta, headers and callbacks, about 250 bytes, from
+which the ``Request`` is built again when it is popped. Any other request (a POST, cookies, a
+``Request`` subclass...) is held as it is.
 """
 
 from __future__ import annotations
@@ -50,8 +50,8 @@ class RequestCodec:
     """Packs plain requests into ``Packed`` tuples and builds them again, field for field.
 
     The parts that many requests have in common are shared, not copied: the handlings, and
-    headers equal to those of the request packed before (the pages a page links to are
-    scheduled one after the other, each with the page as its ``Referer``).
+    headers equal to those of the request packed before (with ``REFERER_ENABLED`` on, the pages
+    a page links to are scheduled one after the other, each with the page as its ``Referer``).
     """
 
     def __init__(self) -> None:
