@@ -213,17 +213,13 @@ def table(results: dict[str, Any]) -> str:
                 continue
             if name == "long crawl":
                 early, last = row["early"], row["last"]
-                lines.append(
-                    (f"crawl RSS at {last['pages']:,} vs {early['pages']:,} pages (MiB)", f"{last['rss_mib']:g}",
-                     f"{early['rss_mib']:g}", f"{row['rss_last_vs_early']:g}",
-                     f"pending {early['pending']:,} -> {last['pending']:,}", "-")
-                )  # fmt: skip
-                late = row["late"]
-                lines.append(
-                    (f"crawl RSS at {last['pages']:,} vs {late['pages']:,} pages (MiB)", f"{last['rss_mib']:g}",
-                     f"{late['rss_mib']:g}", f"{row['rss_last_vs_late']:g}",
-                     f"pending {late['pending']:,} -> {last['pending']:,}", "-")
-                )  # fmt: skip
+                # From a fifth of the crawl, and over its last fifth.
+                for since, ratio in ((early, row["rss_last_vs_early"]), (row["late"], row["rss_last_vs_late"])):
+                    lines.append(
+                        (f"crawl RSS at {last['pages']:,} vs {since['pages']:,} pages (MiB)", f"{last['rss_mib']:g}",
+                         f"{since['rss_mib']:g}", f"{ratio:g}",
+                         f"pending {since['pending']:,} -> {last['pending']:,}", "-")
+                    )  # fmt: skip
                 lines.append(
                     (f"crawl's live Python blocks at {last['pages']:,} vs {early['pages']:,} pages",
                      f"{last['python_blocks']:,}", f"{early['python_blocks']:,}",
