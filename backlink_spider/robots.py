@@ -122,7 +122,7 @@ class RobotsPolicy(RobotsTxtMiddleware):
         if shared is None:
             await super()._parse_robots(response, netloc, request)
             parser = self._parsers[netloc]
-            if parser is not None and not isinstance(parser, Deferred):
+            if isinstance(parser, RobotParser):
                 self._shared[digest] = parser
             return
         # What Scrapy's _parse_robots counts, without the parse (nor its robots_parsed signal).
