@@ -30,9 +30,10 @@ from backlink_spider.browser import (
     page_script,
     render_drawing,
 )
-from backlink_spider.localweb import LocalWeb
+from backlink_spider.localweb import LocalWeb, Resource
 from tests.conftest import Crawl, run_crawl
 from tests.services import missing
+from tests.web import html
 from tests.web_js import BLOCKED_URLS, IMAGE_URL, PRIVATE_URLS, js_sites
 
 # The browsers make install installs; a crawl renders with the first (the default setting).
@@ -341,6 +342,29 @@ def test_the_drawing_setting_is_checked_and_names_the_style_sheet_each_document_
     assert "body { content-visibility: hidden !important; }" in page_script("measured")
     assert "IntersectionObserver" in page_script("measured")
     assert "IntersectionObserver" not in page_script("layout")
+
+
+def test_a_host_whose_renders_find_nothing_new_is_rendered_no_more(chromium: str, tmp_path: Path) -> None:
+    """Pages that look script-built (an empty app root) but whose links are all in their HTML: after
+    ``BACKLINKS_RENDER_FUTILE_RENDERS`` renders that found no new link, the host's pages stay plain."""
+    chain = ["/", "/p1", "/p2", "/p3"]
+    shell = {
+        path: Resource(html(f'<div id="root"></div><p>{path}</p><a href="{following}">next</a>'))
+        for path, following in zip(chain, [*chain[1:], "/"], strict=True)
+    }
+    with LocalWeb({"shell.com": shell}) as web:
+        result = crawl(tmp_path, web, "http://shell.com/", BACKLINKS_RENDER_FUTILE_RENDERS="2")
+    assert rendered_pages(result) == {
+        "http://shell.com/": True, "http://shell.com/p1": True, "http://shell.com/p2": False,
+        "http://shell.com/p3": False,
+    }  # fmt: skip
+    crawl_stats = stats(result)
+    # The first two were judged and rendered, and their renders found no link the HTML lacked;
+    # the rest were not even judged.
+    assert crawl_stats["backlinks/render/judged/app_root"] == 2
+    assert crawl_stats["backlinks/render/pages"] == 2
+    assert crawl_stats["backlinks/render/hosts_plain"] == 1
+    assert "backlinks/render/new_links_pages" not in crawl_stats
 
 
 def test_never_mode_renders_nothing(chromium: str, js_web: LocalWeb, tmp_path: Path) -> None:
