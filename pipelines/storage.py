@@ -1,9 +1,9 @@
 """DatabasePipeline: stores backlinks and page records in batches, off the reactor thread.
 
 Items are buffered (a backlink as a snapshot of its fields: rows are built and hashed in
-the writer thread); a batch is written when it is full, every
-``BACKLINKS_FLUSH_INTERVAL`` seconds, and at close (also after Ctrl-C and a spent
-``max_pages`` budget). One writer thread does all database work in order, with at most
+the writer thread); a batch is written when it is full, every ``BACKLINKS_FLUSH_INTERVAL``
+seconds while the writer keeps up, and at close (also after Ctrl-C and a spent ``max_pages``
+budget). One writer thread does all database work in order, with at most
 ``WRITES_IN_FLIGHT`` batches handed to it: an item that fills a batch past that waits, which
 holds its page in the scraper and so paces the crawl to its database. A failed
 batch goes back to the buffer and is retried with the next one; what still cannot be
@@ -168,7 +168,10 @@ class DatabasePipeline:
     async def _flush_periodically(self) -> None:
         while True:
             await asyncio.sleep(self.flush_interval)
-            self._start_flush()
+            # A writer that has its WRITES_IN_FLIGHT batches gets this one at a later tick: a
+            # batch a tick would slip past the bound whenever writing one takes longer than a tick.
+            if len(self._pending) < WRITES_IN_FLIGHT:
+                self._start_flush()
 
     def _start_flush(self) -> None:
         self._count_received()

@@ -212,21 +212,51 @@ def test_the_pipeline_stores_items_as_they_were_when_it_took_them(database_url: 
     assert sorted(anchors) == [(f"Anchor {number}", pipeline.crawl_id) for number in range(7)]
 
 
+async def slow_database_pipeline(
+    database_url: str, **settings: Any
+) -> tuple[DatabasePipeline, threading.Event, list[int]]:
+    """A pipeline whose writer writes nothing until the gate is set, and the sizes of the batches
+    handed to its thread, in order (a batch is counted when handed, not when written)."""
+    crawler = get_crawler(
+        settings_dict={
+            "BACKLINKS_DATABASE_URL": database_url, "BACKLINKS_AUTO_MIGRATE": True,
+            "BACKLINKS_AUTHORITY_AT_CLOSE": False, **settings,
+        }
+    )  # fmt: skip
+    crawler.spider = SimpleNamespace(targets=["target.com"])  # type: ignore[assignment]
+    pipeline = DatabasePipeline.from_crawler(crawler)
+    await pipeline.open_spider()
+    assert pipeline.writer is not None
+    gate, write, handed = threading.Event(), pipeline.writer.write_items, []
+    pipeline.writer.write_items = lambda *args: (gate.wait(10), write(*args))[1]  # type: ignore[method-assign]
+    in_thread = pipeline._in_thread
+
+    async def counted(function: Any, *args: Any) -> Any:
+        handed.append(len(args[0]) + len(args[1]))
+        return await in_thread(function, *args)
+
+    pipeline._in_thread = counted  # type: ignore[method-assign]
+    return pipeline, gate, handed
+
+
+async def close_and_count(pipeline: DatabasePipeline, database_url: str) -> int:
+    """Close the pipeline; the backlinks stored."""
+    await pipeline.close_spider()
+    pipeline._thread.shutdown(wait=True)
+    assert pipeline.writer is not None
+    pipeline.writer.engine.dispose()
+    engine = open_engine(database_url)
+    with engine.connect() as connection:
+        stored = len(connection.execute(select(BacklinkRow.anchor_text)).all())
+    engine.dispose()
+    return stored
+
+
 def test_a_crawl_faster_than_its_database_waits_for_it_instead_of_queueing_batches(database_url: str) -> None:
-    async def feed() -> tuple[list[bool], list[bool], DatabasePipeline]:
-        crawler = get_crawler(
-            settings_dict={
-                "BACKLINKS_DATABASE_URL": database_url, "BACKLINKS_AUTO_MIGRATE": True, "BACKLINKS_BATCH_SIZE": 2,
-                "BACKLINKS_FLUSH_INTERVAL": 600.0, "BACKLINKS_AUTHORITY_AT_CLOSE": False,
-            }
-        )  # fmt: skip
-        crawler.spider = SimpleNamespace(targets=["target.com"])  # type: ignore[assignment]
-        pipeline = DatabasePipeline.from_crawler(crawler)
-        await pipeline.open_spider()
-        assert pipeline.writer is not None
-        # The database is slow: nothing is written until the gate opens.
-        gate, write = threading.Event(), pipeline.writer.write_items
-        pipeline.writer.write_items = lambda *args: (gate.wait(10), write(*args))[1]  # type: ignore[method-assign]
+    async def feed() -> tuple[list[bool], list[bool], DatabasePipeline, int]:
+        pipeline, gate, _ = await slow_database_pipeline(
+            database_url, BACKLINKS_BATCH_SIZE=2, BACKLINKS_FLUSH_INTERVAL=600.0
+        )
         links = [backlink(f"Anchor {number}") for number in range(8)]
         tasks = []
         for link in links:
@@ -237,19 +267,37 @@ def test_a_crawl_faster_than_its_database_waits_for_it_instead_of_queueing_batch
         while_slow = [task.done() for task in tasks]
         gate.set()
         await asyncio.gather(*tasks)
-        await pipeline.close_spider()
-        pipeline._thread.shutdown(wait=True)
-        pipeline.writer.engine.dispose()
-        return while_slow, [task.result() is link for task, link in zip(tasks, links, strict=True)], pipeline
+        stored = await close_and_count(pipeline, database_url)
+        return while_slow, [task.result() is link for task, link in zip(tasks, links, strict=True)], pipeline, stored
 
-    while_slow, passed_on, pipeline = asyncio.run(feed())
+    while_slow, passed_on, pipeline, stored = asyncio.run(feed())
     assert while_slow == [True] * 5 + [False] * 3
     assert all(passed_on)
     assert pipeline.stats.get_value("backlinks/stored/backlinks") == 8
-    engine = open_engine(database_url)
-    with engine.connect() as connection:
-        assert len(connection.execute(select(BacklinkRow.anchor_text)).all()) == 8
-    engine.dispose()
+    assert stored == 8
+
+
+def test_the_periodic_flush_hands_a_slow_database_no_more_batches_than_it_is_writing(database_url: str) -> None:
+    """Writing a batch can take longer than ``BACKLINKS_FLUSH_INTERVAL`` (a large SQLite file on a
+    slow disk): the timer must not queue a batch a tick behind the writer, each holding its pages."""
+
+    async def feed() -> tuple[list[int], list[int], int]:
+        pipeline, gate, handed = await slow_database_pipeline(
+            database_url, BACKLINKS_BATCH_SIZE=1000, BACKLINKS_FLUSH_INTERVAL=0.02
+        )
+        for number in range(30):
+            await pipeline.process_item(backlink(f"Anchor {number}"))
+            await asyncio.sleep(0.02)
+        while_slow = list(handed)
+        gate.set()
+        stored = await close_and_count(pipeline, database_url)
+        return while_slow, handed, stored
+
+    while_slow, handed, stored = asyncio.run(feed())
+    # The one being written and the next; the items of the ticks after wait in one batch.
+    assert len(while_slow) == 2
+    assert sum(handed) == 30
+    assert stored == 30
 
 
 def test_safe_url_hides_the_password() -> None:
