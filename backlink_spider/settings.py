@@ -41,7 +41,8 @@ BACKLINKS_UNSAVED_DIR = "."
 BACKLINKS_AUTHORITY_AT_CLOSE = True
 # Rows written to the database in one transaction.
 BACKLINKS_BATCH_SIZE = 2000
-# Seconds between flushes of a batch that is not full yet.
+# Seconds between flushes of a batch that is not full yet (a tick is skipped while the
+# database still has two batches to write).
 BACKLINKS_FLUSH_INTERVAL = 2.0
 
 # --- Scrapy: identity and politeness ----------------------------------------------
