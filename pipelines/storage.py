@@ -46,18 +46,25 @@ WRITES_IN_FLIGHT = 2
 
 @dataclass
 class Batch:
-    """Items waiting to be written, and the frontier ids of the requests of their pages."""
+    """Items waiting to be written, the frontier ids of the requests of their pages, and the rows
+    they make (a page is its row and one per other domain it links to, dozens on most pages)."""
 
     backlinks: list[BacklinkValues] = field(default_factory=list)
     pages: list[PageRecord] = field(default_factory=list)
     request_ids: list[int] = field(default_factory=list)
+    rows: int = 0
 
     def __len__(self) -> int:
-        return len(self.backlinks) + len(self.pages)
+        return self.rows
 
     def then(self, later: Batch) -> Batch:
         """This batch followed by ``later``, in order (a page's links before the page)."""
-        return Batch(self.backlinks + later.backlinks, self.pages + later.pages, self.request_ids + later.request_ids)
+        return Batch(
+            self.backlinks + later.backlinks,
+            self.pages + later.pages,
+            self.request_ids + later.request_ids,
+            self.rows + later.rows,
+        )
 
 
 class DatabasePipeline:
@@ -133,9 +140,11 @@ class DatabasePipeline:
         # The reactor thread only takes a snapshot and counts: rows are built in the writer thread.
         if isinstance(item, Backlink):
             self.batch.backlinks.append(backlink_values(item))
+            self.batch.rows += 1
             self._received_backlinks += 1
         elif isinstance(item, PageRecord):
             self.batch.pages.append(item)
+            self.batch.rows += 1 + len(item.domain_links)
             if item.request_id is not None:
                 self.batch.request_ids.append(item.request_id)
             self._received_pages += 1
