@@ -16,7 +16,6 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from backlink_spider.commoncrawl.candidates import REFERRERS, header_lines, write_candidates
-from backlink_spider.commoncrawl.graph import GraphError, GraphScan
 from backlink_spider.commoncrawl.sources import SourceError, expand_graph_inputs
 from backlink_spider.targets import parse_one_target
 
@@ -61,6 +60,10 @@ class Command(ScrapyCommand):
         base = self.settings.get("BACKLINKS_CC_BASE_URL")
         user_agent = self.settings.get("USER_AGENT")
         started = time.monotonic()
+        # Imported here, not above: every ``scrapy`` command, a crawl too, imports every command
+        # module, and DuckDB alone would keep 21 MiB of a crawl's memory.
+        from backlink_spider.commoncrawl.graph import GraphError, GraphScan
+
         try:
             scan = GraphScan(
                 expand_graph_inputs(opts.vertices, base, user_agent),
