@@ -218,7 +218,9 @@ def table(results: dict[str, Any]) -> str:
                     lines.append(
                         (f"crawl RSS at {last['pages']:,} vs {since['pages']:,} pages (MiB)", f"{last['rss_mib']:g}",
                          f"{since['rss_mib']:g}", f"{ratio:g}",
-                         f"pending {since['pending']:,} -> {last['pending']:,}", "-")
+                         f"pending {since['pending']:,} -> {last['pending']:,}, slots {since['downloader_slots']:,}"
+                         f" -> {last['downloader_slots']:,}, robots.txt cached {since['robots_hosts']:,}"
+                         f" -> {last['robots_hosts']:,}", "-")
                     )  # fmt: skip
                 lines.append(
                     (f"crawl's live Python blocks at {last['pages']:,} vs {early['pages']:,} pages",

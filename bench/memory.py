@@ -8,7 +8,8 @@ callbacks); nothing is fetched.
 
 Growth over a long crawl (``crawl_pages``, e.g. 50,000; off at 0): ``scrapy crawl backlinks``
 on a synthetic web big enough to never run dry, with RSS and the number of pending requests
-sampled every 2 % of the pages, with the memory blocks Python's live objects hold; the first
+sampled every 2 % of the pages, with the memory blocks Python's live objects hold and the
+per-host state that fills as the crawl meets new hosts (downloader slots, robots.txt cache); the first
 sample after a fifth of the crawl against the last (the blocks as the median of the five
 samples around each), and RSS over the last fifth, where the crawl's bounded state (pending
 requests, the downloader's slots of the hosts fetched from in the last minute or two, the
@@ -107,8 +108,11 @@ def growth(pages: int) -> dict[str, Any]:
     if crawl.returncode != 0 or len(samples) < 5:
         raise RuntimeError(f"the long crawl failed ({crawl.returncode}, {crawl.pages} pages): {crawl.log_tail}")
 
-    def point(at: int, rss: int, pending: int, blocks: int) -> dict[str, Any]:
-        return {"pages": at, "rss_mib": round(rss / 2**20, 1), "pending": pending, "python_blocks": blocks}
+    def point(at: int, rss: int, pending: int, blocks: int, slots: int, robots: int) -> dict[str, Any]:
+        return {
+            "pages": at, "rss_mib": round(rss / 2**20, 1), "pending": pending, "python_blocks": blocks,
+            "downloader_slots": slots, "robots_hosts": robots,
+        }  # fmt: skip
 
     def settled_blocks(index: int) -> int:
         """The median of the blocks of the five samples around ``index``: a sample taken while a
@@ -124,10 +128,10 @@ def growth(pages: int) -> dict[str, Any]:
     return {
         "pages": crawl.pages,
         "samples": [point(*sample) for sample in samples],
-        "early": point(*early[:3], early_blocks),
-        "last": point(*last[:3], last_blocks),
+        "early": point(*early[:3], early_blocks, *early[4:]),
+        "last": point(*last[:3], last_blocks, *last[4:]),
         "rss_last_vs_early": round(last[1] / early[1], 3),
-        "late": point(*late[:3], settled_blocks(late_index)),
+        "late": point(*late[:3], settled_blocks(late_index), *late[4:]),
         "rss_last_vs_late": round(last[1] / late[1], 3),
         # Python's live objects: growth here would be a leak; RSS beyond it is what the allocators keep.
         "python_blocks_last_vs_early": round(last_blocks / early_blocks, 3),

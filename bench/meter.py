@@ -1,8 +1,9 @@
 """Meter: a Scrapy extension that times a benchmark crawl from inside it.
 
 Records when each page (robots.txt aside) arrived, the process's RSS, the requests pending in
-the scheduler and the memory blocks Python's objects hold (``sys.getallocatedblocks``: what is
-alive, whatever the allocators keep besides) every ``BENCH_RSS_EVERY`` pages, how late a 10 ms
+the scheduler, the memory blocks Python's objects hold (``sys.getallocatedblocks``: what is
+alive, whatever the allocators keep besides) and the per-host state the crawl keeps (the
+downloader's slots, the hosts whose robots.txt rules are cached) every ``BENCH_RSS_EVERY`` pages, how late a 10 ms
 timer on the reactor fired (the worst stall of the event loop) and the crawl's final stats;
 writes them as JSON to ``BENCH_METER_PATH`` when the spider closes. ``BENCH_STOP_AT`` closes the crawl after that
 many pages. Off without a path. ``TreeWatch`` watches a crawl from outside: the peak memory of
@@ -24,6 +25,7 @@ from typing import Any
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
@@ -176,7 +178,8 @@ class Meter:
         self.rss_every = crawler.settings.getint("BENCH_RSS_EVERY", 100)
         # 8 bytes a page, not a float object's 32: the Meter should not grow what it measures.
         self.times: array[float] = array("d")
-        self.rss: list[tuple[int, int, int, int]] = []
+        # (pages, RSS, pending, blocks, downloader slots, robots.txt hosts cached)
+        self.rss: list[tuple[int, int, int, int, int, int]] = []
         self.stall = StallWatch()
         self.gc = GcWatch()
         self.started = 0.0
@@ -195,7 +198,7 @@ class Meter:
 
     def spider_opened(self) -> None:
         self.started = time.perf_counter()
-        self.rss.append((0, rss_bytes(), 0, sys.getallocatedblocks()))
+        self.rss.append((0, rss_bytes(), 0, sys.getallocatedblocks(), 0, 0))
         self.stall.start()
         self.gc.start()
 
@@ -205,7 +208,7 @@ class Meter:
         self.times.append(time.perf_counter())
         pages = len(self.times)
         if pages % self.rss_every == 0:
-            self.rss.append((pages, rss_bytes(), self.pending(), sys.getallocatedblocks()))
+            self.rss.append((pages, rss_bytes(), self.pending(), sys.getallocatedblocks(), *self.per_host()))
         if self.stop_at and pages >= self.stop_at and not self.stopping:
             self.stopping = True
             assert self.crawler.engine is not None
@@ -216,6 +219,16 @@ class Meter:
         engine = self.crawler.engine
         slot = getattr(engine, "_slot", None)
         return len(slot.scheduler) if slot is not None and hasattr(slot.scheduler, "__len__") else -1
+
+    def per_host(self) -> tuple[int, int]:
+        """The downloader's slots now, and the hosts whose robots.txt rules are cached."""
+        engine = self.crawler.engine
+        assert engine is not None
+        downloader = engine.downloader
+        robots = next(
+            (len(mw._parsers) for mw in downloader.middleware.middlewares if isinstance(mw, RobotsTxtMiddleware)), 0
+        )
+        return len(downloader.slots), robots
 
     def spider_closed(self, reason: str) -> None:
         self.stall.stop()

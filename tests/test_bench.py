@@ -212,6 +212,8 @@ def test_smoke_run_of_every_benchmark(tmp_path: Path) -> None:
     assert long_crawl["pages"] >= 300
     assert long_crawl["last"]["pages"] > long_crawl["late"]["pages"] > long_crawl["early"]["pages"] > 0
     assert long_crawl["last"]["python_blocks"] > 0 and long_crawl["python_blocks_last_vs_early"] > 0
+    # The per-host state is read off the crawl: every host fetched from has its robots.txt cached.
+    assert long_crawl["last"]["robots_hosts"] > 0 and long_crawl["last"]["downloader_slots"] > 0
     assert results["authority"]["domains"] > 0
     rendering = results["rendering"]
     assert rendering["never"]["rendered_pages"] == 0 and rendering["auto"]["rendered_pages"] > 0
