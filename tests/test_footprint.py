@@ -13,6 +13,7 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
 from scrapy import signals
 from scrapy.crawler import Crawler
 
@@ -41,7 +42,7 @@ class ModulesLoaded:
 
 
 def test_a_crawl_fetches_without_duckdb_or_scipy_and_still_ranks_domains_at_its_end(
-    web: LocalWeb, tmp_path: Path, monkeypatch
+    web: LocalWeb, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "modules.json"
     monkeypatch.setenv("FOOTPRINT_PATH", str(path))
