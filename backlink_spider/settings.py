@@ -66,6 +66,11 @@ DOWNLOAD_DELAY = 0.5
 CONCURRENT_REQUESTS = 32
 # Requests in flight per domain.
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
+# Scrapy's downloader, forgetting idle hosts sooner when nothing politeness needs is lost (downloader.py).
+DOWNLOADER = "backlink_spider.downloader.Downloader"
+# Seconds past its delay after which an idle host's downloader slot is dropped, when its delay
+# is no longer than a new slot's (a slot AutoThrottle slowed down goes by Scrapy's 60).
+BACKLINKS_SLOT_IDLE_TIME = 15.0
 # Seconds before a download is abandoned (Scrapy's default is 180).
 DOWNLOAD_TIMEOUT = 20
 # Largest body read, after decompression (Scrapy's default is 1 GiB).
