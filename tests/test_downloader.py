@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 from time import monotonic
 from typing import Any
 
 from scrapy import Request
+from scrapy.core.downloader import Downloader as ScrapyDownloader
 from scrapy.core.downloader import Slot
 from scrapy.utils.misc import load_object
 from scrapy.utils.test import get_crawler
@@ -30,6 +32,13 @@ def test_the_project_crawls_with_this_downloader() -> None:
     # Scrapy looks at its slots every BACKLINKS_SLOT_IDLE_TIME seconds, never less often than its own minute.
     assert downloader()._SLOT_GC_INTERVAL == 15.0
     assert downloader(BACKLINKS_SLOT_IDLE_TIME=600.0)._SLOT_GC_INTERVAL == 60.0
+
+
+def test_scrapy_still_runs_the_slot_gc_through_the_members_overridden() -> None:
+    # Private to Scrapy's downloader: an upgrade that renames them must fail here, not go silent.
+    source = inspect.getsource(ScrapyDownloader._start_slot_gc)
+    assert "self._slot_gc" in source and "self._SLOT_GC_INTERVAL" in source
+    assert "age" in inspect.signature(ScrapyDownloader._slot_gc).parameters
 
 
 def test_an_idle_host_is_forgotten_unless_its_slot_holds_a_longer_delay_than_a_new_one() -> None:
