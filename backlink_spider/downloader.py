@@ -3,7 +3,7 @@
 Scrapy keeps a slot for every host it fetched from (1.4 KB: its queue, its requests in
 flight, its delay and when it was last used) and drops the idle ones once a minute, those
 idle for a minute past their delay. A broad crawl fetches from a new host nearly every
-page, so at 100 pages a second it holds 6,000 to 12,000 slots, most of them for hosts it
+page, so at 100 pages a second it held 5,000 to 12,500 slots, most of them for hosts it
 will not come back to for minutes.
 
 A slot idle for ``BACKLINKS_SLOT_IDLE_TIME`` seconds past its delay is dropped here when

@@ -12,7 +12,7 @@ sampled every 2 % of the pages, with the memory blocks Python's live objects hol
 per-host state that fills as the crawl meets new hosts (downloader slots, robots.txt cache); the first
 sample after a fifth of the crawl against the last (the blocks as the median of the five
 samples around each), and RSS over the last fifth, where the crawl's bounded state (pending
-requests, the downloader's slots of the hosts fetched from in the last minute or two, the
+requests, the downloader's slots of the hosts fetched from lately (``downloader.py``), the
 robots.txt cache) has filled.
 """
 
