@@ -14,20 +14,27 @@ A ``Request`` waiting in Scrapy's memory queues costs about 1.7 KB once the spid
 middlewares are done with it (its cached URL parse, Scrapy's tracking of live objects, a
 ``Referer`` header where ``REFERER_ENABLED`` is turned back on), so even the bounded frontier
 of a long crawl would hold hundreds of MiB. What the queue holds instead (``RequestCodec``) is
-a tuple of a plain request's URL, priority, meta, headers and callbacks, about 250 bytes, from
-which the ``Request`` is built again when it is popped. Any other request (a POST, cookies, a
-``Request`` subclass...) is held as it is.
+what a plain request is made of: its URL, priority, meta, headers and callbacks, from which the
+``Request`` is built again when it is popped. In FIFO memory queues (the project's), a plain GET
+whose meta is at most its depth is a record in one ``bytearray`` per priority (``PackedFifo``):
+its URL's bytes and ten more, no Python object of its own, so the pending requests neither cost
+a small object each nor scatter long-lived ones through the allocator's arenas. Other requests
+are held as a tuple (about 250 bytes), and any that is not plain (a POST, cookies, a
+``Request`` subclass...) as it is.
 """
 
 from __future__ import annotations
 
 import logging
+import struct
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.pqueues import QueueProtocol, ScrapyPriorityQueue
+from scrapy.squeues import FifoMemoryQueue
 
 from backlink_spider.budget import STAT_COUNTED, max_pages
 
@@ -42,8 +49,14 @@ MAX_HANDLINGS = 256
 Handling = tuple[Callable[..., Any] | None, Callable[..., Any] | None, bool]
 HeaderPairs = tuple[tuple[bytes, tuple[bytes, ...]], ...]
 # A packed request: URL, priority, meta (None when empty, an int n for {"depth": n}, which is
-# all DepthMiddleware leaves on most), headers (None when none) and its Handling.
-Packed = tuple[str, int, dict[str, Any] | int | None, HeaderPairs | None, Handling]
+# all DepthMiddleware leaves on most), headers (None when none) and the index of its Handling.
+Packed = tuple[str, int, dict[str, Any] | int | None, HeaderPairs | None, int]
+# A PackedFifo's record: the URL's length in bytes, the handling's index, the depth (NO_DEPTH for
+# no meta); the URL's bytes follow. A length of HELD_APART stands for the queue's next object held apart.
+RECORD = struct.Struct("<IHi")
+NO_DEPTH = -(2**31)
+HELD_APART = 2**32 - 1
+_APART = RECORD.pack(HELD_APART, 0, 0)
 
 
 class RequestCodec:
@@ -55,7 +68,8 @@ class RequestCodec:
     """
 
     def __init__(self) -> None:
-        self._handlings: dict[Handling, Handling] = {}
+        self._handlings: dict[Handling, int] = {}
+        self._by_index: list[Handling] = []
         self._headers: HeaderPairs = ()
 
     def pack(self, request: Request) -> Packed | Request:
@@ -77,11 +91,11 @@ class RequestCodec:
             meta = meta["depth"]
         return request.url, request.priority, meta, self._shared_headers(request), handling
 
-    @staticmethod
-    def unpack(held: Packed | Request) -> Request:
+    def unpack(self, held: Packed | Request) -> Request:
         if isinstance(held, Request):
             return held
-        url, priority, meta, headers, (callback, errback, dont_filter) = held
+        url, priority, meta, headers, handling = held
+        callback, errback, dont_filter = self._by_index[handling]
         return Request(
             url,
             callback=callback,
@@ -92,15 +106,16 @@ class RequestCodec:
             errback=errback,
         )
 
-    def _handling(self, handling: Handling) -> Handling | None:
-        """The shared tuple equal to ``handling``; None when it cannot be shared."""
+    def _handling(self, handling: Handling) -> int | None:
+        """The index of the shared tuple equal to ``handling``; None when it cannot be shared."""
         try:
-            shared = self._handlings.get(handling)
+            index = self._handlings.get(handling)
         except TypeError:  # an unhashable callable
             return None
-        if shared is None and len(self._handlings) < MAX_HANDLINGS:
-            shared = self._handlings[handling] = handling
-        return shared
+        if index is None and len(self._handlings) < MAX_HANDLINGS:
+            index = self._handlings[handling] = len(self._by_index)
+            self._by_index.append(handling)
+        return index
 
     def _shared_headers(self, request: Request) -> HeaderPairs | None:
         if not request.headers:
@@ -140,6 +155,69 @@ class PackedQueue:
         return len(self.queue)
 
 
+class PackedFifo:
+    """One priority's FIFO memory queue, holding each plain GET of that priority whose meta is
+    at most its depth as a record of bytes (``RECORD`` and its URL) in one ``bytearray``, and
+    what ``RequestCodec`` packs otherwise apart, in order."""
+
+    def __init__(self, codec: RequestCodec, priority: int) -> None:
+        self.codec = codec
+        self.priority = priority
+        self._records = bytearray()
+        self._apart: deque[Packed | Request] = deque()
+        self._length = 0
+
+    def push(self, request: Request) -> None:
+        packed = self.codec.pack(request)
+        if type(packed) is tuple and self._fits(packed):
+            url, _, depth, _, handling = packed
+            encoded = url.encode("utf-8", "surrogatepass")
+            self._records += RECORD.pack(len(encoded), handling, NO_DEPTH if depth is None else depth)
+            self._records += encoded
+        else:
+            self._records += _APART
+            self._apart.append(packed)
+        self._length += 1
+
+    def pop(self) -> Request | None:
+        if not self._length:
+            return None
+        held = self._first()
+        self.drop()
+        return self.codec.unpack(held)
+
+    def peek(self) -> Request | None:
+        return self.codec.unpack(self._first()) if self._length else None
+
+    def drop(self) -> None:
+        """Forget the request ``pop`` would return, without building it."""
+        length = RECORD.unpack_from(self._records)[0]
+        if length == HELD_APART:
+            self._apart.popleft()
+            length = 0
+        # O(1): the bytearray moves its start, and copies what is left once half of it is unused.
+        del self._records[: RECORD.size + length]
+        self._length -= 1
+
+    def close(self) -> None:
+        pass
+
+    def __len__(self) -> int:
+        return self._length
+
+    def _fits(self, packed: Packed) -> bool:
+        _, priority, depth, headers, _ = packed
+        plain_depth = depth is None or (type(depth) is int and 0 <= depth < 2**31)
+        return priority == self.priority and headers is None and plain_depth
+
+    def _first(self) -> Packed | Request:
+        length, handling, depth = RECORD.unpack_from(self._records)
+        if length == HELD_APART:
+            return self._apart[0]
+        url = self._records[RECORD.size : RECORD.size + length].decode("utf-8", "surrogatepass")
+        return url, self.priority, None if depth == NO_DEPTH else depth, None, handling
+
+
 class BoundedPriorityQueue(ScrapyPriorityQueue):
     def __init__(
         self,
@@ -153,6 +231,8 @@ class BoundedPriorityQueue(ScrapyPriorityQueue):
         # Memory queues (no key: nothing persisted) hold packed requests; disk queues serialize
         # the requests themselves.
         self.codec = None if key else RequestCodec()
+        # Scrapy's FIFO memory queue exactly (its LIFO one, for one, is a subclass).
+        self.fifo = downstream_queue_cls is FifoMemoryQueue
         super().__init__(crawler, downstream_queue_cls, key, startprios, start_queue_cls=start_queue_cls)
         assert crawler.stats is not None
         self.stats = crawler.stats
@@ -161,8 +241,10 @@ class BoundedPriorityQueue(ScrapyPriorityQueue):
         self.held = super().__len__()
 
     def qfactory(self, key: int) -> QueueProtocol:
-        queue = super().qfactory(key)
-        return queue if self.codec is None else PackedQueue(queue, self.codec)
+        if self.codec is None:
+            return super().qfactory(key)
+        # The queue of key k holds the requests of priority -k (``ScrapyPriorityQueue.priority``).
+        return PackedFifo(self.codec, -key) if self.fifo else PackedQueue(super().qfactory(key), self.codec)
 
     def limit(self) -> int:
         """Requests worth holding now: per page the budget still allows, within the bounds."""
@@ -186,7 +268,7 @@ class BoundedPriorityQueue(ScrapyPriorityQueue):
             return  # only start requests: those are never dropped
         lowest = max(self.queues)  # queues are keyed by negated priority
         queue = self.queues[lowest]
-        if isinstance(queue, PackedQueue):
+        if isinstance(queue, (PackedFifo, PackedQueue)):
             queue.drop()
         else:
             queue.pop()

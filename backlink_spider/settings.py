@@ -28,7 +28,8 @@ BACKLINKS_PAGES_PER_DOMAIN = 20
 BACKLINKS_VARIANTS_PER_PATH = 10
 # Requests held in the frontier per page the budget still allows (lowest priority dropped beyond).
 BACKLINKS_PENDING_PER_PAGE = 2.0
-# Requests held in the frontier at most, whatever the budget (about 250 bytes each in memory).
+# Requests held in the frontier at most, whatever the budget (in memory, a link's URL and 10
+# bytes more: about 100 bytes).
 BACKLINKS_MAX_PENDING = 200000
 # Keywords of the target (list or comma-separated) for exact/partial anchor classes.
 BACKLINKS_KEYWORDS: list[str] = []
@@ -90,7 +91,8 @@ RETRY_TIMES = 1
 REDIRECT_MAX_TIMES = 10
 
 # --- Scrapy: frontier -------------------------------------------------------------
-# Breadth first: FIFO queues in memory; priorities put new domains ahead (frontier.py).
+# Breadth first: FIFO queues in memory; priorities put new domains ahead (frontier.py). With
+# this queue, pending links are held as bytes (queues.py); with another, as tuples.
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 # Breadth first on disk too, when JOBDIR is set.
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"

@@ -102,11 +102,12 @@ def test_the_bound_follows_the_budget_as_pages_are_fetched(pages_fetched: int) -
     assert len(built) == 2 * (2000 - pages_fetched)
 
 
-def link_requests(spider: BudgetSpider, pages: int, links: int) -> Iterator[scrapy.Request]:
+def link_requests(spider: BudgetSpider, pages: int, links: int, referer: bool = True) -> Iterator[scrapy.Request]:
     """Requests as the spider's links leave the spider middlewares: a depth in their meta,
-    the page they were found on as their Referer, their URL parsed and cached."""
+    the page they were found on as their Referer (unless ``referer`` is False, as with the
+    project's ``REFERER_ENABLED``), their URL parsed and cached."""
     for page in range(pages):
-        referer = f"http://site{page}.example.com/post/{page}/a-page-with-links".encode()
+        page_url = f"http://site{page}.example.com/post/{page}/a-page-with-links".encode()
         for link in range(links):
             request = scrapy.Request(
                 f"http://site{page}-{link}.example.org/post/{link}/a-post-about-something-{page}",
@@ -115,7 +116,8 @@ def link_requests(spider: BudgetSpider, pages: int, links: int) -> Iterator[scra
                 priority=-(link % 5),
             )
             request.meta["depth"] = 2
-            request.headers[b"Referer"] = referer
+            if referer:
+                request.headers[b"Referer"] = page_url
             urlparse_cached(request)
             yield request
 
@@ -195,3 +197,69 @@ def test_a_held_request_costs_a_few_hundred_bytes() -> None:
     assert len(built) == pages * links
     # A Request held with its headers, cached URL parse and live-object tracking: ~1.5 KB.
     assert held / len(built) < 350
+
+
+def test_a_plain_request_costs_its_url_and_a_few_bytes() -> None:
+    """With no Referer (the project's default), a pending link is a record of bytes: no
+    Python object of its own, so a long crawl's pending requests scatter none through memory."""
+    built, spider = scheduler(10**9, BACKLINKS_MAX_PENDING=10**9)
+    urls = [request.url for request in link_requests(spider, 400, 25, referer=False)]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for request in link_requests(spider, 400, 25, referer=False):
+            built.mqs.push(request)
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(built) == len(urls)
+    # The URL and a 10-byte record header each, with the bytearrays' room to grow, beside the
+    # bounded caches of URL parses that building the requests fills (about 170 KB); a request
+    # held as a tuple would cost about 250 bytes, 2.5 MB here.
+    assert held < 1.25 * (sum(map(len, urls)) + 10 * len(urls)) + 256 * 1024
+    popped = drain_requests(built)
+    assert sorted(request.url for request in popped) == sorted(urls)
+    assert {(request.meta["depth"], request.callback, request.errback) for request in popped} == {
+        (2, spider.parse, spider.failed)
+    }
+
+
+@pytest.mark.parametrize(
+    ("memory_queue", "lifo"), [("scrapy.squeues.FifoMemoryQueue", False), ("scrapy.squeues.LifoMemoryQueue", True)]
+)
+def test_one_prioritys_requests_keep_their_order_however_each_is_held(memory_queue: str, lifo: bool) -> None:
+    built, spider = scheduler(10**6, SCHEDULER_MEMORY_QUEUE=memory_queue)
+    assert isinstance(spider, BudgetSpider)
+    with_depth = scrapy.Request("http://a.example/ä?x=1", callback=spider.parse, priority=-1, meta={"depth": 3})
+    with_header = scrapy.Request("http://b.example/", priority=-1, headers={"Accept-Language": "de"})
+    bare = scrapy.Request("http://c.example/", priority=-1, errback=spider.failed, dont_filter=True)
+    with_meta = scrapy.Request("http://d.example/", priority=-1, meta={"depth": 1, "render": True})
+    form = scrapy.FormRequest("http://e.example/search", formdata={"q": "x"}, priority=-1)
+    deep = scrapy.Request("http://f.example/", priority=-1, meta={"depth": 2**40})
+    pushed = [with_depth, with_header, bare, with_meta, form, deep, bare.replace(url="http://g.example/")]
+    for request in pushed:
+        assert built.enqueue_request(request)
+    expected = pushed[::-1] if lifo else pushed
+    peeked = built.mqs.peek()
+    assert peeked is not None and peeked.url == expected[0].url
+    popped = drain_requests(built)
+    fields = ("url", "method", "body", "priority", "dont_filter", "callback", "errback", "meta", "headers")
+    assert [{name: getattr(request, name) for name in fields} for request in popped] == [
+        {name: getattr(request, name) for name in fields} for request in expected
+    ]
+    assert popped[expected.index(form)] is form
+
+
+def test_the_lowest_priority_is_dropped_whether_held_as_bytes_or_apart() -> None:
+    built, spider = scheduler(10**9, BACKLINKS_MAX_PENDING=MIN_PENDING + 2)
+    push(built, spider, MIN_PENDING, priority=0, prefix="kept")
+    low = [
+        scrapy.Request("http://low0.com/", priority=-9, headers={"Accept-Language": "de"}),
+        scrapy.Request("http://low1.com/", priority=-9),
+        scrapy.Request("http://low2.com/", priority=-9, cookies={"a": "1"}),
+        scrapy.Request("http://low3.com/", priority=-9),
+    ]
+    for request in low:
+        assert built.enqueue_request(request)
+    assert len(built) == MIN_PENDING + 2
+    assert drain(built)[-2:] == ["http://low2.com/", "http://low3.com/"]
