@@ -10,11 +10,13 @@ Traps, as Nutch and Heritrix bound them: paths deeper than ``MAX_PATH_SEGMENTS``
 repeating a segment ``MAX_SEGMENT_REPEATS`` times (``/a/a/a/``, relative-link loops);
 session ids, removed from URLs before they are requested or compared; and endless
 variants of one page (calendars' "next month", faceted search, sort orders): a
-domain gets at most ``variants_per_path`` URLs per path, whatever their queries.
+domain gets at most ``variants_per_path`` URLs with a query per path, whatever their queries.
 
-What the frontier remembers of each URL (seen, variants of its path) is a 64-bit
-fingerprint in a ``seen.FingerprintCounter``: about 12 bytes, not the URL, so a long
-crawl's memory stays nearly flat.
+What the frontier remembers of each URL (seen, and for a URL with a query the variants of
+its path) is a 64-bit fingerprint in a ``seen.FingerprintCounter``: about 12 bytes, not
+the URL, so a long crawl's memory stays nearly flat. A URL without a query is no variant
+(``/page`` and ``/page?sort=1`` are, ``/page`` and ``/other`` are not), so it costs one
+fingerprint, not two.
 """
 
 from __future__ import annotations
@@ -70,10 +72,14 @@ def trap_reason(url: str) -> str | None:
     return None
 
 
-def url_template(url: str) -> str:
-    """The page a URL is a variant of: its path, without the query. (Numbers in paths
-    are left alone: ``/article/123`` and ``/article/124`` are different pages.)"""
-    return urlsplit(url).path
+def variant_key(url: str, domain: str) -> int | None:
+    """The fingerprint of the page a URL with a query is a variant of: its domain and path
+    (numbers in paths are left alone: ``/article/123`` and ``/article/124`` are different
+    pages); None for a URL without a query, which is no variant."""
+    if "?" not in url:
+        return None
+    parts = urlsplit(url)
+    return fingerprint(f"{domain} {parts.path}") if parts.query else None
 
 
 class Frontier:
@@ -85,7 +91,7 @@ class Frontier:
         self.variants_per_path = variants_per_path
         self.per_domain: dict[str, int] = {}
         self.traps: Counter[str] = Counter()
-        # Canonical URLs, and the (domain, path) templates of those admitted.
+        # Canonical URLs, and the (domain, path) templates of those with a query admitted.
         self._seen = FingerprintCounter()
         self._templates = FingerprintCounter()
 
@@ -103,7 +109,8 @@ class Frontier:
         if self._seen.add(fingerprint(canonicalize_url(url))):
             return None
         trap = trap_reason(url)
-        if trap is None and self._templates.add(fingerprint(f"{domain} {url_template(url)}")) >= self.variants_per_path:
+        variant = variant_key(url, domain) if trap is None else None
+        if variant is not None and self._templates.add(variant) >= self.variants_per_path:
             trap = "too many variants of one page"
         if trap is not None:
             self.traps[trap] += 1
@@ -114,7 +121,8 @@ class Frontier:
     def restore(self, url: str, domain: str) -> None:
         """Count ``url`` as admitted before: a resumed crawl carries on with its budgets."""
         self._seen.add(fingerprint(canonicalize_url(url)))
-        self._templates.add(fingerprint(f"{domain} {url_template(url)}"))
+        if (variant := variant_key(url, domain)) is not None:
+            self._templates.add(variant)
         self.per_domain[domain] = self.per_domain.get(domain, 0) + 1
 
     def domain_full(self, domain: str) -> bool:

@@ -23,8 +23,8 @@ BACKLINKS_MAX_PAGES = 10000
 BACKLINKS_MAX_DEPTH = 3
 # Pages fetched per registered domain; the pages_per_domain argument wins.
 BACKLINKS_PAGES_PER_DOMAIN = 20
-# URLs a domain may have per path, whatever their queries: bounds calendars, faceted
-# search, sort orders and other endless variants of one page.
+# URLs with a query a domain may have per path, whatever the query (the URL without one
+# besides): bounds calendars, faceted search, sort orders and other endless variants of one page.
 BACKLINKS_VARIANTS_PER_PATH = 10
 # Requests held in the frontier per page the budget still allows (lowest priority dropped beyond).
 BACKLINKS_PENDING_PER_PAGE = 2.0

@@ -34,6 +34,30 @@ def test_a_url_refused_for_depth_spends_no_budget_and_is_not_marked_seen() -> No
     assert frontier.admit("https://a.com/x", "a.com", 1) == 0
 
 
+# -- variants of one page ------------------------------------------------------------------
+
+
+def test_a_path_gets_a_bounded_number_of_query_variants_and_its_plain_url_besides() -> None:
+    frontier = Frontier(max_depth=5, pages_per_domain=100, variants_per_path=3)
+    months = [frontier.admit(f"https://a.com/calendar?month={n}", "a.com", 1) for n in range(5)]
+    assert months == [0, -1, -2, None, None]
+    assert frontier.traps == {"too many variants of one page": 2}
+    # The page itself is no variant, on any host of the domain; another path has its own count.
+    assert frontier.admit("https://a.com/calendar", "a.com", 1) == -3
+    assert frontier.admit("https://www.a.com/calendar", "a.com", 1) == -4
+    assert frontier.admit("https://blog.a.com/calendar?month=9", "a.com", 1) is None
+    assert frontier.admit("https://a.com/events?page=2", "a.com", 1) == -5
+    assert frontier.admit("https://b.com/calendar?month=9", "b.com", 1) == 0
+
+
+def test_a_resumed_frontier_counts_the_variants_admitted_before() -> None:
+    frontier = Frontier(max_depth=5, pages_per_domain=100, variants_per_path=2)
+    frontier.restore("https://a.com/list?page=1", "a.com")
+    frontier.restore("https://a.com/list", "a.com")
+    assert frontier.admit("https://a.com/list?page=2", "a.com", 1) == -2
+    assert frontier.admit("https://a.com/list?page=3", "a.com", 1) is None
+
+
 # -- per-domain budget -------------------------------------------------------------------
 
 
