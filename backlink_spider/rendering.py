@@ -29,10 +29,13 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 
 from scrapy import Request, signals
+from scrapy.core.scraper import Slot
 from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from scrapy.settings import BaseSettings
@@ -264,6 +267,8 @@ class RenderDecider:
         self.off_reason: str | None = "the crawl has not opened yet"
         self.thresholds = Thresholds.from_settings(crawler.settings)
         self.futile_limit = crawler.settings.getint("BACKLINKS_RENDER_FUTILE_RENDERS", 3)
+        self.waiting_room = crawler.settings.getint("BACKLINKS_RENDER_WAITING_SIZE", 5_000_000)
+        self.waiting = 0
         self.hosts: dict[str, HostState] = {}
         self.futile: Counter[str] = Counter()
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
@@ -317,7 +322,8 @@ class RenderDecider:
         request.meta["playwright"] = True
         request.meta[META_DOCUMENT] = response
         try:
-            rendered = await self.crawler.engine.downloader.handlers.download_request_async(request)
+            with self._set_aside(response):
+                rendered = await self.crawler.engine.downloader.handlers.download_request_async(request)
         except Exception as error:  # noqa: BLE001 - a page that cannot be rendered is kept as fetched
             logger.info("Rendering %s failed (%s): the page is kept as fetched", request.url, error)
             rendered = response
@@ -328,6 +334,30 @@ class RenderDecider:
         rendered_page = extract_response(rendered)
         self.judge(request, page, rendered_page)
         return rendered, rendered_page
+
+    @contextmanager
+    def _set_aside(self, response: Response) -> Iterator[None]:
+        """While ``response`` waits for the browser and is rendered, Scrapy's scraper does not
+        count it toward ``SCRAPER_SLOT_MAX_ACTIVE_SIZE``, within ``BACKLINKS_RENDER_WAITING_SIZE``
+        bytes of such pages: the engine stops downloading when its scraper holds that many bytes
+        of pages, and renders waiting for one of the browser's pages would otherwise stop the
+        plain pages too. Beyond that room, a page waits as any other."""
+        engine = self.crawler.engine
+        assert engine is not None
+        slot = engine.scraper.slot
+        size = max(len(response.body), Slot.MIN_RESPONSE_SIZE)
+        if slot is None or self.waiting + size > self.waiting_room:
+            yield
+            return
+        slot.active_size -= size
+        self.waiting += size
+        if engine._slot is not None:
+            engine._slot.nextcall.schedule()  # the engine may download again now: tell it
+        try:
+            yield
+        finally:
+            slot.active_size += size
+            self.waiting -= size
 
     def judge(self, request: Request, fetched: Page, rendered: Page) -> None:
         """Count the links the render found that the fetched HTML lacked; remember the host's verdict."""

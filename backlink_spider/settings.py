@@ -67,6 +67,10 @@ DOWNLOAD_DELAY = 0.5
 CONCURRENT_REQUESTS = 32
 # Requests in flight per domain.
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
+# Bytes of fetched pages being parsed or stored before the engine stops downloading (Scrapy's
+# default is 5,000,000): 15-20 pages of 55 KB keep both cores busy, and what a crawl holds while
+# its database catches up stays small. Pages waiting for the browser have their own room (below).
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000
 # Scrapy's downloader, forgetting idle hosts sooner when nothing politeness needs is lost (downloader.py).
 DOWNLOADER = "backlink_spider.downloader.Downloader"
 # Seconds past its delay after which an idle host's downloader slot is dropped, when its delay
@@ -138,6 +142,9 @@ BACKLINKS_RENDER_BROWSER = ["/usr/bin/chromium-headless-shell", "/usr/bin/chromi
 BACKLINKS_RENDER_BROWSER_ARGS: list[str] = []
 # Pages rendered at once (in one browser context).
 BACKLINKS_RENDER_MAX_PAGES = 8
+# Bytes of fetched pages waiting for the browser (or being rendered) that do not count toward
+# SCRAPER_SLOT_MAX_ACTIVE_SIZE, so that plain pages keep being fetched while renders wait.
+BACKLINKS_RENDER_WAITING_SIZE = 5_000_000
 # Pages (tabs) kept open besides, each on the host it rendered last: the next page of that host
 # renders in it without a new renderer process.
 BACKLINKS_RENDER_IDLE_PAGES = 4

@@ -17,9 +17,12 @@ from typing import Any
 import pytest
 from playwright.async_api import async_playwright
 from scrapy import Request
+from scrapy.core.scraper import Slot
 from scrapy.exceptions import UsageError
+from scrapy.http import HtmlResponse
 from scrapy.settings import Settings
 from scrapy.statscollectors import MemoryStatsCollector
+from scrapy.utils.test import get_crawler
 
 from backlink_spider.browser import (
     BrowserHandler,
@@ -31,6 +34,7 @@ from backlink_spider.browser import (
     render_drawing,
 )
 from backlink_spider.localweb import LocalWeb, Resource
+from backlink_spider.rendering import RenderDecider
 from tests.conftest import Crawl, run_crawl
 from tests.services import missing
 from tests.web import html
@@ -176,6 +180,50 @@ def test_a_page_waiting_for_the_browser_holds_no_download_slot(chromium: str, js
     late = asked.index("http://patient.com/late.json")
     assert asked.index("http://static.org/") < late
     assert asked.index("http://static.org/second") < late
+
+
+@pytest.mark.parametrize(("room", "set_aside"), [("5000000", True), ("0", False)])
+def test_a_page_waiting_for_the_browser_is_set_aside_from_the_room_of_pages_being_parsed(
+    room: str, set_aside: bool, chromium: str, js_web: LocalWeb, tmp_path: Path
+) -> None:
+    # Room for no page in Scrapy's scraper: the engine downloads nothing while a page is being
+    # parsed, unless that page is waiting for the browser and fits in the room set aside for those.
+    result = crawl(
+        tmp_path,
+        js_web,
+        "http://patient.com/,http://static.org/",
+        CONCURRENT_REQUESTS="1",
+        SCRAPER_SLOT_MAX_ACTIVE_SIZE="1",
+        BACKLINKS_RENDER_WAITING_SIZE=room,
+    )
+    assert rendered_pages(result)["http://patient.com/"] is True
+    assert ("http://patient.com/", "http://target.com/from-patient", "Patient") in backlinks(result)
+    asked = js_web.requests
+    assert asked.index("http://patient.com/") < asked.index("http://static.org/")
+    assert (asked.index("http://static.org/second") < asked.index("http://patient.com/late.json")) is set_aside
+
+
+def test_a_page_set_aside_counts_again_once_rendered_even_when_the_render_fails() -> None:
+    crawler = get_crawler(settings_dict={"BACKLINKS_RENDER_WAITING_SIZE": 150_000})
+    slot = Slot(max_active_size=1_000_000)
+    slot.active_size = 300_000
+    nudged: list[bool] = []
+    engine_slot = SimpleNamespace(nextcall=SimpleNamespace(schedule=lambda: nudged.append(True)))
+    crawler.engine = SimpleNamespace(scraper=SimpleNamespace(slot=slot), _slot=engine_slot)  # type: ignore[assignment]
+    decider = RenderDecider(crawler, "auto")
+    page = HtmlResponse("http://a.com/", body=b"x" * 100_000)
+    with decider._set_aside(page):
+        assert slot.active_size == 200_000 and nudged == [True]
+        with decider._set_aside(page):  # no room left for a second page: it counts as any other
+            assert slot.active_size == 200_000 and decider.waiting == 100_000
+    assert slot.active_size == 300_000 and decider.waiting == 0
+    with pytest.raises(RuntimeError), decider._set_aside(page):
+        assert slot.active_size == 200_000
+        raise RuntimeError("the render failed")
+    assert slot.active_size == 300_000 and decider.waiting == 0
+    # What the engine backs out on, in the Scrapy this project runs.
+    slot.active_size = 1_000_001
+    assert slot.needs_backout()
 
 
 def test_pages_that_never_settle_are_cut_off_and_the_crawl_goes_on(
