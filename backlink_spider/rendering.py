@@ -257,7 +257,8 @@ class RenderDecider:
     budgets; the render happens after, through the download handler, from the HTML fetched (no
     second request for the page). So a page waiting for the browser holds none of the
     downloader's slots (``CONCURRENT_REQUESTS``): when renders held them, a crawl with many
-    script-built pages had its plain pages wait behind renders waiting for a browser page.
+    script-built pages had its plain pages wait behind renders waiting for a browser page. Nor,
+    within ``BACKLINKS_RENDER_WAITING_SIZE``, does it hold room in Scrapy's scraper (``_set_aside``).
     """
 
     def __init__(self, crawler: Crawler, mode: str) -> None:
