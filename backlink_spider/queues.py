@@ -182,22 +182,17 @@ class PackedFifo:
     def pop(self) -> Request | None:
         if not self._length:
             return None
-        held = self._first()
-        self.drop()
+        length, handling, depth = RECORD.unpack_from(self._records)
+        held = self._held(length, handling, depth)
+        self._remove(length)
         return self.codec.unpack(held)
 
     def peek(self) -> Request | None:
-        return self.codec.unpack(self._first()) if self._length else None
+        return self.codec.unpack(self._held(*RECORD.unpack_from(self._records))) if self._length else None
 
     def drop(self) -> None:
         """Forget the request ``pop`` would return, without building it."""
-        length = RECORD.unpack_from(self._records)[0]
-        if length == HELD_APART:
-            self._apart.popleft()
-            length = 0
-        # O(1): the bytearray moves its start, and copies what is left once half of it is unused.
-        del self._records[: RECORD.size + length]
-        self._length -= 1
+        self._remove(RECORD.unpack_from(self._records)[0])
 
     def close(self) -> None:
         pass
@@ -210,12 +205,21 @@ class PackedFifo:
         plain_depth = depth is None or (type(depth) is int and 0 <= depth < 2**31)
         return priority == self.priority and headers is None and plain_depth
 
-    def _first(self) -> Packed | Request:
-        length, handling, depth = RECORD.unpack_from(self._records)
+    def _held(self, length: int, handling: int, depth: int) -> Packed | Request:
+        """The first request held, from its record's fields."""
         if length == HELD_APART:
             return self._apart[0]
         url = self._records[RECORD.size : RECORD.size + length].decode("utf-8", "surrogatepass")
         return url, self.priority, None if depth == NO_DEPTH else depth, None, handling
+
+    def _remove(self, length: int) -> None:
+        """Take the first record (of URL ``length``) off the queue."""
+        if length == HELD_APART:
+            self._apart.popleft()
+            length = 0
+        # O(1): the bytearray moves its start, and copies what is left once half of it is unused.
+        del self._records[: RECORD.size + length]
+        self._length -= 1
 
 
 class BoundedPriorityQueue(ScrapyPriorityQueue):
