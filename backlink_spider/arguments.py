@@ -7,6 +7,7 @@ it into a one-line error and a non-zero exit code.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from difflib import get_close_matches
 from typing import Any
 
 from scrapy.settings import BaseSettings
@@ -35,7 +36,20 @@ class CrawlArguments:
 
     @classmethod
     def parse(cls, kwargs: dict[str, Any], settings: BaseSettings) -> CrawlArguments:
-        """Check every argument of ``kwargs``, taking defaults from ``settings``."""
+        """Check every argument of ``kwargs``, taking defaults from ``settings``. Names starting
+        with ``_`` are a runner's (scrapyd's ``_job``) and pass; any other unknown name is an
+        error, so that a mistyped ``max_page=5`` does not run a crawl of the default size."""
+        for name in kwargs:
+            if name not in cls.NAMES and not name.startswith("_"):
+                close = get_close_matches(name, cls.NAMES, n=1)
+                setting = f"BACKLINKS_{name.upper()}"
+                if setting in settings:
+                    hint = f"it is a setting: -s {setting}=..."
+                elif close:
+                    hint = f"did you mean {close[0]}?"
+                else:
+                    hint = f"the spider takes {', '.join(cls.NAMES)}"
+                raise ArgumentError(name, f"is not an argument of the spider; {hint}")
         if kwargs.get("target") is None:
             raise ArgumentError("target", "is required, e.g. -a target=example.com")
         try:

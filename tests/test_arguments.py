@@ -106,6 +106,14 @@ def test_integers_are_parsed(settings: Settings, name: str, raw: Any, expected: 
         ({"target": "example.com", "max_depth": "two"}, "max_depth", "'two' is not a whole number"),
         ({"target": "example.com", "pages_per_domain": "0"}, "pages_per_domain", "must be at least 1, got 0"),
         ({"target": "example.com", "pages_per_domain": "1.5"}, "pages_per_domain", "'1.5' is not a whole number"),
+        (
+            {"target": "example.com", "max_page": "5"},
+            "max_page",
+            "is not an argument of the spider; did you mean max_pages?",
+        ),
+        ({"targte": "example.com"}, "targte", "did you mean target?"),
+        ({"target": "example.com", "foo": "bar"}, "foo", "the spider takes target, seeds, max_pages, max_depth"),
+        ({"target": "example.com", "keywords": "seo"}, "keywords", "it is a setting: -s BACKLINKS_KEYWORDS=..."),
     ],
 )
 def test_bad_values_raise_argument_error_naming_the_argument(
@@ -130,6 +138,12 @@ def test_argument_error_is_a_value_error() -> None:
 def test_the_target_is_checked_before_anything_else(settings: Settings) -> None:
     with pytest.raises(ArgumentError, match=r"^argument target: "):
         CrawlArguments.parse({"target": "localhost", "seeds": "no-such-list", "max_pages": "x"}, settings)
+
+
+def test_a_runner_s_own_arguments_pass(settings: Settings) -> None:
+    """scrapyd passes ``_job`` to every spider it starts."""
+    arguments = CrawlArguments.parse({"target": "example.com", "_job": "6487ec79"}, settings)
+    assert arguments.targets == ["example.com"]
 
 
 def test_names() -> None:

@@ -24,6 +24,8 @@ from tests.conftest import run_crawl
         (("-a", "target=example.com", "-a", "max_pages=lots"), "argument max_pages: 'lots' is not a whole number"),
         (("-a", "target=example.com", "-a", "max_depth=-1"), "argument max_depth: must be at least 0"),
         (("-a", "target=example.com", "-a", "pages_per_domain=0"), "argument pages_per_domain: must be at least 1"),
+        (("-a", "target=example.com", "-a", "max_page=5"), "argument max_page: is not an argument of the spider"),
+        (("-a", "target=example.com", "-a", "keywords=seo"), "argument keywords: is not an argument of the spider"),
     ],
 )
 def test_bad_argument_gives_one_line_error_and_exit_code_2(

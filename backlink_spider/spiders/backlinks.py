@@ -65,7 +65,8 @@ class BacklinksSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> BacklinksSpider:
         arguments = cls.check_arguments(kwargs, crawler.settings)
         keywords = tuple(k.strip() for k in crawler.settings.getlist("BACKLINKS_KEYWORDS") if k.strip())
-        extra = {k: v for k, v in kwargs.items() if k not in CrawlArguments.NAMES}
+        # What passed the check besides the spider's own arguments: a runner's, such as scrapyd's _job.
+        extra = {k: v for k, v in kwargs.items() if k.startswith("_")}
         variants = crawler.settings.getint("BACKLINKS_VARIANTS_PER_PATH")
         spider = cls(arguments, keywords, variants, **extra)
         spider._set_crawler(crawler)
