@@ -20,6 +20,20 @@ import gc
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.settings import BaseSettings
+
+
+def gc_threshold(settings: BaseSettings) -> tuple[int, ...]:
+    """``BACKLINKS_GC_THRESHOLD`` as ``gc.set_threshold`` takes it; ``ValueError`` when it is not."""
+    values = settings.getlist("BACKLINKS_GC_THRESHOLD")
+    problem = f"BACKLINKS_GC_THRESHOLD takes up to 3 whole numbers, none negative, not {values!r}"
+    try:
+        threshold = tuple(int(value) for value in values if str(value).strip())
+    except ValueError:
+        raise ValueError(problem) from None
+    if len(threshold) > 3 or any(value < 0 for value in threshold):
+        raise ValueError(problem)
+    return threshold
 
 
 class GcTuning:
@@ -30,14 +44,7 @@ class GcTuning:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> GcTuning:
-        values = crawler.settings.getlist("BACKLINKS_GC_THRESHOLD")
-        problem = f"BACKLINKS_GC_THRESHOLD takes up to 3 whole numbers, none negative, not {values!r}"
-        try:
-            threshold = tuple(int(value) for value in values if str(value).strip())
-        except ValueError:
-            raise ValueError(problem) from None
-        if len(threshold) > 3 or any(value < 0 for value in threshold):
-            raise ValueError(problem)
+        threshold = gc_threshold(crawler.settings)
         freeze = crawler.settings.getbool("BACKLINKS_GC_FREEZE")
         if not threshold and not freeze:
             raise NotConfigured("BACKLINKS_GC_THRESHOLD is empty and BACKLINKS_GC_FREEZE off")

@@ -1,4 +1,4 @@
-"""Bad command-line input: a one-line error naming the argument, exit code 2, no traceback,
+"""Bad command-line input: a one-line error naming the argument or setting, exit code 2, no traceback,
 and nothing started (no database created)."""
 
 from __future__ import annotations
@@ -26,6 +26,13 @@ from tests.conftest import run_crawl
         (("-a", "target=example.com", "-a", "pages_per_domain=0"), "argument pages_per_domain: must be at least 1"),
         (("-a", "target=example.com", "-a", "max_page=5"), "argument max_page: is not an argument of the spider"),
         (("-a", "target=example.com", "-a", "keywords=seo"), "argument keywords: is not an argument of the spider"),
+        (("-a", "target=example.com", "-s", "BACKLINKS_MAX_PAGES=abc"), "setting BACKLINKS_MAX_PAGES: 'abc' is not"),
+        (
+            ("-a", "target=example.com", "-s", "BACKLINKS_MAX_PAGES=0"),
+            "setting BACKLINKS_MAX_PAGES: must be at least 1",
+        ),
+        (("-a", "target=example.com", "-s", "BACKLINKS_RENDER_TIMEOUT=x"), "setting BACKLINKS_RENDER_TIMEOUT: 'x' is"),
+        (("-a", "target=example.com", "-s", "BACKLINKS_RENDER_MODE=sometimes"), "setting BACKLINKS_RENDER_MODE: must"),
     ],
 )
 def test_bad_argument_gives_one_line_error_and_exit_code_2(

@@ -1,7 +1,8 @@
 """``scrapy crawl``, checking the spider's arguments and the database before anything starts.
 
 A spider class may define ``check_arguments(kwargs, settings)``; an ``ArgumentError``
-it raises becomes a one-line message on stderr and exit code 2, not a traceback. When
+it raises becomes a one-line message on stderr and exit code 2, not a traceback, and so
+does a project setting that cannot be used (``settingcheck.py``). When
 the database pipeline is on, the database must be reachable and its schema current
 (a new one is created): otherwise one line on stderr and exit code 1. A crawl that
 ran but failed (see ``monitoring.problems``) logs why and exits with code 1, so cron and
@@ -21,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from backlink_spider.arguments import ArgumentError
 from backlink_spider.monitoring import problems
+from backlink_spider.settingcheck import SettingError, check_settings
 from pipelines.database import database_problem, database_url
 from pipelines.migrate import SchemaBehind, prepare_database
 
@@ -38,8 +40,9 @@ class Command(ScrapyCrawlCommand):
             check = getattr(spider_class, "check_arguments", None)
             if check is not None:
                 try:
+                    check_settings(self.settings)  # first: the arguments' defaults are settings
                     check(opts.spargs, self.settings)
-                except ArgumentError as error:
+                except (ArgumentError, SettingError) as error:
                     print(f"scrapy crawl {args[0]}: error: {error}", file=sys.stderr)
                     self.exitcode = 2
                     return

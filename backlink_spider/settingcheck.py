@@ -1,0 +1,82 @@
+"""The project's settings, checked before a crawl starts.
+
+A value given with ``-s`` (or by scrapyd) that does not read as its setting's type, or is out
+of its range, raises ``SettingError`` naming the setting; the ``crawl`` command turns it into
+a one-line error and exit code 2, as it does for a bad argument, instead of a traceback from
+deep inside a component or a crawl that fails every fetch. A setting's type is its default's
+in ``settings.py``; the ranges are listed here, and the components' own checks (render mode,
+garbage collector thresholds) are run as they will be when the crawl starts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from scrapy.exceptions import UsageError
+from scrapy.settings import BaseSettings
+
+from backlink_spider import settings as project_settings
+
+# Numbers of at least 1: none of these means anything at 0 (a crawl of no page, a batch of no row).
+AT_LEAST_ONE = frozenset({
+    "BACKLINKS_MAX_PAGES", "BACKLINKS_PAGES_PER_DOMAIN", "BACKLINKS_BATCH_SIZE", "BACKLINKS_MAX_PENDING",
+    "BACKLINKS_ROBOTS_CACHE", "BACKLINKS_RENDER_MAX_PAGES",
+})  # fmt: skip
+
+
+class SettingError(ValueError):
+    """A setting with a bad value; the message names the setting."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"setting {name}: {problem}")
+        self.name = name
+
+
+def project_defaults() -> Iterator[tuple[str, Any]]:
+    """The project's own settings (``BACKLINKS_*``) with their defaults."""
+    for name in dir(project_settings):
+        if name.startswith("BACKLINKS_"):
+            yield name, getattr(project_settings, name)
+
+
+def _number(settings: BaseSettings, name: str, kind: type[int] | type[float]) -> None:
+    try:
+        value = settings.getint(name) if kind is int else settings.getfloat(name)
+    except (TypeError, ValueError):
+        what = "a whole number" if kind is int else "a number"
+        raise SettingError(name, f"{settings.get(name)!r} is not {what}") from None
+    minimum = 1 if name in AT_LEAST_ONE else 0
+    if math.isnan(value) or value < minimum:
+        raise SettingError(name, f"must be at least {minimum}, got {settings.get(name)!r}")
+
+
+def _components() -> dict[str, Callable[[BaseSettings], object]]:
+    """Checks the components run when the crawl starts (imported here: the browser's module
+    loads Playwright, which only a crawl needs)."""
+    from backlink_spider.browser import render_drawing, render_mode
+    from backlink_spider.gctuning import gc_threshold
+
+    return {
+        "BACKLINKS_RENDER_MODE": render_mode,
+        "BACKLINKS_RENDER_DRAWING": render_drawing,
+        "BACKLINKS_GC_THRESHOLD": gc_threshold,
+    }
+
+
+def check_settings(settings: BaseSettings) -> None:
+    """Raise ``SettingError`` for the first project setting whose value cannot be used."""
+    for name, default in project_defaults():
+        if isinstance(default, bool):
+            try:
+                settings.getbool(name)
+            except ValueError:
+                raise SettingError(name, f"{settings.get(name)!r} is not True or False (1 or 0)") from None
+        elif isinstance(default, int | float):
+            _number(settings, name, type(default))
+    for name, check in _components().items():
+        try:
+            check(settings)
+        except (UsageError, ValueError) as error:
+            raise SettingError(name, str(error).removeprefix(f"{name} ")) from None

@@ -1,0 +1,70 @@
+"""Project settings checked before a crawl: a value that cannot be used is a one-line error
+naming the setting, whatever its type, before any component reads it."""
+
+from __future__ import annotations
+
+import pytest
+from scrapy.settings import Settings
+
+from backlink_spider.settingcheck import AT_LEAST_ONE, SettingError, check_settings, project_defaults
+
+NUMBERS = [name for name, default in project_defaults() if type(default) in (int, float)]
+FLOATS = {name for name, default in project_defaults() if type(default) is float}
+FLAGS = [name for name, default in project_defaults() if isinstance(default, bool)]
+
+
+def project(**overrides: object) -> Settings:
+    settings = Settings()
+    settings.setmodule("backlink_spider.settings")
+    settings.setdict(overrides, priority="cmdline")
+    return settings
+
+
+def problem(**overrides: object) -> SettingError:
+    with pytest.raises(SettingError) as raised:
+        check_settings(project(**overrides))
+    assert "\n" not in str(raised.value)
+    return raised.value
+
+
+def test_the_project_s_defaults_pass_and_so_do_values_given_as_text() -> None:
+    check_settings(project())
+    check_settings(project(BACKLINKS_MAX_PAGES="50", BACKLINKS_FLUSH_INTERVAL="0.5", BACKLINKS_AUTO_MIGRATE="true"))
+    check_settings(project(BACKLINKS_RENDER_MODE="never", BACKLINKS_GC_THRESHOLD="20000,20", BACKLINKS_MAX_DEPTH="0"))
+    assert len(NUMBERS) >= 25 and len(FLAGS) >= 5  # every number and flag of settings.py is checked
+
+
+@pytest.mark.parametrize("name", NUMBERS)
+def test_every_number_that_is_not_one_is_named(name: str) -> None:
+    error = problem(**{name: "abc"})
+    assert error.name == name
+    assert str(error) == f"setting {name}: 'abc' is not a {'whole ' if name not in FLOATS else ''}number"
+
+
+@pytest.mark.parametrize("name", FLAGS)
+def test_every_flag_that_is_not_true_or_false_is_named(name: str) -> None:
+    assert str(problem(**{name: "maybe"})) == f"setting {name}: 'maybe' is not True or False (1 or 0)"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"BACKLINKS_MAX_PAGES": "0"}, "setting BACKLINKS_MAX_PAGES: must be at least 1, got '0'"),
+        ({"BACKLINKS_PAGES_PER_DOMAIN": -1}, "setting BACKLINKS_PAGES_PER_DOMAIN: must be at least 1, got -1"),
+        ({"BACKLINKS_MAX_DEPTH": "-1"}, "setting BACKLINKS_MAX_DEPTH: must be at least 0, got '-1'"),
+        ({"BACKLINKS_FLUSH_INTERVAL": "nan"}, "setting BACKLINKS_FLUSH_INTERVAL: must be at least 0, got 'nan'"),
+        ({"BACKLINKS_RENDER_MODE": "sometimes"}, "setting BACKLINKS_RENDER_MODE: must be one of auto, always, never"),
+        ({"BACKLINKS_RENDER_DRAWING": "none"}, "setting BACKLINKS_RENDER_DRAWING: must be one of full, layout"),
+        ({"BACKLINKS_GC_THRESHOLD": "1,2,3,4"}, "setting BACKLINKS_GC_THRESHOLD: takes up to 3 whole numbers"),
+    ],
+)
+def test_values_out_of_range_or_not_among_the_choices(overrides: dict[str, object], message: str) -> None:
+    assert str(problem(**overrides)).startswith(message)
+
+
+def test_zero_is_refused_where_it_would_mean_nothing_and_allowed_elsewhere() -> None:
+    for name in AT_LEAST_ONE:
+        assert problem(**{name: 0}).name == name
+    check_settings(
+        project(BACKLINKS_DB_OUTAGE_TIMEOUT=0, BACKLINKS_RENDER_WAITING_SIZE=0, BACKLINKS_VARIANTS_PER_PATH=0)
+    )
