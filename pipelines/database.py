@@ -8,11 +8,13 @@ environment and never reach logs: ``safe_url`` hides the password.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from scrapy.settings import BaseSettings
-from sqlalchemy import Engine, create_engine, event, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import URL, Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 ENV_NAME = "BACKLINKS_DATABASE_URL"
 
@@ -22,15 +24,44 @@ def database_url(settings: BaseSettings) -> str:
     return os.environ.get(ENV_NAME) or settings.get(ENV_NAME) or "sqlite:///backlinks.sqlite3"
 
 
+class DatabaseUrlError(SQLAlchemyError):
+    """``BACKLINKS_DATABASE_URL`` names no database a crawl can keep its rows in."""
+
+
+def parse_database_url(url: str) -> URL:
+    """``url`` parsed; ``DatabaseUrlError`` when it is no URL, or names a SQLite database
+    in memory, whose rows would be gone when the crawl ends."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        # Not echoed: a URL that does not parse may hold a password that cannot be hidden.
+        raise DatabaseUrlError(
+            f"{ENV_NAME} is not a database URL, e.g. sqlite:///backlinks.sqlite3 or postgresql://user@host/database"
+        ) from None
+    if parsed.get_backend_name() == "sqlite" and (
+        parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory"
+    ):
+        raise DatabaseUrlError(
+            f"{ENV_NAME} {url!r} is a SQLite database in memory, whose rows are gone when the crawl ends; "
+            "give a file, e.g. sqlite:///backlinks.sqlite3"
+        )
+    return parsed
+
+
 def safe_url(url: str) -> str:
-    """``url`` fit for a log line: the password replaced by ``***``."""
-    return make_url(url).render_as_string(hide_password=True)
+    """``url`` fit for a log line: the password replaced by ``***`` (``ENV_NAME`` when it is no URL)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return ENV_NAME
 
 
 def database_problem(url: str, error: Exception) -> str:
     """One line for the user saying what is wrong with the database at ``url`` (the
     password hidden): the driver's first line for a connection or SQL error, else the
     error itself (a schema that is behind says what to run)."""
+    if isinstance(error, DatabaseUrlError):
+        return str(error)
     if isinstance(error, SQLAlchemyError):
         cause = str(getattr(error, "orig", None) or error).strip()
         return f"database {safe_url(url)} is not usable: {cause.splitlines()[0] if cause else type(error).__name__}"
@@ -47,11 +78,28 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def open_engine(url: str) -> Engine:
-    """An engine for ``url``; psycopg 3 for PostgreSQL, WAL mode for SQLite."""
-    parsed = make_url(url)
+    """An engine for ``url``; psycopg 3 for PostgreSQL, WAL mode for SQLite. ``DatabaseUrlError``
+    when ``url`` is not usable (``parse_database_url``) or its driver is not installed."""
+    parsed = parse_database_url(url)
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
-    engine = create_engine(parsed, pool_pre_ping=True)
+    try:
+        engine = create_engine(parsed, pool_pre_ping=True)
+    except ImportError as error:
+        raise DatabaseUrlError(
+            f"the driver of {parsed.drivername}:// is not installed ({error}); "
+            "the project installs SQLite's and PostgreSQL's (postgresql://, psycopg 3)"
+        ) from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+@contextmanager
+def engine_at(url: str) -> Iterator[Engine]:
+    """``open_engine(url)``, disposed of when the block ends."""
+    engine = open_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()

@@ -23,7 +23,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
 
-from pipelines.database import open_engine
+from pipelines.database import engine_at
 from pipelines.schema import Base
 
 UPGRADE_COMMAND = "scrapy migrate"
@@ -125,8 +125,5 @@ def ensure_schema(engine: Engine, auto_upgrade: bool) -> str | None:
 
 def prepare_database(url: str, auto_upgrade: bool) -> str | None:
     """``ensure_schema`` on the database at ``url`` (see there), for a check before a crawl."""
-    engine = open_engine(url)
-    try:
+    with engine_at(url) as engine:
         return ensure_schema(engine, auto_upgrade)
-    finally:
-        engine.dispose()

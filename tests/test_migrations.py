@@ -104,3 +104,40 @@ def test_an_unreachable_database_is_one_line_and_exit_code_1() -> None:
     last = crawl.process.stderr.strip().splitlines()[-1]
     assert last.startswith("scrapy crawl backlinks: error: database postgresql://nobody@127.0.0.1:1/none is not usable")
     assert "Traceback" not in crawl.process.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("garbage", "BACKLINKS_DATABASE_URL is not a database URL, e.g. sqlite:///backlinks.sqlite3"),
+        ("postgresql://u:secret@h:abc/db", "BACKLINKS_DATABASE_URL is not a database URL"),
+        ("postgresql+psycopg2://nobody@127.0.0.1:1/none", "the driver of postgresql+psycopg2:// is not installed"),
+        ("sqlite:///", "BACKLINKS_DATABASE_URL 'sqlite:///' is a SQLite database in memory"),
+        (
+            "sqlite:///:memory:",
+            "BACKLINKS_DATABASE_URL 'sqlite:///:memory:' is a SQLite database in memory, whose rows",
+        ),
+    ],
+)
+def test_a_database_url_that_cannot_keep_rows_is_one_line_and_exit_code_1(url: str, message: str) -> None:
+    crawl = run_crawl(url, "-a", "target=example.com", "-a", "seeds=http://127.0.0.1:9/")
+    assert crawl.process.returncode == 1
+    last = crawl.process.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"scrapy crawl backlinks: error: {message}"), last
+    assert "Traceback" not in crawl.process.stderr
+    assert "secret" not in crawl.process.stderr
+
+
+@pytest.mark.parametrize("command", [["report", "example.com"], ["migrate"], ["authority"], ["restore", "x.jsonl"]])
+def test_every_database_command_says_so_in_one_line(command: list[str]) -> None:
+    import subprocess
+    import sys
+
+    env = crawl_env(None) | {"BACKLINKS_DATABASE_URL": "garbage"}
+    process = subprocess.run(
+        [sys.executable, "-m", "scrapy", *command], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert process.returncode == 1
+    assert process.stderr.strip() == f"scrapy {command[0]}: error: BACKLINKS_DATABASE_URL is not a database URL, " + (
+        "e.g. sqlite:///backlinks.sqlite3 or postgresql://user@host/database"
+    )

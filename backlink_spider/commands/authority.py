@@ -10,7 +10,7 @@ from scrapy.exceptions import UsageError
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from pipelines.database import database_problem, database_url, open_engine
+from pipelines.database import database_problem, database_url, engine_at
 from pipelines.graph import compute_authority
 from pipelines.migrate import SchemaBehind, ensure_schema
 from pipelines.schema import DomainRow
@@ -32,22 +32,20 @@ class Command(ScrapyCommand):
             raise UsageError("scrapy authority takes no arguments; the database comes from BACKLINKS_DATABASE_URL")
         assert self.settings is not None
         url = database_url(self.settings)
-        engine = open_engine(url)
         try:
-            ensure_schema(engine, self.settings.getbool("BACKLINKS_AUTO_MIGRATE"))
-            run = compute_authority(engine)
-            with engine.connect() as connection:
-                top = connection.execute(
-                    select(DomainRow.domain, DomainRow.authority, DomainRow.referring_domains)
-                    .order_by(DomainRow.authority.desc(), DomainRow.domain)
-                    .limit(opts.top)
-                ).all()
+            with engine_at(url) as engine:
+                ensure_schema(engine, self.settings.getbool("BACKLINKS_AUTO_MIGRATE"))
+                run = compute_authority(engine)
+                with engine.connect() as connection:
+                    top = connection.execute(
+                        select(DomainRow.domain, DomainRow.authority, DomainRow.referring_domains)
+                        .order_by(DomainRow.authority.desc(), DomainRow.domain)
+                        .limit(opts.top)
+                    ).all()
         except (SQLAlchemyError, SchemaBehind) as error:
             print(f"scrapy authority: error: {database_problem(url, error)}", file=sys.stderr)
             self.exitcode = 1
             return
-        finally:
-            engine.dispose()
         print(f"Authority of {run.domains} domains from {run.edges} domain links in {run.seconds:.2f} s")
         for domain, authority, referring in top:
             print(f"{authority:6.1f}  {domain}  ({referring} referring domains)")

@@ -9,7 +9,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from sqlalchemy.exc import SQLAlchemyError
 
-from pipelines.database import database_problem, database_url, open_engine, safe_url
+from pipelines.database import database_problem, database_url, engine_at, safe_url
 from pipelines.migrate import current_revision, head_revision, upgrade
 
 
@@ -25,16 +25,14 @@ class Command(ScrapyCommand):
             raise UsageError("scrapy migrate takes no arguments; the database comes from BACKLINKS_DATABASE_URL")
         assert self.settings is not None
         url = database_url(self.settings)
-        engine = open_engine(url)
         try:
-            before = current_revision(engine)
-            upgrade(engine)
+            with engine_at(url) as engine:
+                before = current_revision(engine)
+                upgrade(engine)
         except SQLAlchemyError as error:
             print(f"scrapy migrate: error: {database_problem(url, error)}", file=sys.stderr)
             self.exitcode = 1
             return
-        finally:
-            engine.dispose()
         head = head_revision()
         if before == head:
             print(f"{safe_url(url)} is up to date (revision {head})")

@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from backlink_spider.report_html import render_html
 from backlink_spider.reporting import Report, ReportError, load_report, to_csv, to_json
 from backlink_spider.targets import parse_one_target
-from pipelines.database import database_problem, database_url, open_engine, safe_url
+from pipelines.database import database_problem, database_url, engine_at, safe_url
 
 FORMATS = ("table", "csv", "json", "html")
 
@@ -47,19 +47,17 @@ class Command(ScrapyCommand):
             return
         assert self.settings is not None
         url = database_url(self.settings)
-        engine = open_engine(url)
         try:
-            if "backlinks" not in inspect(engine).get_table_names():
-                raise ReportError(f"the database {safe_url(url)} holds no backlinks yet; crawl first")
-            report = load_report(engine, target)
+            with engine_at(url) as engine:
+                if "backlinks" not in inspect(engine).get_table_names():
+                    raise ReportError(f"the database {safe_url(url)} holds no backlinks yet; crawl first")
+                report = load_report(engine, target)
         except ReportError as error:
             self._fail(str(error))
             return
         except SQLAlchemyError as error:
             self._fail(database_problem(url, error))
             return
-        finally:
-            engine.dispose()
         self._write(report, opts.format, opts.output)
 
     def _fail(self, message: str) -> None:

@@ -11,7 +11,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from sqlalchemy.exc import SQLAlchemyError
 
-from pipelines.database import database_problem, database_url, open_engine
+from pipelines.database import database_problem, database_url, engine_at
 from pipelines.migrate import SchemaBehind, ensure_schema
 from pipelines.unsaved import load_file
 
@@ -31,20 +31,18 @@ class Command(ScrapyCommand):
             raise UsageError("give the unsaved-backlinks-*.jsonl files to load")
         assert self.settings is not None
         url = database_url(self.settings)
-        engine = open_engine(url)
         try:
-            ensure_schema(engine, self.settings.getbool("BACKLINKS_AUTO_MIGRATE"))
-            for name in args:
-                path = Path(name)
-                backlinks, pages = load_file(engine, path)
-                loaded = path.with_name(path.name + ".loaded")
-                path.rename(loaded)
-                print(f"{path}: stored {backlinks} backlinks and {pages} pages; the file is now {loaded}")
+            with engine_at(url) as engine:
+                ensure_schema(engine, self.settings.getbool("BACKLINKS_AUTO_MIGRATE"))
+                for name in args:
+                    path = Path(name)
+                    backlinks, pages = load_file(engine, path)
+                    loaded = path.with_name(path.name + ".loaded")
+                    path.rename(loaded)
+                    print(f"{path}: stored {backlinks} backlinks and {pages} pages; the file is now {loaded}")
         except OSError as error:
             print(f"scrapy restore: error: {error}", file=sys.stderr)
             self.exitcode = 1
         except (SQLAlchemyError, SchemaBehind) as error:
             print(f"scrapy restore: error: {database_problem(url, error)}", file=sys.stderr)
             self.exitcode = 1
-        finally:
-            engine.dispose()
