@@ -117,8 +117,9 @@ def load_seeds(value: str | None, targets: list[str]) -> list[str]:
     else:
         lists = shipped_lists()
         urls = []
-        for name in (part.strip().removesuffix(".txt") for part in value.split(",")):
+        for part in (part.strip() for part in value.split(",")):
+            name = part.removesuffix(".txt")
             if name not in lists:
-                raise ValueError(f"{name!r} is neither a file nor a seed list (lists: {', '.join(lists)})")
+                raise ValueError(f"{part!r} is neither a file nor a seed list (lists: {', '.join(lists)})")
             urls.extend(parse_seed_text(lists[name]))
     return list(dict.fromkeys(check_url(url) for url in urls))

@@ -9,7 +9,7 @@ idempotent upserts as a crawl, so loading a file twice changes nothing).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -53,21 +53,41 @@ def save_batch(
         file.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
-def load_file(engine: Engine, path: Path) -> tuple[int, int]:
-    """Store every batch of ``path``; returns (backlinks, pages) written."""
-    backlinks = pages = 0
+class UnsavedFileError(ValueError):
+    """A file that is not (all) batches of unsaved rows; the message names the file and line."""
+
+
+_BATCH_KEYS = frozenset({"targets", "backlinks", "pages", "crawl_id", "domain_links"})
+
+
+def _batches(path: Path) -> Iterator[dict[str, Any]]:
     with path.open(encoding="utf-8") as file:
-        for line in file:
+        for number, line in enumerate(file, 1):
             if not line.strip():
                 continue
-            record = json.loads(line)
-            writer = Writer(engine, record["targets"])
-            writer.write(
-                [_decode(row) for row in record["backlinks"]],
-                [_decode(row) for row in record["pages"]],
-                record["crawl_id"],
-                record["domain_links"],
-            )
-            backlinks += len(record["backlinks"])
-            pages += len(record["pages"])
+            try:
+                record = json.loads(line)
+            except ValueError:
+                record = None
+            if not isinstance(record, dict) or not record.keys() >= _BATCH_KEYS:
+                raise UnsavedFileError(f"{path}: line {number} is not a batch of unsaved rows; nothing was stored")
+            yield record
+
+
+def load_file(engine: Engine, path: Path) -> tuple[int, int]:
+    """Store every batch of ``path``; returns (backlinks, pages) written. Every line is read
+    once before anything is written: a damaged file stores nothing (``UnsavedFileError``)."""
+    for _ in _batches(path):
+        pass
+    backlinks = pages = 0
+    for record in _batches(path):
+        writer = Writer(engine, record["targets"])
+        writer.write(
+            [_decode(row) for row in record["backlinks"]],
+            [_decode(row) for row in record["pages"]],
+            record["crawl_id"],
+            record["domain_links"],
+        )
+        backlinks += len(record["backlinks"])
+        pages += len(record["pages"])
     return backlinks, pages

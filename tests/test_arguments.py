@@ -94,6 +94,7 @@ def test_integers_are_parsed(settings: Settings, name: str, raw: Any, expected: 
         ({"target": "example.com;rm -rf /"}, "target", "is not a domain, host or URL"),
         ({"target": "example.com,localhost"}, "target", "'localhost' is not a public domain"),
         ({"target": "example.com", "seeds": "no-such-list"}, "seeds", "'no-such-list' is neither a file nor a"),
+        ({"target": "example.com", "seeds": "/no/such/file.txt"}, "seeds", "'/no/such/file.txt' is neither a file nor"),
         ({"target": "example.com", "seeds": "ftp://a.com/"}, "seeds", "is not an absolute http(s) URL"),
         ({"target": "example.com", "seeds": "https://u:p@a.com/"}, "seeds", "carries credentials"),
         ({"target": "example.com", "max_pages": "0"}, "max_pages", "must be at least 1, got 0"),

@@ -139,7 +139,15 @@ def test_bad_input_is_one_line_and_exit_code_1(crawl: Crawl, arguments: tuple[st
     )
 
 
-def test_an_empty_or_unreachable_database_is_one_line(tmp_path: Path) -> None:
+def test_an_empty_missing_or_unreachable_database_is_one_line(tmp_path: Path) -> None:
+    missing = report(f"sqlite:///{tmp_path / 'mistyped.sqlite3'}", "target.com")
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == (
+        f"scrapy report: error: the database file {tmp_path / 'mistyped.sqlite3'} does not exist; "
+        "crawl first, or set BACKLINKS_DATABASE_URL"
+    )
+    assert not (tmp_path / "mistyped.sqlite3").exists()
+    (tmp_path / "empty.sqlite3").touch()
     empty = report(f"sqlite:///{tmp_path / 'empty.sqlite3'}", "target.com")
     assert empty.returncode == 1
     assert empty.stderr.strip().startswith("scrapy report: error: the database sqlite:///") and "crawl first" in (
@@ -149,3 +157,19 @@ def test_an_empty_or_unreachable_database_is_one_line(tmp_path: Path) -> None:
     assert unreachable.returncode == 1
     assert unreachable.stderr.startswith("scrapy report: error: database postgresql://nobody:***@127.0.0.1:1/none")
     assert "secret" not in unreachable.stderr and "Traceback" not in unreachable.stderr
+
+
+def test_the_report_goes_to_standard_output_with_o_dash_and_a_file_it_cannot_write_is_one_line(
+    crawl: Crawl, tmp_path: Path
+) -> None:
+    dash = report(crawl.database_url, "target.com", "--format", "csv", "-o", "-")
+    assert dash.returncode == 0, dash.stderr
+    rows = list(csv.DictReader(io.StringIO(dash.stdout)))
+    assert {(r["source_url"], r["target_url"], r["anchor_text"]) for r in rows} == expected_links()
+    assert not Path(ROOT, "-").exists()
+    nowhere = report(crawl.database_url, "target.com", "--format", "csv", "-o", str(tmp_path / "no" / "x.csv"))
+    assert nowhere.returncode == 1
+    assert (
+        nowhere.stderr.strip()
+        == f"scrapy report: error: cannot write {tmp_path / 'no' / 'x.csv'}: No such file or directory"
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import signal
 import threading
 import time
@@ -27,6 +28,7 @@ from pipelines.database import open_engine, safe_url
 from pipelines.migrate import ensure_schema
 from pipelines.schema import BacklinkRow, CrawlRow, PageDomainLinkRow, PageRow
 from pipelines.storage import DatabasePipeline
+from pipelines.unsaved import UnsavedFileError, load_file, save_batch
 from pipelines.writer import Writer, backlink_row, backlink_values, domain_link_rows, page_row
 from tests.conftest import Crawl, fresh_database, start_crawl
 from tests.web import html
@@ -378,3 +380,25 @@ def test_schema_has_the_contract_tables(tmp_path: Path) -> None:
         "lost_at", "discovered_via",
     }  # fmt: skip
     assert contract <= set(BacklinkRow.__table__.columns.keys())
+
+
+@pytest.mark.parametrize("damage", ['{"crawl_id": 1, "targets": ["target.com"], "backl', "[1, 2]", '{"crawl_id": 1}'])
+def test_a_damaged_unsaved_file_stores_nothing_and_names_its_line(
+    database_url: str, tmp_path: Path, damage: str
+) -> None:
+    """``scrapy restore`` of a file cut short (a crash while it was written) or not one at all:
+    nothing stored, the line named, the file left as it is to be mended and loaded again."""
+    path = tmp_path / "unsaved-backlinks-1.jsonl"
+    save_batch(path, 1, ["target.com"], [backlink_row(backlink(), 1)], [], [])
+    path.write_text(path.read_text() + "\n" + damage + "\n")
+    engine = open_engine(database_url)
+    ensure_schema(engine, auto_upgrade=False)
+    with pytest.raises(
+        UnsavedFileError, match=rf"^{re.escape(str(path))}: line 3 is not a batch of unsaved rows; nothing"
+    ):
+        load_file(engine, path)
+    with engine.connect() as connection:
+        assert connection.execute(select(BacklinkRow.anchor_text)).all() == []
+    path.write_text(path.read_text().replace(damage + "\n", ""))
+    assert load_file(engine, path) == (1, 0)
+    engine.dispose()

@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from backlink_spider.report_html import render_html
 from backlink_spider.reporting import Report, ReportError, load_report, to_csv, to_json
 from backlink_spider.targets import parse_one_target
-from pipelines.database import database_problem, database_url, engine_at, safe_url
+from pipelines.database import database_problem, database_url, engine_at, missing_sqlite_file, safe_url
 
 FORMATS = ("table", "csv", "json", "html")
 
@@ -35,7 +35,7 @@ class Command(ScrapyCommand):
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
-        parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+        parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE (-: standard output, the default)")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:
@@ -47,6 +47,9 @@ class Command(ScrapyCommand):
             return
         assert self.settings is not None
         url = database_url(self.settings)
+        if (missing := missing_sqlite_file(url)) is not None:
+            self._fail(f"the database file {missing} does not exist; crawl first, or set BACKLINKS_DATABASE_URL")
+            return
         try:
             with engine_at(url) as engine:
                 if "backlinks" not in inspect(engine).get_table_names():
@@ -58,7 +61,10 @@ class Command(ScrapyCommand):
         except SQLAlchemyError as error:
             self._fail(database_problem(url, error))
             return
-        self._write(report, opts.format, opts.output)
+        try:
+            self._write(report, opts.format, None if opts.output == "-" else opts.output)
+        except OSError as error:
+            self._fail(f"cannot write {opts.output}: {error.strerror or error}")
 
     def _fail(self, message: str) -> None:
         print(f"scrapy report: error: {message}", file=sys.stderr)

@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from pipelines.database import database_problem, database_url, engine_at
 from pipelines.migrate import SchemaBehind, ensure_schema
-from pipelines.unsaved import load_file
+from pipelines.unsaved import UnsavedFileError, load_file
 
 
 class Command(ScrapyCommand):
@@ -40,7 +40,7 @@ class Command(ScrapyCommand):
                     loaded = path.with_name(path.name + ".loaded")
                     path.rename(loaded)
                     print(f"{path}: stored {backlinks} backlinks and {pages} pages; the file is now {loaded}")
-        except OSError as error:
+        except (OSError, UnsavedFileError) as error:
             print(f"scrapy restore: error: {error}", file=sys.stderr)
             self.exitcode = 1
         except (SQLAlchemyError, SchemaBehind) as error:
