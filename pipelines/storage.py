@@ -34,7 +34,7 @@ from backlink_spider.monitoring import pages_per_minute, summary
 from pipelines.database import database_url, open_engine, safe_url
 from pipelines.graph import compute_authority
 from pipelines.migrate import ensure_schema
-from pipelines.unsaved import save_batch
+from pipelines.unsaved import save_batch, save_crawl_end
 from pipelines.writer import BacklinkValues, Writer, backlink_row_of, backlink_values, domain_link_rows, page_row
 
 logger = logging.getLogger(__name__)
@@ -243,8 +243,11 @@ class DatabasePipeline:
         if len(self.batch):
             self._save_unsaved()
 
+    def _unsaved_path(self) -> Path:
+        return self.unsaved_dir / f"unsaved-backlinks-{self.crawl_id}.jsonl"
+
     def _save_unsaved(self) -> None:
-        path = self.unsaved_dir / f"unsaved-backlinks-{self.crawl_id}.jsonl"
+        path = self._unsaved_path()
         assert self.writer is not None
         batch = self.batch
         save_batch(
@@ -270,19 +273,28 @@ class DatabasePipeline:
         self.stats.set_value("backlinks/pages_per_minute", pages_per_minute(self.stats.get_stats()))
         stats = self.stats.get_stats()
         new = lost = 0
+        finished_at, stats_text = datetime.now(UTC), json.dumps(stats, default=str, sort_keys=True)
+        ended = False
         try:
             new, lost = await self._in_thread(
-                self.writer.finish_crawl,
-                self.crawl_id,
-                finished_at=datetime.now(UTC),
-                finish_reason=reason,
-                stats=json.dumps(stats, default=str, sort_keys=True),
-            )
+                self.writer.finish_crawl, self.crawl_id,
+                finished_at=finished_at, finish_reason=reason, stats=stats_text,
+            )  # fmt: skip
+            ended = True
             if self.authority_at_close:
                 await self._in_thread(compute_authority, self.writer.engine)
         except Exception as error:  # noqa: BLE001 - the database went away: say so, lose nothing else
-            logger.error("Could not record the end of crawl %d in the database: %s", self.crawl_id, error)
             self.stats.inc_value("backlinks/db/errors")
+            if ended:
+                logger.error("Could not rank the domains at the end of crawl %d: %s", self.crawl_id, error)
+            else:
+                path = self._unsaved_path()
+                save_crawl_end(path, self.crawl_id, finished_at, reason, stats_text)
+                logger.error(
+                    "Could not record the end of crawl %d in the database (%s); saved to %s: load it with "
+                    "`scrapy restore %s`",
+                    self.crawl_id, error, path, path,
+                )  # fmt: skip
         finally:
             self._thread.shutdown(wait=True)
         logger.info(summary(self.crawl_id, reason, stats, new, lost))

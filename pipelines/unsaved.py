@@ -1,7 +1,8 @@
 """Rows that could not be stored: kept in a JSON-lines file, loaded later.
 
 When the database stays away longer than ``BACKLINKS_DB_OUTAGE_TIMEOUT``, the storage
-pipeline writes what it could not store here, one batch a line, instead of losing it;
+pipeline writes what it could not store here, one batch a line, instead of losing it, and
+last the crawl's end (when, why, its stats) if its row could not be closed either;
 ``scrapy restore FILE`` writes it into the database once it is back (the same
 idempotent upserts as a crawl, so loading a file twice changes nothing).
 """
@@ -12,7 +13,7 @@ import json
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Engine
 
@@ -32,6 +33,12 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def _append(path: Path, record: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as file:
+        file.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
 def save_batch(
     path: Path,
     crawl_id: int,
@@ -41,16 +48,19 @@ def save_batch(
     domain_links: Sequence[dict[str, Any]],
 ) -> None:
     """Append one batch to ``path``."""
-    record = {
+    _append(path, {
         "crawl_id": crawl_id,
         "targets": list(targets),
         "backlinks": [{k: _encode(v) for k, v in row.items()} for row in backlinks],
         "pages": [{k: _encode(v) for k, v in row.items()} for row in pages],
         "domain_links": list(domain_links),
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as file:
-        file.write(json.dumps(record, ensure_ascii=False) + "\n")
+    })  # fmt: skip
+
+
+def save_crawl_end(path: Path, crawl_id: int, finished_at: datetime, finish_reason: str, stats: str) -> None:
+    """Append the end of crawl ``crawl_id`` to ``path``, for its row once the database is back."""
+    end = {"finished_at": finished_at.isoformat(), "finish_reason": finish_reason, "stats": stats}
+    _append(path, {"crawl_id": crawl_id, "crawl_end": end})
 
 
 class UnsavedFileError(ValueError):
@@ -58,9 +68,16 @@ class UnsavedFileError(ValueError):
 
 
 _BATCH_KEYS = frozenset({"targets", "backlinks", "pages", "crawl_id", "domain_links"})
+_END_KEYS = frozenset({"crawl_id", "crawl_end"})
 
 
-def _batches(path: Path) -> Iterator[dict[str, Any]]:
+class Loaded(NamedTuple):
+    backlinks: int
+    pages: int
+    crawls_ended: list[int]
+
+
+def _records(path: Path) -> Iterator[dict[str, Any]]:
     with path.open(encoding="utf-8") as file:
         for number, line in enumerate(file, 1):
             if not line.strip():
@@ -69,18 +86,23 @@ def _batches(path: Path) -> Iterator[dict[str, Any]]:
                 record = json.loads(line)
             except ValueError:
                 record = None
-            if not isinstance(record, dict) or not record.keys() >= _BATCH_KEYS:
+            if not isinstance(record, dict) or not (record.keys() >= _BATCH_KEYS or record.keys() >= _END_KEYS):
                 raise UnsavedFileError(f"{path}: line {number} is not a batch of unsaved rows; nothing was stored")
             yield record
 
 
-def load_file(engine: Engine, path: Path) -> tuple[int, int]:
-    """Store every batch of ``path``; returns (backlinks, pages) written. Every line is read
-    once before anything is written: a damaged file stores nothing (``UnsavedFileError``)."""
-    for _ in _batches(path):
+def load_file(engine: Engine, path: Path) -> Loaded:
+    """Store every batch of ``path``, then close the rows of the crawls whose end it holds.
+    Every line is read once before anything is written: a damaged file stores nothing
+    (``UnsavedFileError``)."""
+    for _ in _records(path):
         pass
     backlinks = pages = 0
-    for record in _batches(path):
+    ends: dict[int, dict[str, Any]] = {}
+    for record in _records(path):
+        if "crawl_end" in record:
+            ends[record["crawl_id"]] = record["crawl_end"]
+            continue
         writer = Writer(engine, record["targets"])
         writer.write(
             [_decode(row) for row in record["backlinks"]],
@@ -90,4 +112,13 @@ def load_file(engine: Engine, path: Path) -> tuple[int, int]:
         )
         backlinks += len(record["backlinks"])
         pages += len(record["pages"])
-    return backlinks, pages
+    for crawl_id, end in ends.items():
+        # Counted now, from what the database holds for the crawl: its rows stored before the
+        # outage and those of this file.
+        Writer(engine).finish_crawl(
+            crawl_id,
+            finished_at=datetime.fromisoformat(end["finished_at"]),
+            finish_reason=end["finish_reason"],
+            stats=end["stats"],
+        )
+    return Loaded(backlinks, pages, list(ends))

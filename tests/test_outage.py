@@ -5,6 +5,7 @@ it could not store, and ``scrapy restore`` stores it later."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -107,4 +108,11 @@ def test_a_database_that_stays_away_stops_the_crawl_and_keeps_the_rows(
     backlinks = {row[0] for row in crawl.rows("SELECT source_url FROM backlinks")}
     # Every page the crawl parsed is stored now, with its backlink.
     assert len(pages) > before and backlinks == pages
+    # And the crawl's end, which its row could not take while the database was away.
+    ((crawl_id, reason, finished, stored, stats),) = crawl.rows(
+        "SELECT id, finish_reason, finished_at, pages, stats FROM crawls"
+    )
+    assert f"and the end of crawl {crawl_id};" in load.stdout
+    assert reason == "database_unavailable" and finished is not None
+    assert stored == len(pages) and json.loads(stats)["backlinks/db/errors"] >= 1
     assert not saved[0].exists() and saved[0].with_name(saved[0].name + ".loaded").exists()

@@ -400,5 +400,5 @@ def test_a_damaged_unsaved_file_stores_nothing_and_names_its_line(
     with engine.connect() as connection:
         assert connection.execute(select(BacklinkRow.anchor_text)).all() == []
     path.write_text(path.read_text().replace(damage + "\n", ""))
-    assert load_file(engine, path) == (1, 0)
+    assert load_file(engine, path) == (1, 0, [])
     engine.dispose()

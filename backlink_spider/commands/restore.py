@@ -36,10 +36,14 @@ class Command(ScrapyCommand):
                 ensure_schema(engine, self.settings.getbool("BACKLINKS_AUTO_MIGRATE"))
                 for name in args:
                     path = Path(name)
-                    backlinks, pages = load_file(engine, path)
+                    stored = load_file(engine, path)
                     loaded = path.with_name(path.name + ".loaded")
                     path.rename(loaded)
-                    print(f"{path}: stored {backlinks} backlinks and {pages} pages; the file is now {loaded}")
+                    ended = "".join(f", and the end of crawl {crawl_id}" for crawl_id in stored.crawls_ended)
+                    print(
+                        f"{path}: stored {stored.backlinks} backlinks and {stored.pages} pages{ended}; "
+                        f"the file is now {loaded}"
+                    )
         except (OSError, UnsavedFileError) as error:
             print(f"scrapy restore: error: {error}", file=sys.stderr)
             self.exitcode = 1
