@@ -18,6 +18,7 @@ import logging
 import pickle
 import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,18 @@ CREATE TABLE IF NOT EXISTS frontier (
 );
 CREATE INDEX IF NOT EXISTS frontier_next ON frontier (state, priority DESC, id);
 """
+
+
+def ended_frontier(jobdir: str) -> int | None:
+    """How many requests the frontier of ``jobdir`` holds when every one of them has ended
+    (its crawl is over: started again it would fetch nothing); None when it has some left,
+    or holds none yet."""
+    path = Path(jobdir, "frontier.sqlite3")
+    if not path.exists():
+        return None
+    with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
+        total, left = db.execute("SELECT count(*), count(*) FILTER (WHERE state < ?) FROM frontier", (DONE,)).fetchone()
+    return total if total and not left else None
 
 
 class DurableScheduler:

@@ -95,3 +95,26 @@ def _has_pages(crawl: Crawl) -> bool:
 
 def fetched_after(web: LocalWeb, start: int) -> list[str]:
     return [url for url in web.requests[start:] if url.startswith("http://slow.com/p")]
+
+
+def test_a_job_directory_whose_crawl_has_ended_is_refused_and_the_crawl_s_row_kept(tmp_path: Path) -> None:
+    """Started again, a JOBDIR whose every request has ended would crawl nothing, blame the
+    seeds, and overwrite the end of its crawl in ``crawls``: it is refused in one line."""
+    database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    settings = {"JOBDIR": str(tmp_path / "job"), "BACKLINKS_FLUSH_INTERVAL": "0.1"}
+    arguments = (*ARGUMENTS, "-a", "max_pages=4")
+    with LocalWeb({"slow.com": slow_chain()}) as web:
+        first = run_crawl(database_url, *arguments, proxy=web.proxy_url, settings=settings)
+        assert first.process.returncode == 0, first.process.stderr[-2000:]
+        ended = first.rows("SELECT finish_reason, pages, finished_at FROM crawls")
+        assert [(reason, pages) for reason, pages, _ in ended] == [("max_pages", 4)]
+        fetched = len(web.requests)
+        again = run_crawl(database_url, *arguments, proxy=web.proxy_url, settings=settings)
+        assert len(web.requests) == fetched
+    assert again.process.returncode == 1
+    last = again.process.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"scrapy crawl backlinks: error: JOBDIR {tmp_path / 'job'} holds a crawl that has ended"), (
+        last
+    )
+    assert "Traceback" not in again.process.stderr
+    assert again.rows("SELECT finish_reason, pages, finished_at FROM crawls") == ended

@@ -4,7 +4,8 @@ A spider class may define ``check_arguments(kwargs, settings)``; an ``ArgumentEr
 it raises becomes a one-line message on stderr and exit code 2, not a traceback, and so
 does a project setting that cannot be used (``settingcheck.py``). When
 the database pipeline is on, the database must be reachable and its schema current
-(a new one is created): otherwise one line on stderr and exit code 1. A crawl that
+(a new one is created), and a ``JOBDIR`` must hold a crawl with something left to fetch:
+otherwise one line on stderr and exit code 1. A crawl that
 ran but failed (see ``monitoring.problems``) logs why and exits with code 1, so cron and
 scrapyd users notice.
 """
@@ -22,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from backlink_spider.arguments import ArgumentError
 from backlink_spider.monitoring import problems
+from backlink_spider.scheduler import ended_frontier
 from backlink_spider.settingcheck import SettingError, check_settings
 from pipelines.database import database_problem, database_url
 from pipelines.migrate import SchemaBehind, prepare_database
@@ -46,7 +48,7 @@ class Command(ScrapyCrawlCommand):
                     print(f"scrapy crawl {args[0]}: error: {error}", file=sys.stderr)
                     self.exitcode = 2
                     return
-            problem = self._database_problem()
+            problem = self._ended_jobdir() or self._database_problem()
             if problem:
                 print(f"scrapy crawl {args[0]}: error: {problem}", file=sys.stderr)
                 self.exitcode = 1
@@ -61,6 +63,19 @@ class Command(ScrapyCrawlCommand):
     def _create_crawler(self, spidercls: type[Spider] | str) -> Crawler:
         self.crawler = super()._create_crawler(spidercls)
         return self.crawler
+
+    def _ended_jobdir(self) -> str | None:
+        """A JOBDIR whose crawl has ended would start a crawl of nothing, and its end would
+        overwrite the one in the crawl's row."""
+        assert self.settings is not None
+        jobdir = self.settings.get("JOBDIR")
+        requests = ended_frontier(jobdir) if jobdir else None
+        if requests is None:
+            return None
+        return (
+            f"JOBDIR {jobdir} holds a crawl that has ended: none of its {requests} requests is left to fetch; "
+            "delete it, or give a new JOBDIR"
+        )
 
     def _database_problem(self) -> str | None:
         assert self.settings is not None
