@@ -126,6 +126,7 @@ DOWNLOADER_MIDDLEWARES = {
 # handler when rendering can happen (browser.py).
 ADDONS = {
     "backlink_spider.redaction.Redaction": 0,
+    "backlink_spider.norefer.NoReferer": 0,
     "backlink_spider.scheduler.ResumableCrawl": 100,
     "backlink_spider.distributed.DistributedMode": 200,
     "backlink_spider.browser.BrowserRendering": 300,

@@ -57,6 +57,8 @@ def test_every_request_names_the_crawler_and_none_sends_a_referer(crawl: Crawl, 
     assert len(web.headers) == len(web.requests) > 10
     assert {headers.get("User-Agent") for headers in web.headers} == {settings.USER_AGENT}
     assert [url for url, headers in zip(web.requests, web.headers, strict=True) if "Referer" in headers] == []
+    # Scrapy's redirects warn that they carry no Referer, which is what the project wants: not logged.
+    assert "found no scrapy.spidermiddlewares.referer.RefererMiddleware" not in crawl.process.stderr
 
 
 def test_internal_links_of_the_target_are_not_backlinks(crawl: Crawl) -> None:
