@@ -32,11 +32,16 @@ def parse_target(value: str) -> str:
         raise ValueError(f"{value!r} is not a domain, host or URL")
     if is_local_name(host) or parse_ip_literal(host) is not None:
         raise ValueError(f"{value!r} is not a public domain (local names and IP addresses have no backlinks)")
+    labels = host.removesuffix(".").split(".")
+    if any(not label or len(label) > 63 or label[0] == "-" or label[-1] == "-" for label in labels):
+        raise ValueError(f"{value!r} is not a domain (a label is empty, too long, or starts or ends with -)")
     if is_public_suffix(host):
         raise ValueError(f"{value!r} is a public suffix, not a registered domain")
     domain = registered_domain(host)
     if not domain:
         raise ValueError(f"{value!r} has no registered domain under a known public suffix")
+    if "_" in domain:
+        raise ValueError(f"{value!r} is not a domain (a registered domain has no _)")
     return domain
 
 

@@ -90,6 +90,27 @@ def test_parse_target_rejects_what_names_no_registered_domain(value: str) -> Non
 
 
 @pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("example..com", "a label is empty"),
+        ("-bad-.com", "starts or ends with -"),
+        ("www.bad-.example.com", "starts or ends with -"),
+        ("a" * 64 + ".com", "too long"),
+        ("a_b.com", "a registered domain has no _"),
+    ],
+)
+def test_a_malformed_domain_is_refused_as_one_not_as_a_public_suffix(value: str, reason: str) -> None:
+    with pytest.raises(ValueError, match=f"^{value!r} is not a domain \\(") as raised:
+        parse_target(value)
+    assert reason in str(raised.value)
+
+
+def test_labels_that_are_fine_pass() -> None:
+    assert parse_target("_dmarc.my-site.example.com.") == "example.com"
+    assert parse_target("xn--bcher-kva.de") == "bücher.de"
+
+
+@pytest.mark.parametrize(
     ("value", "fragment"),
     [
         ("", "is empty"),
