@@ -173,3 +173,10 @@ def test_the_report_goes_to_standard_output_with_o_dash_and_a_file_it_cannot_wri
         nowhere.stderr.strip()
         == f"scrapy report: error: cannot write {tmp_path / 'no' / 'x.csv'}: No such file or directory"
     )
+
+
+def test_an_unknown_option_is_named(crawl: Crawl) -> None:
+    process = report(crawl.database_url, "target.com", "--bogus")
+    assert process.returncode == 2
+    # The program's name is the one Python was started with (scrapy, or __main__.py for python -m scrapy).
+    assert process.stderr.strip().splitlines()[-1].endswith(": error: unknown option --bogus (see scrapy report -h)")

@@ -38,6 +38,9 @@ class Command(ScrapyCommand):
         parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE (-: standard output, the default)")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        # Scrapy hands a command the options it does not know as arguments.
+        if unknown := [arg for arg in args if arg.startswith("-") and arg != "-"]:
+            raise UsageError(f"unknown option {unknown[0]} (see scrapy report -h)")
         if len(args) != 1:
             raise UsageError("give one target, e.g. scrapy report example.com")
         try:
