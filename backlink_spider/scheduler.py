@@ -59,7 +59,7 @@ def ended_frontier(jobdir: str) -> int | None:
     path = Path(jobdir, "frontier.sqlite3")
     if not path.exists():
         return None
-    with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
+    with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
         total, left = db.execute("SELECT count(*), count(*) FILTER (WHERE state < ?) FROM frontier", (DONE,)).fetchone()
     return total if total and not left else None
 

@@ -5,12 +5,15 @@ keeps counting in the same crawl row."""
 from __future__ import annotations
 
 import signal
+import sqlite3
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from backlink_spider.localweb import LocalWeb, Resource
+from backlink_spider.scheduler import _SCHEMA, DONE, PENDING, SKIPPED, ended_frontier
 from tests.conftest import Crawl, run_crawl, start_crawl
 from tests.web import html
 
@@ -118,3 +121,22 @@ def test_a_job_directory_whose_crawl_has_ended_is_refused_and_the_crawl_s_row_ke
     )
     assert "Traceback" not in again.process.stderr
     assert again.rows("SELECT finish_reason, pages, finished_at FROM crawls") == ended
+
+
+def test_a_job_directory_has_ended_when_every_request_in_it_has(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read from a JOBDIR given as a relative path, as the README gives it."""
+    monkeypatch.chdir(tmp_path)
+    assert ended_frontier("job") is None  # no frontier yet
+    Path("job").mkdir()
+    with closing(sqlite3.connect("job/frontier.sqlite3")) as db, db:
+        db.executescript(_SCHEMA)
+        db.executemany(
+            "INSERT INTO frontier (fingerprint, priority, state, request) VALUES (?, 0, ?, x'')",
+            [(b"a", DONE), (b"b", SKIPPED), (b"c", PENDING)],
+        )
+    assert ended_frontier("job") is None  # one request is left
+    with closing(sqlite3.connect("job/frontier.sqlite3")) as db, db:
+        db.execute("UPDATE frontier SET state = ? WHERE state = ?", (DONE, PENDING))
+    assert ended_frontier("job") == 3
