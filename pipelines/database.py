@@ -29,19 +29,30 @@ class DatabaseUrlError(SQLAlchemyError):
     """``BACKLINKS_DATABASE_URL`` names no database a crawl can keep its rows in."""
 
 
+def _parsed(url: str) -> URL | None:
+    """``url`` parsed, or None when it is no URL."""
+    try:
+        return make_url(url)
+    except (ArgumentError, ValueError):
+        return None
+
+
+def _sqlite_in_memory(parsed: URL) -> bool:
+    return parsed.get_backend_name() == "sqlite" and (
+        parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory"
+    )
+
+
 def parse_database_url(url: str) -> URL:
     """``url`` parsed; ``DatabaseUrlError`` when it is no URL, or names a SQLite database
     in memory, whose rows would be gone when the crawl ends."""
-    try:
-        parsed = make_url(url)
-    except (ArgumentError, ValueError):
+    parsed = _parsed(url)
+    if parsed is None:
         # Not echoed: a URL that does not parse may hold a password that cannot be hidden.
         raise DatabaseUrlError(
             f"{ENV_NAME} is not a database URL, e.g. sqlite:///backlinks.sqlite3 or postgresql://user@host/database"
-        ) from None
-    if parsed.get_backend_name() == "sqlite" and (
-        parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory"
-    ):
+        )
+    if _sqlite_in_memory(parsed):
         raise DatabaseUrlError(
             f"{ENV_NAME} {url!r} is a SQLite database in memory, whose rows are gone when the crawl ends; "
             "give a file, e.g. sqlite:///backlinks.sqlite3"
@@ -51,22 +62,17 @@ def parse_database_url(url: str) -> URL:
 
 def missing_sqlite_file(url: str) -> Path | None:
     """The file of a SQLite ``url`` when it does not exist (connecting would create it empty)."""
-    try:
-        parsed = make_url(url)
-    except (ArgumentError, ValueError):
+    parsed = _parsed(url)
+    if parsed is None or parsed.get_backend_name() != "sqlite" or _sqlite_in_memory(parsed):
         return None
-    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
-        return None
-    path = Path(parsed.database)
+    path = Path(str(parsed.database))
     return None if path.exists() else path
 
 
 def safe_url(url: str) -> str:
     """``url`` fit for a log line: the password replaced by ``***`` (``ENV_NAME`` when it is no URL)."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):
-        return ENV_NAME
+    parsed = _parsed(url)
+    return ENV_NAME if parsed is None else parsed.render_as_string(hide_password=True)
 
 
 def database_problem(url: str, error: Exception) -> str:
