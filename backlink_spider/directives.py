@@ -24,8 +24,9 @@ class Rel:
     def parse(cls, value: str | None) -> Rel:
         if not value:
             return _EMPTY_REL
+        # HTML separates tokens by white space; Google and Bing also read commas ("ugc,nofollow").
         seen: dict[str, None] = {}
-        for token in value.lower().split():
+        for token in value.lower().replace(",", " ").split():
             seen.setdefault(token, None)
         return cls(tuple(seen))
 
