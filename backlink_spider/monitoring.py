@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+# Records of pages gone or moved (404, 410, a redirect): stored with no links, never parsed.
+STAT_LEFT = "backlinks/pages/gone_or_moved"
+
 
 def pages_per_minute(stats: dict[str, Any]) -> float:
     elapsed = float(stats.get("elapsed_time_seconds") or 0)
@@ -31,7 +34,8 @@ def problems(stats: dict[str, Any]) -> list[str]:
     """Why the crawl must count as failed; empty when it went well."""
     found = []
     # A worker of a distributed crawl can find its budget spent by the others.
-    if not stats.get("backlinks/stored/pages") and not stats.get("backlinks/budget/exhausted"):
+    parsed = stats.get("backlinks/stored/pages", 0) - stats.get(STAT_LEFT, 0)
+    if parsed <= 0 and not stats.get("backlinks/budget/exhausted"):
         found.append("no page was fetched and parsed (are the seeds reachable?)")
     if stats.get("backlinks/db/unsaved"):
         found.append(f"{stats['backlinks/db/unsaved']} rows could not be stored (see unsaved-backlinks-*.jsonl)")

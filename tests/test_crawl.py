@@ -78,9 +78,10 @@ def test_a_response_over_the_size_cap_is_abandoned(crawl: Crawl, web: LocalWeb) 
 
 
 def test_pages_and_crawl_are_recorded(crawl: Crawl) -> None:
-    pages = dict(crawl.rows("SELECT url, nofollow FROM pages"))
-    assert pages["http://news.org/"] and pages["http://news.org/xrobots"] and not pages["http://blog.com/post"]
-    assert "http://news.org/old" not in pages and "http://news.org/new" in pages
+    pages = {url: (status, nofollow) for url, status, nofollow in crawl.rows("SELECT url, status, nofollow FROM pages")}
+    assert pages["http://news.org/"][1] and pages["http://news.org/xrobots"][1] and not pages["http://blog.com/post"][1]
+    # A URL that redirects is stored as a page that moved, with no links; the page it leads to has them.
+    assert pages["http://news.org/old"] == (301, False) and pages["http://news.org/new"] == (200, False)
     ((target, pages_count, backlinks_count, reason, finished),) = crawl.rows(
         "SELECT target, pages, backlinks, finish_reason, finished_at FROM crawls"
     )

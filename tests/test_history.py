@@ -1,12 +1,13 @@
 """History across re-crawls: links that disappear are lost, links that come back are
 revived, a rel change shows as a lost and a new link, a page that failed to fetch loses
-nothing, and each crawl counts what it found new and lost."""
+nothing, a page gone (404, 410) or moved (a redirect) loses its links, and each crawl
+counts what it found new and lost."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from backlink_spider.localweb import LocalWeb, Resource
+from backlink_spider.localweb import LocalWeb, Resource, redirect
 from tests.conftest import Crawl, run_crawl
 from tests.web import html
 
@@ -75,3 +76,50 @@ def test_a_recrawl_for_another_target_does_not_lose_this_targets_links(tmp_path:
         )
     assert other.process.returncode == 0
     assert other.rows("SELECT count(*) FROM backlinks WHERE lost_at IS NOT NULL") == [(0,)]
+
+
+def test_a_page_gone_or_moved_loses_its_links_and_one_that_failed_keeps_them(database_url: str) -> None:
+    def linking(path: str) -> Resource:
+        return Resource(html(f'<p>See <a href="http://target.com{path}">target</a>.</p>'))
+
+    paths = ("/gone404", "/gone410", "/moved", "/refresh", "/denied", "/busy")
+    index = Resource(html("".join(f'<a href="{path}">{path}</a> ' for path in paths)))
+    blog = {"/": index, **{path: linking(path) for path in paths}}
+    with LocalWeb({"blog.com": blog}) as web:
+        arguments = ("-a", "target=target.com", "-a", "seeds=http://blog.com/")
+        first = run_crawl(database_url, *arguments, proxy=web.proxy_url)
+        assert first.process.returncode == 0, first.process.stderr[-2000:]
+        blog["/gone404"] = Resource("not found", 404, {"Content-Type": "text/html"})
+        blog["/gone410"] = Resource("gone", 410, {"Content-Type": "text/html"})
+        blog["/moved"] = redirect("/moved-new")
+        blog["/moved-new"] = linking("/moved")
+        blog["/refresh"] = Resource(html("", head="<meta http-equiv='refresh' content='0; url=/refreshed'>"))
+        blog["/refreshed"] = linking("/refresh")
+        blog["/denied"] = Resource("forbidden", 403, {"Content-Type": "text/html"})
+        blog["/busy"] = Resource("busy", 503, {"Content-Type": "text/html"})
+        second = run_crawl(database_url, *arguments, proxy=web.proxy_url, settings={"RETRY_ENABLED": "False"})
+    assert second.process.returncode == 0, second.process.stderr[-2000:]
+    rows = second.rows("SELECT source_url, lost_crawl_id FROM backlinks")
+    assert {source.removeprefix("http://blog.com"): lost for source, lost in rows} == {
+        "/gone404": 2,
+        "/gone410": 2,
+        "/moved": 2,  # its link is now the page it moved to's
+        "/moved-new": None,
+        "/refresh": 2,
+        "/refreshed": None,
+        "/denied": None,  # a refusal may pass: not lost
+        "/busy": None,
+    }
+    statuses = second.rows("SELECT url, status, outlinks FROM pages")
+    assert {url.removeprefix("http://blog.com"): (status, outlinks) for url, status, outlinks in statuses} == {
+        "/": (200, 6),
+        "/gone404": (404, 0),
+        "/gone410": (410, 0),
+        "/moved": (301, 0),
+        "/moved-new": (200, 1),
+        "/refresh": (200, 0),
+        "/refreshed": (200, 1),
+        "/denied": (200, 1),  # as the first crawl stored it
+        "/busy": (200, 1),
+    }
+    assert second.rows("SELECT new_backlinks, lost_backlinks FROM crawls WHERE id = 2") == [(2, 4)]

@@ -24,6 +24,10 @@ def test_summary_names_pages_links_errors_and_pace() -> None:
 def test_problems_of_a_failed_crawl() -> None:
     assert problems({"backlinks/stored/pages": 3}) == []
     assert problems({}) == ["no page was fetched and parsed (are the seeds reachable?)"]
+    # Seeds that all answered 404 or redirected to one: stored as pages gone or moved, none parsed.
+    left = {"backlinks/stored/pages": 2, "backlinks/pages/gone_or_moved": 2}
+    assert problems(left) == ["no page was fetched and parsed (are the seeds reachable?)"]
+    assert problems({**left, "backlinks/stored/pages": 3}) == []
     # A worker of a distributed crawl whose budget the other workers spent.
     assert problems({"backlinks/budget/exhausted": True}) == []
     assert problems({"backlinks/stored/pages": 3, "backlinks/db/unsaved": 9, "log_count/CRITICAL": 1}) == [

@@ -68,11 +68,15 @@ def test_kill_9_then_resume_refetches_nothing_stored_and_loses_nothing(tmp_path:
     assert "Resuming crawl 1" in resumed.process.stderr
     assert not stored & set(second_run), "pages stored before the kill were fetched again"
     assert len(second_run) == len(set(second_run))
-    assert {row[0] for row in resumed.rows("SELECT url FROM pages")} == {f"http://slow.com/p{n}" for n in range(PAGES)}
+    pages = {f"http://slow.com/p{n}" for n in range(PAGES)}
+    assert {row[0] for row in resumed.rows("SELECT url FROM pages WHERE status = 200")} == pages
+    # The last two pages link to two that answer 404: stored as pages gone, with no links.
+    missing = {f"http://slow.com/p{n}" for n in (PAGES, PAGES + 1)}
+    assert {row[0] for row in resumed.rows("SELECT url FROM pages WHERE status = 404")} == missing
     backlinks = {row[0] for row in resumed.rows("SELECT target_url FROM backlinks")}
     assert backlinks_before <= backlinks
     assert backlinks == {f"http://target.com/{n}" for n in range(PAGES)}
-    assert resumed.rows("SELECT id, pages, finish_reason FROM crawls") == [(1, PAGES, "finished")]
+    assert resumed.rows("SELECT id, pages, finish_reason FROM crawls") == [(1, PAGES + 2, "finished")]
 
 
 @pytest.mark.parametrize("budget", ["max_pages", "pages_per_domain"])

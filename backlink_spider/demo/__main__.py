@@ -38,7 +38,8 @@ def summary() -> str:
                 " FROM backlinks ORDER BY source_domain, placement"
             )
         ).all()
-        pages = connection.execute(text("SELECT count(*) FROM pages")).scalar_one()
+        # Pages read: not the ones that answered 404 or redirected, stored with no links.
+        pages = connection.execute(text("SELECT count(*) FROM pages WHERE status < 300")).scalar_one()
     engine.dispose()
     domains = {row.source_domain for row in rows}
     followed = sum(1 for row in rows if row.dofollow)

@@ -28,12 +28,17 @@ from backlink_spider.domains import domain_of, unicode_host
 from backlink_spider.extraction import Page
 from backlink_spider.frontier import Frontier, strip_session_ids
 from backlink_spider.items import Backlink, PageRecord
+from backlink_spider.monitoring import STAT_LEFT
 from backlink_spider.outlinks import domain_outlinks
 from backlink_spider.rendering import RenderDecider, forget_text, was_rendered
 from backlink_spider.scheduler import META_KEY as FRONTIER_ID
 from backlink_spider.seedlists import seed_priority
 from backlink_spider.signals import frontier_restored, request_finished
 from backlink_spider.targets import TargetMatcher
+
+# A page that answers one of these is gone, and so are the links it had (Ahrefs, Majestic and
+# Moz count them lost); any other failure (a timeout, a 5xx, a 403) may pass, and keeps them.
+GONE_STATUSES = frozenset({404, 410})
 
 
 class BacklinksSpider(scrapy.Spider):
@@ -93,16 +98,52 @@ class BacklinksSpider(scrapy.Spider):
                 yield scrapy.Request(url, callback=self.parse, errback=self.failed, priority=priority)
         seeds_pushed(self.crawler)
 
-    def failed(self, failure: Failure) -> None:
-        """A page that could not be fetched: one log line and a stat, never a traceback."""
+    def failed(self, failure: Failure) -> list[PageRecord]:
+        """A page that could not be fetched: one log line and a stat, never a traceback; and
+        the records of what its fetch left behind, when the server answered."""
         request = getattr(failure, "request", None)
         if request is not None:
             self.crawler.signals.send_catch_log(request_finished, request=request)
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
-            return
+            return []
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"backlinks/fetch_failed/{type(failure.value).__name__}")
         self.logger.info("Could not fetch %s: %s", request.url if request else "?", failure.getErrorMessage())
+        if not failure.check(HttpError):
+            return []
+        response: Response = failure.value.response
+        left = self.left_behind(response)
+        if response.status in GONE_STATUSES:
+            left.append(self.linkless_record(response.url, response.status, response))
+            self.crawler.stats.inc_value(STAT_LEFT)
+        return left
+
+    def left_behind(self, response: Response) -> list[PageRecord]:
+        """A record, with no links, of each URL that redirected on the way to ``response``: a
+        link that page had is lost (its page has moved; the final page's links are its own)."""
+        urls = response.meta.get("redirect_urls", ())
+        if not urls:
+            return []
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(STAT_LEFT, len(urls))
+        # A reason is the HTTP status, or "meta refresh" for a page that answered 200.
+        reasons = response.meta.get("redirect_reasons", ())
+        statuses = [reason if isinstance(reason, int) else 200 for reason in reasons]
+        return [self.linkless_record(url, status, response) for url, status in zip(urls, statuses, strict=False)]
+
+    def linkless_record(self, url: str, status: int, response: Response) -> PageRecord:
+        host = unicode_host(urlsplit(url).hostname or "")
+        return PageRecord(
+            url=url,
+            host=host,
+            domain=domain_of(host),
+            status=status,
+            fetched_at=datetime.now(UTC),
+            nofollow=False,
+            outlinks=0,
+            backlinks=0,
+            depth=int(response.meta.get("depth", 0)),
+        )
 
     def budget_spent(self) -> bool:
         assert self.crawler.stats is not None
@@ -130,6 +171,7 @@ class BacklinksSpider(scrapy.Spider):
         # is stored, a resumed crawl (JOBDIR, distributed) never fetches the page again.
         if not self.budget_spent():
             output.extend(self.follow(page, depth + 1))
+        output.extend(self.left_behind(response))
         output.append(
             PageRecord(
                 url=response.url,
