@@ -64,3 +64,31 @@ def test_a_parsed_page_keeps_no_decoded_copy_of_its_body() -> None:
     assert not [held for held in gc.get_referents(response) if isinstance(held, str) and len(held) >= len(html)]
     # Whoever reads it again still gets it.
     assert response.text == html
+
+
+def test_a_link_a_page_repeats_is_one_backlink_at_its_best_placement() -> None:
+    prose = "A paragraph long enough to be the article's own text, about tools and their makers. " * 2
+    html = f"""<html><body><nav><a href="http://target.com/">Target</a></nav>
+    <main><p>{prose}<a href="http://target.com/">Target</a></p></main>
+    <footer><a href="http://target.com/">Target</a> <a href="http://target.com/">Target home</a></footer>
+    </body></html>"""
+    spider, response = _spider(), _response(html)
+    harvest = spider.harvest(response, extract_response(response))
+    backlinks = {(item.anchor_text, item.placement) for item in harvest if isinstance(item, Backlink)}
+    assert backlinks == {("Target", "content"), ("Target home", "footer")}
+
+
+def test_each_url_that_redirected_to_a_page_is_a_record_with_no_links() -> None:
+    spider = _spider()
+    url = "https://www.blog.com/post"
+    meta = {
+        "redirect_urls": ["http://blog.com/p?id=1", "http://blog.com/post"],
+        "redirect_reasons": [301, "meta refresh"],
+    }
+    response = HtmlResponse(url, body=HTML.encode(), encoding="utf-8", request=Request(url, meta=meta))
+    records = [item for item in spider.harvest(response, extract_response(response)) if isinstance(item, PageRecord)]
+    assert [(r.url, r.domain, r.status, r.outlinks, r.backlinks, r.request_id) for r in records] == [
+        ("http://blog.com/p?id=1", "blog.com", 301, 0, 0, None),
+        ("http://blog.com/post", "blog.com", 200, 0, 0, None),
+        (url, "blog.com", 200, 3, 1, None),
+    ]

@@ -25,11 +25,12 @@ from backlink_spider.arguments import CrawlArguments
 from backlink_spider.budget import STAT_COUNTED
 from backlink_spider.distributed import claim_seeds, seeds_pushed
 from backlink_spider.domains import domain_of, unicode_host
-from backlink_spider.extraction import Page
+from backlink_spider.extraction import Link, Page
 from backlink_spider.frontier import Frontier, strip_session_ids
 from backlink_spider.items import Backlink, PageRecord
 from backlink_spider.monitoring import STAT_LEFT
 from backlink_spider.outlinks import domain_outlinks
+from backlink_spider.quality import PLACEMENT_WEIGHTS
 from backlink_spider.rendering import RenderDecider, forget_text, was_rendered
 from backlink_spider.scheduler import META_KEY as FRONTIER_ID
 from backlink_spider.seedlists import seed_priority
@@ -192,15 +193,18 @@ class BacklinksSpider(scrapy.Spider):
 
     def backlinks(self, page: Page, source_host: str, source_domain: str) -> Iterator[Backlink]:
         seen_at = datetime.now(UTC)
-        emitted: set[tuple[str, str, str]] = set()
+        # One row a link (DESIGN: same page, target URL, anchor and rel); when a page repeats a
+        # link, the row takes its best placement (a link in nav and in content is in content).
+        best: dict[tuple[str, str, str], tuple[Link, str]] = {}
         for link in page.links:
             target = self.matcher.match(link.host, source_domain)
             if target is None:
                 continue
             key = (link.url, link.anchor, link.rel.text)
-            if key in emitted:
-                continue
-            emitted.add(key)
+            known = best.get(key)
+            if known is None or PLACEMENT_WEIGHTS[link.placement] > PLACEMENT_WEIGHTS[known[0].placement]:
+                best[key] = (link, target)
+        for link, target in best.values():
             yield Backlink(
                 target_domain=target,
                 target_url=link.url,
