@@ -4,8 +4,9 @@ link type, placement, snippet), worked out in C over lexbor's (selectolax's) tre
 
 One pass over the tree's structs in document order finds the links (``a[href]``,
 ``area[href]``), the first ``base[href]`` and the ``meta[name][content]``, as the selector
-engine matches them, and keeps each link's ancestors; texts read from the structs are
-byte-identical to selectolax's ``text_lexbor()``, attribute values to its ``attributes``.
+engine matches them, and keeps each link's ancestors; attribute values read from the
+structs are byte-identical to selectolax's ``attributes``, and an element's text is read
+as a reader sees it (``_text``: lines break at ``<br>`` and around blocks, no script).
 Resolving and keeping links is ``extraction``'s business; judging an element,
 ``placement``'s.
 
@@ -147,6 +148,9 @@ cdef enum:
     BLOCK = 1
     REGION = 2
     ROOT = 4
+    # Where a line breaks in its text (``_text``), and what has no text to read.
+    BREAK = 8
+    HIDDEN = 16
 
 
 cdef inline lxb_dom_attr_t *_attr(const lxb_dom_node_t *node, uintptr_t known, bytes name, bint qualified) noexcept:
@@ -158,46 +162,6 @@ cdef inline object _value(const lxb_dom_attr_t *attr):
     if attr == NULL or attr.value == NULL or attr.value.data == NULL:
         return None
     return PyUnicode_DecodeUTF8(<char *> attr.value.data, attr.value.length, "replace")
-
-
-cdef str _text(const lxb_dom_node_t *root):
-    """``text_lexbor()`` of an element: its text nodes' data, concatenated in document
-    order (not comments, not a ``<template>``'s content, which is no child of it)."""
-    cdef const lxb_dom_node_t *node = root.first_child
-    cdef const lexbor_str_t *data
-    cdef const lexbor_str_t *only = NULL
-    cdef size_t length = 0
-    cdef size_t count = 0
-    cdef char *buffer
-    cdef char *end
-    while node != NULL:
-        if node.type == LXB_DOM_NODE_TYPE_TEXT:
-            data = backlinks_text_data(node)
-            if data.length:
-                length += data.length
-                count += 1
-                only = data
-        node = _next(root, node)
-    if length == 0:
-        return ""
-    if count == 1:
-        return PyUnicode_DecodeUTF8(<char *> only.data, only.length, "replace")
-    buffer = <char *> PyMem_Malloc(length)
-    if buffer == NULL:
-        raise MemoryError
-    end = buffer
-    node = root.first_child
-    while node != NULL:
-        if node.type == LXB_DOM_NODE_TYPE_TEXT:
-            data = backlinks_text_data(node)
-            if data.length:
-                memcpy(end, data.data, data.length)
-                end += data.length
-        node = _next(root, node)
-    try:
-        return PyUnicode_DecodeUTF8(buffer, length, "replace")
-    finally:
-        PyMem_Free(buffer)
 
 
 cpdef str collapse_whitespace(str text):
@@ -278,6 +242,78 @@ cdef void _flag(names, unsigned char flag) except *:
 _flag(BLOCKS, BLOCK)
 _flag(REGION_TAGS, REGION)
 _flag(("body", "html"), ROOT)
+# A line breaks at a <br> and around a block (as a browser's innerText reads it); a
+# script's or a style's text is never shown.
+_flag((*BLOCKS, "br", "hr", "div", "section", "article", "main", "header", "footer", "nav", "aside",
+       "ul", "ol", "dl", "table", "tr", "address", "figure", "form", "fieldset", "legend", "details",
+       "summary"), BREAK)
+_flag(("script", "style"), HIDDEN)
+
+
+cdef size_t _gather(const lxb_dom_node_t *root, char *out) noexcept nogil:
+    """The length of an element's text as ``_text`` reads it; written to ``out`` unless NULL."""
+    cdef const lxb_dom_node_t *node = root.first_child
+    cdef const lexbor_str_t *data
+    cdef size_t length = 0
+    cdef unsigned char flags
+    cdef bint down
+    while node != NULL:
+        down = False
+        if node.type == LXB_DOM_NODE_TYPE_TEXT:
+            data = backlinks_text_data(node)
+            if out != NULL and data.length:
+                memcpy(out + length, data.data, data.length)
+            length += data.length
+        elif node.type == LXB_DOM_NODE_TYPE_ELEMENT:
+            flags = _FLAGS[node.local_name] if node.local_name < LXB_TAG__LAST_ENTRY else 0
+            if not flags & HIDDEN:
+                if flags & BREAK:
+                    if out != NULL:
+                        out[length] = 32
+                    length += 1
+                down = node.first_child != NULL
+        if down:
+            node = node.first_child
+            continue
+        # On past ``node``, and past each element it was the last of (a break after one that breaks).
+        while node != root and node.next == NULL:
+            node = node.parent
+            if node != root and node.local_name < LXB_TAG__LAST_ENTRY and _FLAGS[node.local_name] & BREAK:
+                if out != NULL:
+                    out[length] = 32
+                length += 1
+        node = NULL if node == root else node.next
+    return length
+
+
+cdef str _text(const lxb_dom_node_t *root):
+    """An element's text as a reader sees it, to be collapsed (``collapse_whitespace``): its
+    text nodes' data in document order, a space where a line breaks (``<br>``, the start and
+    end of a block: ``<a><h3>Title</h3><p>Summary</p></a>`` reads "Title Summary", not
+    "TitleSummary"), and nothing of a script or a style, comments or a ``<template>``'s
+    content (no child of it)."""
+    cdef const lxb_dom_node_t *node = root.first_child
+    cdef const lxb_dom_node_t *only = NULL
+    cdef const lexbor_str_t *data
+    cdef size_t length
+    cdef char *buffer
+    # The common case: one text node (a link's plain text), read as it is.
+    if node != NULL and node.next == NULL and node.type == LXB_DOM_NODE_TYPE_TEXT:
+        only = node
+    if only != NULL:
+        data = backlinks_text_data(only)
+        return PyUnicode_DecodeUTF8(<char *> data.data, data.length, "replace")
+    length = _gather(root, NULL)
+    if length == 0:
+        return ""
+    buffer = <char *> PyMem_Malloc(length)
+    if buffer == NULL:
+        raise MemoryError
+    _gather(root, buffer)
+    try:
+        return PyUnicode_DecodeUTF8(buffer, length, "replace")
+    finally:
+        PyMem_Free(buffer)
 
 
 # Neither a layout nor a link refers back to itself through what it holds (a link holds its

@@ -2,7 +2,9 @@
 
 The walk reads lexbor's structs through headers copied from selectolax's sdist
 (``third_party/lexbor``): it is right only for the selectolax release they came from, and
-only while it reads what selectolax's ``css()``, ``attributes`` and ``text_lexbor()`` give.
+only while it reads what selectolax's ``css()``, ``attributes`` and text nodes give (its text
+of an element is ``_read``'s here, a reader's: lines break at ``<br>`` and around blocks,
+scripts and styles are not read).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import re
 from importlib.metadata import version
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -75,6 +78,27 @@ def _label(node: LexborNode) -> tuple[str, str]:
     return label, "text"
 
 
+# Where a reader's line breaks (``_read``), as ``_layout`` lists them, and what is not read.
+_BREAKS = BLOCKS | {
+    "br", "hr", "div", "section", "article", "main", "header", "footer", "nav", "aside", "ul", "ol", "dl", "table",
+    "tr", "address", "figure", "form", "fieldset", "legend", "details", "summary",
+}  # fmt: skip
+_HIDDEN = {"script", "style"}
+
+
+def _read(node: LexborNode) -> str:
+    """The text of ``node`` as a reader sees it, before whitespace is collapsed."""
+    parts: list[str] = []
+    for child in node.iter(include_text=True):
+        if child.is_text_node:
+            parts.append(child.text_content or "")
+        elif child.tag in _BREAKS:
+            parts.append(f" {_read(child)} ")
+        elif child.tag not in _HIDDEN and child.tag != "-comment":
+            parts.append(_read(child))
+    return "".join(parts)
+
+
 def _block(node: LexborNode) -> LexborNode | None:
     parent = node.parent
     while parent is not None and parent.tag not in ("body", "html", "-document"):
@@ -99,13 +123,34 @@ def test_the_walk_reads_what_selectolax_gives(pieces: list[str]) -> None:
     links = [layout.keep(position, "http://t.example/", "t.example", Rel.parse(None)) for position in range(len(nodes))]
     layout.seal()
     for link, node in zip(links, nodes, strict=True):
-        anchor = normalise_anchor(node.text_lexbor())
+        anchor = normalise_anchor(_read(node))
         anchor, link_type = (anchor, "text") if anchor else _label(node)
         assert (link.anchor, link.link_type) == (anchor, link_type)
         block = _block(node)
-        text = normalise_anchor(block.text_lexbor()) if block is not None else ""
+        text = normalise_anchor(_read(block)) if block is not None else ""
         if len(text or anchor) <= SNIPPET_CHARS:
             assert link.snippet == (text or anchor)
         else:
             assert link.snippet in (text or anchor)
             assert len(link.snippet) <= SNIPPET_CHARS
+
+
+@pytest.mark.parametrize(
+    ("markup", "anchor"),
+    [
+        ("<strong>Target</strong><br>Analytics for teams", "Target Analytics for teams"),
+        ("<h3>Best Widgets</h3><p>Our review of widgets</p>", "Best Widgets Our review of widgets"),
+        ("<div>one</div>two<span>three</span>", "one twothree"),
+        ("Item<br>Second line", "Item Second line"),
+        ("Text<script>var x=1;</script><style>.a{}</style> more", "Text more"),
+        ("a<b>b</b><i>c</i>", "abc"),
+        ("<ul><li>first</li><li>second</li></ul>", "first second"),
+    ],
+)
+def test_an_anchor_reads_as_its_text_is_shown(markup: str, anchor: str) -> None:
+    tree = LexborHTMLParser(f"<div>Before <a href=/x>{markup}</a> after</div>")
+    layout = Layout(tree)
+    link = layout.keep(0, "http://t.example/x", "t.example", Rel.parse(None))
+    layout.seal()
+    assert link.anchor == anchor
+    assert anchor in link.snippet
