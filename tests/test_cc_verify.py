@@ -112,14 +112,14 @@ def test_wat_candidates_are_crawled_first_and_confirmed_or_lost(tmp_path: Path) 
         "commoncrawl", "unknown", True, captured,  # gone from the live page: lost
     )  # fmt: skip
     assert after[("http://gone.org/page", "http://target.com/", "Target")] == (
-        "commoncrawl", "unknown", False, captured,  # the page could not be fetched: unverified still
+        "commoncrawl", "unknown", True, captured,  # the page is gone (404): lost, as a crawl's own link
     )  # fmt: skip
     new = after[("http://blog.com/post", "http://target.com/new", "a new link")]
     assert new[:3] == ("crawl", "content", False) and new[3] > captured
     referred = after[("http://ref.net/", "http://target.com/", "Target")]  # found from a graph candidate
     assert (referred[0], referred[2]) == ("crawl", False)
     assert len(after) == 6
-    assert crawl.rows("SELECT new_backlinks, lost_backlinks FROM crawls") == [(2, 1)]
+    assert crawl.rows("SELECT new_backlinks, lost_backlinks FROM crawls") == [(2, 2)]
     assert crawl.rows(
         "SELECT placement, dofollow, last_crawl_id, first_crawl_id FROM backlinks WHERE target_url LIKE '%pricing'"
     ) == [("content", 1, 1, None)]
