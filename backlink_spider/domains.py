@@ -9,6 +9,7 @@ from __future__ import annotations
 from contextlib import suppress
 from functools import lru_cache
 
+import idna
 from tldextract import TLDExtract
 
 # PSL private suffixes count (``alice.github.io`` is its own site, as link indexes treat it).
@@ -17,18 +18,31 @@ _extract = TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_d
 
 @lru_cache(maxsize=65536)
 def unicode_host(host: str) -> str:
-    """Lowercase ``host``, drop a trailing dot and decode punycode labels to Unicode."""
-    host = host.strip().rstrip(".").lower()
+    """``host`` as one spelling: lowercase, without a trailing dot, in Unicode.
+
+    A non-ASCII host is mapped as browsers map one (UTS #46: full-width letters, ``。`` for
+    a dot, case; ``ß`` stays ``ß``), and punycode labels are decoded by IDNA 2008, as
+    browsers encode them (Python's own codec is IDNA 2003, which knows no ``xn--strae-oqa``
+    for ``straße``); a label that is not valid punycode stays as written.
+    """
+    host = host.strip()
+    if not host.isascii():
+        with suppress(idna.IDNAError):
+            host = idna.uts46_remap(host, std3_rules=False, transitional=False)
+    host = host.rstrip(".").lower()
     if "xn--" not in host:
         return host
-    labels = []
-    for label in host.split("."):
-        if label.startswith("xn--"):
-            # A label that is not valid punycode stays as written.
-            with suppress(UnicodeError):
-                label = label.encode("ascii").decode("idna")
-        labels.append(label)
-    return ".".join(labels)
+    return ".".join(_decoded(label) if label.startswith("xn--") else label for label in host.split("."))
+
+
+def _decoded(label: str) -> str:
+    try:
+        return idna.decode(label)
+    except idna.IDNAError:
+        pass
+    with suppress(UnicodeError):
+        return label.encode("ascii").decode("idna")
+    return label
 
 
 @lru_cache(maxsize=65536)

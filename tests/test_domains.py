@@ -34,6 +34,16 @@ def test_registered_domains_never_touch_the_network(monkeypatch: pytest.MonkeyPa
         ("WWW.Example.COM.", "www.example.com"),
         ("xn--bcher-kva.de", "bücher.de"),
         ("xn--invalid-.de", "xn--invalid-.de"),
+        # IDNA 2008, as browsers encode: Python's IDNA 2003 codec cannot decode these.
+        ("xn--strae-oqa.de", "straße.de"),
+        ("xn--fa-hia.de", "faß.de"),
+        # UTS #46 mapping of a non-ASCII host, as browsers map a typed one.
+        ("\uff54\uff41\uff52\uff47\uff45\uff54.com", "target.com"),  # full-width "target"
+        ("target。com", "target.com"),
+        ("STRASSE.de", "strasse.de"),
+        ("Straße.DE", "straße.de"),
+        # An emoji label: not IDNA 2008, still the IDNA 2003 decoding browsers show.
+        ("xn--ls8h.la", "\U0001f4a9.la"),
     ],
 )
 def test_unicode_host(host: str, expected: str) -> None:

@@ -247,6 +247,14 @@ def test_matcher_matches_idns_in_either_form(host: str, target: str) -> None:
     assert matcher.match(host, "blog.org") == "bücher.de"
 
 
+@pytest.mark.parametrize("host", ["straße.de", "xn--strae-oqa.de", "www.xn--strae-oqa.de", "STRAßE.de"])
+@pytest.mark.parametrize("target", ["straße.de", "xn--strae-oqa.de", "https://xn--strae-oqa.de/"])
+def test_an_idna_2008_name_matches_in_either_form_and_not_its_2003_spelling(host: str, target: str) -> None:
+    matcher = TargetMatcher([parse_target(target)])
+    assert matcher.match(host, "blog.org") == "straße.de"
+    assert matcher.match("strasse.de", "blog.org") is None
+
+
 @pytest.mark.parametrize("source", ["bücher.de", "xn--bcher-kva.de"])
 def test_internal_idn_links_in_either_form(source: str) -> None:
     assert TargetMatcher(["bücher.de"]).match("www.xn--bcher-kva.de", source) is None
