@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
+import idna
 from selectolax.lexbor import LexborHTMLParser
 from w3lib.encoding import html_to_unicode
 from w3lib.html import HTML5_WHITESPACE
+from w3lib.url import safe_url_string
 
 from backlink_spider._layout import SNIPPET_CHARS as SNIPPET_CHARS
 from backlink_spider._layout import Layout, Link
@@ -52,6 +55,32 @@ def absolute_url(href: str, base_url: str) -> str | None:
     """
     resolved = _resolve(href, base_url)
     return resolved[0] if resolved is not None else None
+
+
+def request_url(url: str) -> str:
+    """One spelling of the address ``url`` (as ``absolute_url`` gives it) names: the one a
+    browser requests. Its host in ASCII (punycode by IDNA 2008, as browsers encode it;
+    w3lib's IDNA 2003 would send ``straße.de`` to ``strasse.de``), its path without dot
+    segments, a space or a non-ASCII character percent-encoded as UTF-8, and every escape
+    in uppercase hex (``/caf%c3%a9``, ``/caf%C3%A9`` and ``/café`` are one address)."""
+    parts = urlsplit(url)
+    if not parts.netloc.isascii():
+        with suppress(idna.IDNAError, ValueError):
+            host = idna.encode(parts.hostname or "", uts46=True).decode("ascii")
+            port = parts.port
+            parts = parts._replace(netloc=f"{host}:{port}" if port is not None else host)
+    if "/." in parts.path:
+        # urljoin removes an absolute path's dot segments (RFC 3986, 5.2.4).
+        parts = parts._replace(path=urlsplit(urljoin("http://h/", parts.path)).path)
+    url = safe_url_string(urlunsplit(parts))
+    return _ESCAPE.sub(_upper, url) if "%" in url else url
+
+
+_ESCAPE = re.compile(r"%(?:[a-f][0-9a-fA-F]|[0-9A-F][a-f])")
+
+
+def _upper(escape: re.Match[str]) -> str:
+    return escape[0].upper()
 
 
 # Characters after which ``urlsplit(url).hostname`` of a resolved URL may not be its host

@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from backlink_spider.domains import unicode_host
-from backlink_spider.extraction import SNIPPET_CHARS, Link, Page, absolute_url, decode_html, extract_page
+from backlink_spider.extraction import SNIPPET_CHARS, Link, Page, absolute_url, decode_html, extract_page, request_url
 from backlink_spider.placement import PLACEMENTS
 
 BLOG = "https://blog.example.org/2024/05/cookie-banners.html"
@@ -922,3 +922,25 @@ def test_fuzz_inputs_give_every_field(path: Path) -> None:
         assert link.placement in PLACEMENTS
         assert len(link.snippet) <= SNIPPET_CHARS
         assert "\x00" not in link.anchor + link.snippet
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("http://target.com/x/../y", "http://target.com/y"),
+        ("http://target.com/a/./b/.", "http://target.com/a/b/"),
+        ("http://target.com/?q=/./x", "http://target.com/?q=/./x"),
+        ("http://target.com/a b", "http://target.com/a%20b"),
+        ("http://target.com/café", "http://target.com/caf%C3%A9"),
+        ("http://target.com/caf%c3%a9", "http://target.com/caf%C3%A9"),
+        ("http://target.com/caf%C3%A9", "http://target.com/caf%C3%A9"),
+        ("http://target.com/%zz%3a", "http://target.com/%zz%3A"),
+        ("http://bücher.de/puny?q=ä", "http://xn--bcher-kva.de/puny?q=%C3%A4"),
+        # IDNA 2008, as browsers encode it: not w3lib's IDNA 2003 "strasse.de".
+        ("http://straße.de:8080/x", "http://xn--strae-oqa.de:8080/x"),
+        ("https://example.com/plain?a=1&b=2", "https://example.com/plain?a=1&b=2"),
+    ],
+)
+def test_request_url_is_one_spelling_of_an_address(url: str, expected: str) -> None:
+    assert request_url(url) == expected
+    assert request_url(expected) == expected

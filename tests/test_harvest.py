@@ -92,3 +92,15 @@ def test_each_url_that_redirected_to_a_page_is_a_record_with_no_links() -> None:
         ("http://blog.com/post", "blog.com", 200, 0, 0, None),
         (url, "blog.com", 200, 3, 1, None),
     ]
+
+
+def test_a_target_url_is_stored_as_one_spelling_and_an_idn_is_followed_by_idna_2008() -> None:
+    html = """<html><body><main><p>
+    <a href="http://target.com/caf%c3%a9">menu</a> <a href="http://target.com/x/../café">menu</a>
+    <a href="http://target.com/a b">space</a> <a href="http://straße.de/">street</a></p></main></body></html>"""
+    spider, response = _spider(), _response(html)
+    harvest = spider.harvest(response, extract_response(response))
+    backlinks = sorted((item.target_url, item.anchor_text) for item in harvest if isinstance(item, Backlink))
+    assert backlinks == [("http://target.com/a%20b", "space"), ("http://target.com/caf%C3%A9", "menu")]
+    requests = {item.url for item in harvest if isinstance(item, Request)}
+    assert "http://xn--strae-oqa.de/" in requests and "http://strasse.de/" not in requests

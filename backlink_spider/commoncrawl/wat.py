@@ -33,7 +33,7 @@ from backlink_spider.commoncrawl.candidates import CandidateLink
 from backlink_spider.commoncrawl.sources import USER_AGENT, SourceError, is_warc, open_stream
 from backlink_spider.directives import ROBOTS_META_NAMES, Rel, header_nofollow, robots_nofollow
 from backlink_spider.domains import domain_of, unicode_host
-from backlink_spider.extraction import absolute_url
+from backlink_spider.extraction import absolute_url, request_url
 from backlink_spider.targets import TargetMatcher
 
 logger = logging.getLogger(__name__)
@@ -174,6 +174,7 @@ class WatReader:
                 if target_url is not None:
                     target = self.matcher.match(urlsplit(target_url).hostname or "", source_domain)
                 if target is not None and target_url is not None:
+                    target_url = request_url(target_url)
                     anchor, link_type = _anchor_and_type(entry, previous)
                     rel = Rel.parse(str(entry.get("rel") or "") or None)
                     key = (target_url, anchor, rel.text)

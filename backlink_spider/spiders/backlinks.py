@@ -25,7 +25,7 @@ from backlink_spider.arguments import CrawlArguments
 from backlink_spider.budget import STAT_COUNTED
 from backlink_spider.distributed import claim_seeds, seeds_pushed
 from backlink_spider.domains import domain_of, unicode_host
-from backlink_spider.extraction import Link, Page
+from backlink_spider.extraction import Link, Page, request_url
 from backlink_spider.frontier import Frontier, strip_session_ids
 from backlink_spider.items import Backlink, PageRecord
 from backlink_spider.monitoring import STAT_LEFT
@@ -200,14 +200,14 @@ class BacklinksSpider(scrapy.Spider):
             target = self.matcher.match(link.host, source_domain)
             if target is None:
                 continue
-            key = (link.url, link.anchor, link.rel.text)
+            key = (request_url(link.url), link.anchor, link.rel.text)
             known = best.get(key)
             if known is None or PLACEMENT_WEIGHTS[link.placement] > PLACEMENT_WEIGHTS[known[0].placement]:
                 best[key] = (link, target)
-        for link, target in best.values():
+        for (target_url, _, _), (link, target) in best.items():
             yield Backlink(
                 target_domain=target,
-                target_url=link.url,
+                target_url=target_url,
                 source_url=page.url,
                 source_host=source_host,
                 source_domain=source_domain,
@@ -229,7 +229,8 @@ class BacklinksSpider(scrapy.Spider):
             return
         for link in page.links:
             domain = domain_of(link.host)
-            url = strip_session_ids(link.url)
+            # Scrapy would send a non-ASCII host through IDNA 2003 (straße.de to strasse.de).
+            url = strip_session_ids(link.url if link.url.isascii() else request_url(link.url))
             priority = self.frontier.admit(url, domain, depth)
             if priority is not None:
                 yield scrapy.Request(url, callback=self.parse, errback=self.failed, priority=priority)
