@@ -113,7 +113,8 @@ class HostilePages:
             "/nul": (
                 _html(f'<p>{_TEXT} <a href="{target}/nul">nul\x00 and \udcff</a> '
                       f'<a href="{target}/in\x00url">url</a></p>').encode("utf-8", "surrogateescape"),
-                {}, {f"{target}/nul", f"{target}/in\ufffdurl"},  # NUL in an attribute parses as U+FFFD
+                # NUL in an attribute parses as U+FFFD, stored percent-encoded (extraction.request_url).
+                {}, {f"{target}/nul", f"{target}/in%EF%BF%BDurl"},
             ),
             "/long-url": (_html(f'<p>{_TEXT} <a href="{long_url}">{"long anchor " * 2000}</a></p>'), {}, {long_url}),
             "/many-links": (
