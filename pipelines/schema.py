@@ -27,8 +27,22 @@ def text_key(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
+# The rel tokens that make a link another link: those that decide whether it passes authority.
+FOLLOW_TOKENS = ("nofollow", "sponsored", "ugc")
+
+
+def link_key(source_url: str, target_url: str, anchor_text: str, rel: str) -> str:
+    """The key of a distinct link: its page, target URL, anchor and rel, where rel counts by
+    the follow tokens it holds, in any order (``ugc nofollow`` and ``nofollow ugc`` are one
+    link; adding ``noopener``, as WordPress does to every link opening a new tab, changes
+    nothing a search engine reads, so it makes no new link either)."""
+    tokens = rel.lower().replace(",", " ").split()
+    follow = " ".join(token for token in FOLLOW_TOKENS if token in tokens)
+    return text_key(source_url, target_url, anchor_text, follow)
+
+
 class BacklinkRow(Base):
-    """One distinct link: the same referring page, target URL, anchor and rel."""
+    """One distinct link: the same referring page, target URL, anchor and rel (``link_key``)."""
 
     __tablename__ = "backlinks"
 

@@ -35,7 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateTable
 
 from backlink_spider.items import Backlink, PageRecord
-from pipelines.schema import BacklinkRow, CrawlRow, PageDomainLinkRow, PageRow, text_key
+from pipelines.schema import BacklinkRow, CrawlRow, PageDomainLinkRow, PageRow, link_key, text_key
 
 
 def _clean(value: Any) -> Any:
@@ -60,7 +60,7 @@ def backlink_row_of(values: BacklinkValues, crawl_id: int) -> dict[str, Any]:
     row = dict(zip(_BACKLINK_FIELDS, map(_clean, values), strict=True))
     seen_at = row.pop("seen_at")
     source_url = row["source_url"]
-    row["link_key"] = text_key(source_url, row["target_url"], row["anchor_text"], row["rel"])
+    row["link_key"] = link_key(source_url, row["target_url"], row["anchor_text"], row["rel"])
     row["source_key"] = text_key(source_url)
     row["first_seen"] = row["last_seen"] = seen_at
     row["lost_at"] = None

@@ -18,9 +18,9 @@ from backlink_spider.commoncrawl.candidates import LINKS, CandidateLink, read_ca
 from backlink_spider.commoncrawl.rows import commoncrawl_row
 from backlink_spider.commoncrawl.sources import expand_inputs
 from backlink_spider.commoncrawl.wat import WatReader, WatStats
-from backlink_spider.extraction import extract_page
+from backlink_spider.extraction import extract_page, request_url
 from backlink_spider.localweb import LocalWeb, Resource
-from pipelines.schema import text_key
+from pipelines.schema import link_key
 from tests.ccdata import Capture, request_payload, write_warc_response, write_wat
 from tests.conftest import ROOT, crawl_env
 
@@ -164,7 +164,9 @@ def test_a_link_has_the_same_link_key_as_the_crawlers_row_for_it() -> None:
     )
     page = extract_page(html, "http://blog.com/post")
     crawled = {
-        text_key(page.url, item.url, item.anchor, item.rel.text) for item in page.links if "target.com" in item.host
+        link_key(page.url, request_url(item.url), item.anchor, item.rel.text)
+        for item in page.links
+        if "target.com" in item.host
     }
     wat_links = [commoncrawl_row(candidate) for candidate in EXPECTED if candidate.source_url == "http://blog.com/post"]
     assert crawled <= {row["link_key"] for row in wat_links}

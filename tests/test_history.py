@@ -123,3 +123,23 @@ def test_a_page_gone_or_moved_loses_its_links_and_one_that_failed_keeps_them(dat
         "/busy": (200, 1),
     }
     assert second.rows("SELECT new_backlinks, lost_backlinks FROM crawls WHERE id = 2") == [(2, 4)]
+
+
+def test_a_rel_that_changes_only_in_order_or_in_tokens_no_engine_reads_is_the_same_link(database_url: str) -> None:
+    def post(rels: tuple[str, str, str]) -> Resource:
+        return Resource(
+            html("".join(f'<p><a href="http://target.com/{n}" rel="{rel}">T</a></p>' for n, rel in enumerate(rels)))
+        )
+
+    blog = {"/post": post(("nofollow noopener", "", "nofollow"))}
+    with LocalWeb({"blog.com": blog}) as web:
+        recrawl(web, database_url)
+        blog["/post"] = post(("noopener nofollow", "noopener", "ugc nofollow"))
+        second = recrawl(web, database_url)
+    assert links(second) == {
+        ("0", "noopener nofollow"): (False, 1, None),  # the rel as the page writes it now
+        ("1", "noopener"): (False, 1, None),
+        ("2", "nofollow"): (True, 1, 2),  # became ugc as well: another link
+        ("2", "ugc nofollow"): (False, 2, None),
+    }
+    assert second.rows("SELECT new_backlinks, lost_backlinks FROM crawls WHERE id = 2") == [(1, 1)]

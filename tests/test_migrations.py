@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import Connection, inspect, text
 
 from pipelines.database import open_engine
 from pipelines.migrate import SchemaBehind, current_revision, ensure_schema, head_revision, upgrade
-from pipelines.schema import Base, text_key
+from pipelines.schema import Base, link_key, text_key
 from tests.conftest import ROOT, crawl_env, run_crawl
 
 
@@ -141,3 +141,51 @@ def test_every_database_command_says_so_in_one_line(command: list[str]) -> None:
     assert process.stderr.strip() == f"scrapy {command[0]}: error: BACKLINKS_DATABASE_URL is not a database URL, " + (
         "e.g. sqlite:///backlinks.sqlite3 or postgresql://user@host/database"
     )
+
+
+def _old_link(connection: Connection, key_rel: str, rel: str, seen: datetime, last: datetime, crawl: int) -> None:
+    """A backlinks row as revision 0003 stored it, keyed by the rel text ``key_rel``."""
+    source, target, anchor = "http://blog.com/post", "http://target.com/", "Target"
+    values = {
+        "key": text_key(source, target, anchor, key_rel), "source_key": text_key(source), "target": target,
+        "source": source, "anchor": anchor, "rel": rel, "seen": seen, "last": last, "crawl": crawl,
+    }  # fmt: skip
+    connection.execute(
+        text(
+            "INSERT INTO backlinks (link_key, source_key, target_domain, target_url, source_url, source_host,"
+            " source_domain, anchor_text, anchor_class, rel, nofollow, ugc, sponsored, dofollow, link_type,"
+            " placement, snippet, first_seen, last_seen, discovered_via, first_crawl_id) VALUES (:key, :source_key,"
+            " 'target.com', :target, :source, 'blog.com', 'blog.com', :anchor, 'branded', :rel, false, false,"
+            " false, true, 'text', 'content', '', :seen, :last, 'crawl', :crawl)"
+        ),
+        values,
+    )
+
+
+def test_upgrade_keys_links_by_their_follow_tokens_and_merges_what_becomes_one(database_url: str) -> None:
+    engine = open_engine(database_url)
+    upgrade(engine, "0003")
+    day = [datetime(2026, 1, n, tzinfo=UTC) for n in range(1, 6)]
+    with engine.begin() as connection:
+        _old_link(connection, "nofollow", "nofollow", day[0], day[4], 1)  # its key stays
+        _old_link(connection, "ugc nofollow", "ugc nofollow", day[0], day[4], 1)  # reordered
+        _old_link(connection, "ugc,sponsored", "ugc,sponsored", day[0], day[4], 1)  # commas, before 318d80e
+        # One link seen as "" since day 3 and, before, as "noopener" from day 1 to day 2: now one row.
+        _old_link(connection, "noopener", "noopener", day[0], day[1], 1)
+        _old_link(connection, "", "", day[2], day[4], 3)
+    upgrade(engine)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT link_key, rel, first_seen, last_seen, first_crawl_id FROM backlinks"))
+        stored = {row.rel: (row.link_key, str(row.first_seen)[:10], str(row.last_seen)[:10], row.first_crawl_id)
+                  for row in rows}  # fmt: skip
+    engine.dispose()
+
+    def key(rel: str) -> str:
+        return link_key("http://blog.com/post", "http://target.com/", "Target", rel)
+
+    assert stored == {
+        "nofollow": (key("nofollow"), "2026-01-01", "2026-01-05", 1),
+        "ugc nofollow": (key("nofollow ugc"), "2026-01-01", "2026-01-05", 1),
+        "ugc,sponsored": (key("sponsored ugc"), "2026-01-01", "2026-01-05", 1),
+        "": (key(""), "2026-01-01", "2026-01-05", 1),
+    }
