@@ -27,6 +27,7 @@ class Layout:
     hrefs: list[str | None]
     rels: list[str | None]
     base_href: str | None
+    canonical_href: str | None
     metas: list[tuple[str | None, str | None]]
     def __init__(self, tree: LexborHTMLParser) -> None: ...
     def keep(self, position: int, url: str, host: str, rel: Rel) -> Link: ...

@@ -126,6 +126,7 @@ cdef extern from *:
         LXB_TAG_A
         LXB_TAG_AREA
         LXB_TAG_BASE
+        LXB_TAG_LINK
         LXB_TAG_META
         LXB_TAG_IMG
         LXB_DOM_ATTR_HREF
@@ -325,7 +326,8 @@ cdef class Layout:
 
     The walk finds every ``a[href]`` and ``area[href]``, in document order: their ``hrefs``
     and ``rels`` (None when absent or without a value), the first ``base[href]``'s
-    ``base_href`` (None without one) and the ``(name, content)`` of each
+    ``base_href`` (None without one), the first ``link[href]`` whose rel holds ``canonical``
+    (``canonical_href``, None without one) and the ``(name, content)`` of each
     ``meta[name][content]`` (``metas``). The page's links are those of them it ``keep``s,
     numbered from 0 in the order kept; ``seal`` ends the keeping. While worked out, each
     element above a link is judged once (``placement.enter``), each block's text is read
@@ -338,6 +340,7 @@ cdef class Layout:
     cdef readonly list hrefs
     cdef readonly list rels
     cdef readonly object base_href
+    cdef readonly object canonical_href
     cdef readonly list metas
     cdef LexborHTMLParser _tree
     # Per link the walk found: its node, and the record of its parent (-1: the document).
@@ -373,6 +376,7 @@ cdef class Layout:
         self.rels = []
         self.metas = []
         self.base_href = None
+        self.canonical_href = None
         self._regions = []
         self._kept = []
         self._texts = {}
@@ -398,6 +402,7 @@ cdef class Layout:
         cdef Py_ssize_t link_capacity = 0
         cdef uintptr_t tag
         cdef bint base_found = False
+        cdef object rel
         try:
             while node != NULL:
                 if node.type == LXB_DOM_NODE_TYPE_ELEMENT:
@@ -417,6 +422,11 @@ cdef class Layout:
                         if not base_found and _attr(node, LXB_DOM_ATTR_HREF, b"href", False) != NULL:
                             base_found = True
                             self.base_href = _value(_attr(node, LXB_DOM_ATTR_HREF, b"href", True))
+                    elif tag == LXB_TAG_LINK:
+                        if self.canonical_href is None and _attr(node, LXB_DOM_ATTR_HREF, b"href", False) != NULL:
+                            rel = _value(_attr(node, LXB_DOM_ATTR_REL, b"rel", True))
+                            if rel is not None and "canonical" in rel.lower().replace(",", " ").split():
+                                self.canonical_href = _value(_attr(node, LXB_DOM_ATTR_HREF, b"href", True))
                     elif tag == LXB_TAG_META:
                         if _attr(node, 0, b"name", False) != NULL and _attr(node, LXB_DOM_ATTR_CONTENT, b"content", False) != NULL:
                             self.metas.append(

@@ -54,21 +54,22 @@ class Rel:
 _EMPTY_REL = Rel()
 
 
-def robots_nofollow(directives: str) -> bool:
-    """True when a robots directive list (meta content or header value) says nofollow.
+def robots_say(directives: str, directive: str) -> bool:
+    """True when a robots directive list (meta content or header value) says ``directive``
+    (``nofollow`` or ``noindex``).
 
     ``none`` means ``noindex, nofollow``. An ``X-Robots-Tag`` value may start with a
     user agent (``googlebot: nofollow``); only the directives after it count.
     """
     for part in directives.lower().replace(";", ",").split(","):
         token = part.rsplit(":", 1)[-1].strip()
-        if token in ("nofollow", "none"):
+        if token == directive or token == "none":
             return True
     return False
 
 
-def header_nofollow(values: Iterable[str]) -> bool:
-    """True when any ``X-Robots-Tag`` header value says nofollow for every crawler or
+def header_says(values: Iterable[str], directive: str) -> bool:
+    """True when any ``X-Robots-Tag`` header value says ``directive`` for every crawler or
     for one we resemble (a value scoped to another user agent does not count)."""
     for value in values:
         scope, _, rest = value.partition(":")
@@ -80,6 +81,6 @@ def header_nofollow(values: Iterable[str]) -> bool:
             and not any(ch in scope for ch in " ,;")
         ):
             continue
-        if robots_nofollow(value):
+        if robots_say(value, directive):
             return True
     return False

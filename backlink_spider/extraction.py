@@ -24,7 +24,7 @@ from w3lib.url import safe_url_string
 
 from backlink_spider._layout import SNIPPET_CHARS as SNIPPET_CHARS
 from backlink_spider._layout import Layout, Link
-from backlink_spider.directives import ROBOTS_META_NAMES, Rel, header_nofollow, robots_nofollow
+from backlink_spider.directives import ROBOTS_META_NAMES, Rel, header_says, robots_say
 from backlink_spider.domains import unicode_host
 
 _QUERY_START = re.compile(r"[?#]")
@@ -33,11 +33,16 @@ _FOLLOWABLE_SCHEMES = ("http", "https")
 
 @dataclass(slots=True)
 class Page:
-    """What one parse of a page tells: its links and whether it is nofollow as a whole."""
+    """What one parse of a page tells: its links, whether it is nofollow or noindex as a
+    whole, and the page it names canonical."""
 
     url: str
     base_url: str
     nofollow: bool
+    # Robots noindex (meta or X-Robots-Tag), and the page its <link rel=canonical> names when
+    # that is another page (as ``request_url`` spells it; None when it names itself or none).
+    noindex: bool = False
+    canonical: str | None = None
     links: list[Link] = field(default_factory=list)
 
 
@@ -232,11 +237,20 @@ _NO_REL = Rel.parse(None)
 _UNSEEN: tuple[str, str | None] = ("", None)
 
 
-def _metas_nofollow(metas: Iterable[tuple[str | None, str | None]]) -> bool:
-    """Whether a ``<meta name content>`` (as ``(name, content)``) forbids following links."""
+def _metas_say(metas: Iterable[tuple[str | None, str | None]], directive: str) -> bool:
+    """Whether a robots ``<meta name content>`` (as ``(name, content)``) says ``directive``."""
     return any(
-        (name or "").strip().lower() in ROBOTS_META_NAMES and robots_nofollow(content or "") for name, content in metas
+        (name or "").strip().lower() in ROBOTS_META_NAMES and robots_say(content or "", directive)
+        for name, content in metas
     )
+
+
+def _canonical_elsewhere(href: str | None, base_url: str, url: str) -> str | None:
+    canonical = absolute_url(href, base_url) if href else None
+    if canonical is None:
+        return None
+    canonical = request_url(canonical)
+    return None if canonical == request_url(url) else canonical
 
 
 def extract_page(
@@ -260,7 +274,14 @@ def extract_page(
         resolved = absolute_url(layout.base_href, url)
         if resolved:
             base_url = resolved
-    page = Page(url=url, base_url=base_url, nofollow=header_nofollow(robots_headers) or _metas_nofollow(layout.metas))
+    robots_headers = tuple(robots_headers)
+    page = Page(
+        url=url,
+        base_url=base_url,
+        nofollow=header_says(robots_headers, "nofollow") or _metas_say(layout.metas, "nofollow"),
+        noindex=header_says(robots_headers, "noindex") or _metas_say(layout.metas, "noindex"),
+        canonical=_canonical_elsewhere(layout.canonical_href, base_url, url),
+    )
     # Pages repeat their hrefs (menus, footers): each is resolved once.
     targets: dict[str | None, tuple[str, str | None] | None] = {}
     links = page.links

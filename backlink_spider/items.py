@@ -31,6 +31,9 @@ class Backlink:
     snippet: str
     seen_at: datetime
     discovered_via: str = "crawl"
+    # False when the referring page asks not to be indexed (robots noindex) or names another
+    # page canonical: search engines do not count the link from it (Ahrefs does not show it).
+    indexable: bool = True
 
 
 @dataclass(slots=True)
@@ -47,6 +50,9 @@ class PageRecord:
     backlinks: int
     depth: int
     rendered: bool = False
+    # Robots noindex, and the page its <link rel=canonical> names when that is another page.
+    noindex: bool = False
+    canonical_url: str | None = None
     # The durable frontier's id of the request that fetched the page (JOBDIR crawls);
     # not stored in the pages table.
     request_id: int | None = None

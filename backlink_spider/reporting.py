@@ -24,8 +24,8 @@ CONTRACT_COLUMNS = (
     "last_seen", "lost_at", "discovered_via",
 )  # fmt: skip
 REPORT_COLUMNS = (
-    *CONTRACT_COLUMNS, "source_authority", "quality", "authority_factor", "placement_factor", "follow_factor",
-    "anchor_factor",
+    *CONTRACT_COLUMNS, "indexable", "source_authority", "quality", "authority_factor", "placement_factor",
+    "follow_factor", "anchor_factor",
 )  # fmt: skip
 
 
@@ -122,6 +122,8 @@ class Report:
             "lost_backlinks": len(self.backlinks) - len(self.live),
             "referring_domains": len(self.referring_domains),
             "dofollow_share": round(self.dofollow_share, 3),
+            # Live backlinks on pages that are noindex or name another page canonical.
+            "from_unindexed_pages": sum(1 for row in self.live if not row["indexable"]),
             "new_in_last_crawl": new,
             "lost_in_last_crawl": lost,
             "crawls": len(self.crawls),
@@ -138,7 +140,9 @@ def load_report(engine: Engine, target: str) -> Report:
     authority and its quality, and the crawls of the target, oldest first."""
     columns = [getattr(BacklinkRow, name) for name in CONTRACT_COLUMNS]
     query = (
-        select(*columns, BacklinkRow.first_crawl_id, BacklinkRow.lost_crawl_id, DomainRow.authority)
+        select(
+            *columns, BacklinkRow.indexable, BacklinkRow.first_crawl_id, BacklinkRow.lost_crawl_id, DomainRow.authority
+        )
         .outerjoin(DomainRow, DomainRow.domain == BacklinkRow.source_domain)
         .where(BacklinkRow.target_domain == target)
         .order_by(BacklinkRow.source_domain, BacklinkRow.source_url, BacklinkRow.target_url, BacklinkRow.id)

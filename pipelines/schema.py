@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, String, Text, false, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # BIGINT ids on PostgreSQL; SQLite only auto-increments INTEGER PRIMARY KEY.
@@ -71,6 +71,7 @@ class BacklinkRow(Base):
     last_crawl_id: Mapped[int | None] = mapped_column(Id, default=None)
     first_crawl_id: Mapped[int | None] = mapped_column(Id, default=None)
     lost_crawl_id: Mapped[int | None] = mapped_column(Id, default=None)
+    indexable: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class PageRow(Base):
@@ -91,6 +92,8 @@ class PageRow(Base):
     backlinks: Mapped[int] = mapped_column(Integer)
     depth: Mapped[int] = mapped_column(Integer)
     last_crawl_id: Mapped[int | None] = mapped_column(Id, default=None)
+    noindex: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    canonical_url: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class CrawlRow(Base):

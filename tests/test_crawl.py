@@ -9,9 +9,9 @@ import json
 from pathlib import Path
 
 from backlink_spider import settings
-from backlink_spider.localweb import LocalWeb
-from tests.conftest import Crawl, crawl_test_web
-from tests.web import EXPECTED_BACKLINKS
+from backlink_spider.localweb import LocalWeb, Resource
+from tests.conftest import Crawl, crawl_test_web, run_crawl
+from tests.web import EXPECTED_BACKLINKS, html
 
 BACKLINK_COLUMNS = (
     "source_url, target_url, anchor_text, anchor_class, rel, nofollow, ugc, sponsored, dofollow, link_type, placement"
@@ -108,3 +108,28 @@ def test_a_second_run_adds_no_rows_and_updates_last_seen(database_url: str, web:
     assert after.keys() == before.keys()
     assert all(after[key] > before[key] for key in before)
     assert again.rows("SELECT count(*) FROM crawls") == [(2,)]
+
+
+def test_links_from_pages_search_engines_do_not_index_are_stored_marked_so(database_url: str) -> None:
+    link = '<p>See <a href="http://target.com/">Target</a>.</p>'
+    pages = {
+        "/": Resource(html('<a href="/plain">1</a> <a href="/noindex">2</a> <a href="/copy">3</a>')),
+        "/plain": Resource(html(link)),
+        "/noindex": Resource(html(link, head='<meta name="robots" content="noindex">')),
+        "/copy": Resource(html(link, head='<link rel="canonical" href="/plain">')),
+    }
+    with LocalWeb({"blog.com": pages}) as web:
+        crawl = run_crawl(database_url, "-a", "target=target.com", "-a", "seeds=http://blog.com/", proxy=web.proxy_url)
+    assert crawl.process.returncode == 0, crawl.process.stderr[-2000:]
+    backlinks = crawl.rows("SELECT source_url, indexable FROM backlinks")
+    assert {url.removeprefix("http://blog.com"): bool(indexable) for url, indexable in backlinks} == {
+        "/plain": True,
+        "/noindex": False,
+        "/copy": False,
+    }
+    stored = crawl.rows("SELECT url, noindex, canonical_url FROM pages WHERE url != 'http://blog.com/'")
+    assert {url.removeprefix("http://blog.com"): (bool(noindex), canonical) for url, noindex, canonical in stored} == {
+        "/plain": (False, None),
+        "/noindex": (True, None),
+        "/copy": (False, "http://blog.com/plain"),
+    }

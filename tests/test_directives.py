@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backlink_spider.directives import ROBOTS_META_NAMES, Rel, header_nofollow, robots_nofollow
+from backlink_spider.directives import ROBOTS_META_NAMES, Rel, header_says, robots_say
 
 # -- Rel.parse ---------------------------------------------------------------------------
 
@@ -100,7 +100,7 @@ def test_dofollow_property(tokens: list[str], page_nofollow: bool) -> None:
     assert rel.dofollow(page_nofollow) is (not restricted and not page_nofollow)
 
 
-# -- robots_nofollow ---------------------------------------------------------------------
+# -- robots_say -------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -128,11 +128,29 @@ def test_dofollow_property(tokens: list[str], page_nofollow: bool) -> None:
         ("unavailable_after: 25 Jun 2010 15:00:00 PST", False),
     ],
 )
-def test_robots_nofollow(content: str, nofollow: bool) -> None:
-    assert robots_nofollow(content) is nofollow
+def test_robots_say_nofollow(content: str, nofollow: bool) -> None:
+    assert robots_say(content, "nofollow") is nofollow
 
 
-# -- header_nofollow ---------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("content", "noindex"),
+    [
+        ("noindex", True),
+        ("NoIndex, follow", True),
+        ("none", True),
+        ("googlebot: noindex", True),
+        ("max-snippet:-1;noindex", True),
+        ("nofollow", False),
+        ("index, follow", False),
+        ("noimageindex", False),
+        ("", False),
+    ],
+)
+def test_robots_say_noindex(content: str, noindex: bool) -> None:
+    assert robots_say(content, "noindex") is noindex
+
+
+# -- header_says -------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -168,13 +186,28 @@ def test_robots_nofollow(content: str, nofollow: bool) -> None:
         (["noindex, googlebot: nofollow"], True),
     ],
 )
-def test_header_nofollow(values: list[str], nofollow: bool) -> None:
-    assert header_nofollow(values) is nofollow
+def test_header_says_nofollow(values: list[str], nofollow: bool) -> None:
+    assert header_says(values, "nofollow") is nofollow
 
 
-def test_header_nofollow_accepts_any_iterable() -> None:
-    assert header_nofollow(value for value in ["noarchive", "nofollow"]) is True
-    assert header_nofollow(()) is False
+def test_header_says_accepts_any_iterable() -> None:
+    assert header_says((value for value in ["noarchive", "nofollow"]), "nofollow") is True
+    assert header_says((), "nofollow") is False
+
+
+@pytest.mark.parametrize(
+    ("values", "noindex"),
+    [
+        (["noindex"], True),
+        (["none"], True),
+        (["googlebot: noindex"], True),
+        (["otherbot: noindex"], False),
+        (["nofollow"], False),
+        (["unavailable_after: 25 Jun 2010 15:00:00 PST, noindex"], True),
+    ],
+)
+def test_header_says_noindex(values: list[str], noindex: bool) -> None:
+    assert header_says(values, "noindex") is noindex
 
 
 def test_robots_meta_names() -> None:

@@ -547,6 +547,49 @@ def test_page_nofollow(head: str, headers: tuple[str, ...], nofollow: bool) -> N
     assert link.rel.dofollow(page.nofollow) is (not nofollow)
 
 
+# -- page-level noindex and canonical ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("head", "headers", "noindex"),
+    [
+        ("", (), False),
+        ('<meta name="robots" content="noindex, follow">', (), True),
+        ('<meta name="googlebot" content="none">', (), True),
+        ('<meta name="otherbot" content="noindex">', (), False),
+        ('<meta name="robots" content="nofollow">', (), False),
+        ("", ("noindex",), True),
+        ("", ("otherbot: noindex",), False),
+    ],
+)
+def test_page_noindex(head: str, headers: tuple[str, ...], noindex: bool) -> None:
+    html = f"<html><head>{head}</head><body><p>text</p></body></html>"
+    assert extract_page(html, BLOG, headers).noindex is noindex
+
+
+@pytest.mark.parametrize(
+    ("head", "canonical"),
+    [
+        ("", None),
+        ('<link rel="canonical" href="https://amp.example.org/post">', "https://amp.example.org/post"),
+        ('<link rel="Canonical" href="/other?a=1">', "https://blog.example.org/other?a=1"),
+        ('<link rel="alternate canonical" href="/x/../other">', "https://blog.example.org/other"),
+        ('<link rel="canonical" href="/2024/05/./cookie-banners.html">', None),
+        # Itself, however spelled, is no other page.
+        (f'<link rel="canonical" href="{BLOG}">', None),
+        ('<link rel="canonical" href="">', None),
+        ('<link rel="canonical" href="javascript:void(0)">', None),
+        ('<link rel="stylesheet" href="/style.css">', None),
+        # The first canonical counts; relative to the page's <base>.
+        ('<base href="https://cdn.example/"><link rel=canonical href="p"><link rel=canonical href="/q">',
+         "https://cdn.example/p"),
+    ],
+)  # fmt: skip
+def test_page_canonical_is_the_other_page_it_names(head: str, canonical: str | None) -> None:
+    html = f"<html><head>{head}</head><body><p>text</p></body></html>"
+    assert extract_page(html, BLOG).canonical == canonical
+
+
 # -- snippets ----------------------------------------------------------------------------
 
 INTRO = (

@@ -104,3 +104,19 @@ def test_a_target_url_is_stored_as_one_spelling_and_an_idn_is_followed_by_idna_2
     assert backlinks == [("http://target.com/a%20b", "space"), ("http://target.com/caf%C3%A9", "menu")]
     requests = {item.url for item in harvest if isinstance(item, Request)}
     assert "http://xn--strae-oqa.de/" in requests and "http://strasse.de/" not in requests
+
+
+def test_a_page_search_engines_do_not_index_gives_backlinks_marked_so() -> None:
+    link = '<main><p>See <a href="http://target.com/">their tool</a>.</p></main>'
+    heads = {
+        "": (True, False, None),
+        '<meta name="robots" content="noindex">': (False, True, None),
+        '<link rel="canonical" href="/post?ref=x">': (False, False, "http://blog.com/post?ref=x"),
+        '<link rel="canonical" href="http://blog.com/post">': (True, False, None),
+    }
+    for head, (indexable, noindex, canonical) in heads.items():
+        spider, response = _spider(), _response(f"<html><head>{head}</head><body>{link}</body></html>")
+        harvest = spider.harvest(response, extract_response(response))
+        (backlink,) = [item for item in harvest if isinstance(item, Backlink)]
+        (record,) = [item for item in harvest if isinstance(item, PageRecord)]
+        assert (backlink.indexable, record.noindex, record.canonical_url) == (indexable, noindex, canonical), head

@@ -94,7 +94,8 @@ def print_summary(report: Report, console: Console) -> None:
     console.print(f"[bold]Backlinks of {report.target}[/bold]")
     console.print(
         f"{summary['referring_domains']} referring domains, {summary['backlinks']} backlinks "
-        f"({summary['dofollow_share']:.0%} dofollow), {summary['lost_backlinks']} lost; "
+        f"({summary['dofollow_share']:.0%} dofollow, {summary['from_unindexed_pages']} on unindexed pages), "
+        f"{summary['lost_backlinks']} lost; "
         f"last crawl: +{summary['new_in_last_crawl']} new, -{summary['lost_in_last_crawl']} lost "
         f"({summary['crawls']} crawls)"
     )

@@ -31,7 +31,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from backlink_spider.anchors import normalise_anchor
 from backlink_spider.commoncrawl.candidates import CandidateLink
 from backlink_spider.commoncrawl.sources import USER_AGENT, SourceError, is_warc, open_stream
-from backlink_spider.directives import ROBOTS_META_NAMES, Rel, header_nofollow, robots_nofollow
+from backlink_spider.directives import ROBOTS_META_NAMES, Rel, header_says, robots_say
 from backlink_spider.domains import domain_of, unicode_host
 from backlink_spider.extraction import absolute_url, request_url
 from backlink_spider.targets import TargetMatcher
@@ -99,13 +99,13 @@ def _header_values(headers: Any, name: str) -> list[str]:
 
 
 def _page_nofollow(head: dict[str, Any], headers: Any) -> bool:
-    if header_nofollow(_header_values(headers, "x-robots-tag")):
+    if header_says(_header_values(headers, "x-robots-tag"), "nofollow"):
         return True
     for meta in head.get("Metas") or ():
         if not isinstance(meta, dict):
             continue
         name = str(meta.get("name") or "").strip().lower()
-        if name in ROBOTS_META_NAMES and robots_nofollow(str(meta.get("content") or "")):
+        if name in ROBOTS_META_NAMES and robots_say(str(meta.get("content") or ""), "nofollow"):
             return True
     return False
 

@@ -165,7 +165,10 @@ class BacklinksSpider(scrapy.Spider):
         through the pipelines: a crawl whose database falls behind holds dozens of pages there."""
         source_host = unicode_host(urlsplit(response.url).hostname or "")
         source_domain = domain_of(source_host)
-        output: list[Backlink | PageRecord | scrapy.Request] = list(self.backlinks(page, source_host, source_domain))
+        indexable = not page.noindex and page.canonical is None
+        output: list[Backlink | PageRecord | scrapy.Request] = list(
+            self.backlinks(page, source_host, source_domain, indexable)
+        )
         backlinks = len(output)
         depth = int(response.meta.get("depth", 0))
         # The links it leads to are scheduled before the page is recorded: once its record
@@ -181,6 +184,8 @@ class BacklinksSpider(scrapy.Spider):
                 status=response.status,
                 fetched_at=datetime.now(UTC),
                 nofollow=page.nofollow,
+                noindex=page.noindex,
+                canonical_url=page.canonical,
                 outlinks=len(page.links),
                 backlinks=backlinks,
                 depth=depth,
@@ -191,7 +196,7 @@ class BacklinksSpider(scrapy.Spider):
         )
         return output
 
-    def backlinks(self, page: Page, source_host: str, source_domain: str) -> Iterator[Backlink]:
+    def backlinks(self, page: Page, source_host: str, source_domain: str, indexable: bool) -> Iterator[Backlink]:
         seen_at = datetime.now(UTC)
         # One row a link (DESIGN: same page, target URL, anchor and rel); when a page repeats a
         # link, the row takes its best placement (a link in nav and in content is in content).
@@ -222,6 +227,7 @@ class BacklinksSpider(scrapy.Spider):
                 placement=link.placement,
                 snippet=link.snippet,
                 seen_at=seen_at,
+                indexable=indexable,
             )
 
     def follow(self, page: Page, depth: int) -> Iterator[scrapy.Request]:
