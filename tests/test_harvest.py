@@ -120,3 +120,20 @@ def test_a_page_search_engines_do_not_index_gives_backlinks_marked_so() -> None:
         (backlink,) = [item for item in harvest if isinstance(item, Backlink)]
         (record,) = [item for item in harvest if isinstance(item, PageRecord)]
         assert (backlink.indexable, record.noindex, record.canonical_url) == (indexable, noindex, canonical), head
+
+
+def test_a_link_to_a_url_seen_to_redirect_to_a_target_is_a_backlink_of_type_redirect() -> None:
+    spider = _spider()
+    # A fetch for a link of another page went http://bit.ly/abc -> http://target.com/landing.
+    meta = {"redirect_urls": ["http://bit.ly/abc"], "redirect_reasons": [301]}
+    assert spider.redirected(meta, "http://target.com/landing") == []  # it carried no link
+    html = """<html><body><main><p>Our pick: <a href="http://bit.ly/abc">the tool</a>,
+    not <a href="http://bit.ly/zzz">that one</a>.</p></main></body></html>"""
+    response = _response(html)
+    harvest = spider.harvest(response, extract_response(response))
+    backlinks = [(b.target_url, b.anchor_text, b.link_type) for b in harvest if isinstance(b, Backlink)]
+    assert backlinks == [("http://target.com/landing", "the tool", "redirect")]
+    # A redirect within the target's own site, or to another site, teaches nothing.
+    spider.redirected({"redirect_urls": ["http://target.com/old"]}, "http://target.com/new")
+    spider.redirected({"redirect_urls": ["http://bit.ly/x"]}, "http://other.org/")
+    assert list(spider.redirects) == ["http://bit.ly/abc"]

@@ -23,6 +23,7 @@ from twisted.python.failure import Failure
 from backlink_spider.anchors import classify_anchor
 from backlink_spider.arguments import CrawlArguments
 from backlink_spider.budget import STAT_COUNTED
+from backlink_spider.directives import Rel
 from backlink_spider.distributed import claim_seeds, seeds_pushed
 from backlink_spider.domains import domain_of, unicode_host
 from backlink_spider.extraction import Link, Page, request_url
@@ -31,12 +32,15 @@ from backlink_spider.items import Backlink, PageRecord
 from backlink_spider.monitoring import STAT_LEFT
 from backlink_spider.outlinks import domain_outlinks
 from backlink_spider.quality import PLACEMENT_WEIGHTS
+from backlink_spider.redirects import VIA, RedirectGuess
 from backlink_spider.rendering import RenderDecider, forget_text, was_rendered
 from backlink_spider.scheduler import META_KEY as FRONTIER_ID
 from backlink_spider.seedlists import seed_priority
 from backlink_spider.signals import frontier_restored, request_finished
 from backlink_spider.targets import TargetMatcher
 
+# Redirects learned in a crawl (a URL that led to a target -> where it led), kept up to this many.
+MAX_REDIRECTS = 100_000
 # A page that answers one of these is gone, and so are the links it had (Ahrefs, Majestic and
 # Moz count them lost); any other failure (a timeout, a 5xx, a 403) may pass, and keeps them.
 GONE_STATUSES = frozenset({404, 410})
@@ -59,6 +63,9 @@ class BacklinksSpider(scrapy.Spider):
         self.max_pages = arguments.max_pages
         self.matcher = TargetMatcher(arguments.targets)
         self.frontier = Frontier(arguments.max_depth, arguments.pages_per_domain, variants_per_path)
+        self.may_redirect = RedirectGuess(arguments.targets)
+        # A URL seen to redirect to a target -> (the URL it led to, that URL's host).
+        self.redirects: dict[str, tuple[str, str]] = {}
         self.keywords = keywords
         self.renderer: RenderDecider  # built with the crawler (from_crawler)
 
@@ -99,21 +106,25 @@ class BacklinksSpider(scrapy.Spider):
                 yield scrapy.Request(url, callback=self.parse, errback=self.failed, priority=priority)
         seeds_pushed(self.crawler)
 
-    def failed(self, failure: Failure) -> list[PageRecord]:
+    def failed(self, failure: Failure) -> list[Backlink | PageRecord]:
         """A page that could not be fetched: one log line and a stat, never a traceback; and
         the records of what its fetch left behind, when the server answered."""
         request = getattr(failure, "request", None)
+        # Where redirects led tells whether a link reached a target, whether or not it could be
+        # fetched there (robots.txt may forbid the target's page).
+        left: list[Backlink | PageRecord] = []
         if request is not None:
             self.crawler.signals.send_catch_log(request_finished, request=request)
+            left.extend(self.redirected(request.meta, request.url))
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
-            return []
+            return left
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"backlinks/fetch_failed/{type(failure.value).__name__}")
         self.logger.info("Could not fetch %s: %s", request.url if request else "?", failure.getErrorMessage())
         if not failure.check(HttpError):
-            return []
+            return left
         response: Response = failure.value.response
-        left = self.left_behind(response)
+        left.extend(self.left_behind(response))
         if response.status in GONE_STATUSES:
             left.append(self.linkless_record(response.url, response.status, response))
             self.crawler.stats.inc_value(STAT_LEFT)
@@ -171,10 +182,11 @@ class BacklinksSpider(scrapy.Spider):
         )
         backlinks = len(output)
         depth = int(response.meta.get("depth", 0))
+        output.extend(self.redirected(response.meta, response.url))
         # The links it leads to are scheduled before the page is recorded: once its record
         # is stored, a resumed crawl (JOBDIR, distributed) never fetches the page again.
         if not self.budget_spent():
-            output.extend(self.follow(page, depth + 1))
+            output.extend(self.follow(page, depth + 1, indexable))
         output.extend(self.left_behind(response))
         output.append(
             PageRecord(
@@ -200,46 +212,106 @@ class BacklinksSpider(scrapy.Spider):
         seen_at = datetime.now(UTC)
         # One row a link (DESIGN: same page, target URL, anchor and rel); when a page repeats a
         # link, the row takes its best placement (a link in nav and in content is in content).
-        best: dict[tuple[str, str, str], tuple[Link, str]] = {}
+        best: dict[tuple[str, str, str], tuple[Link, str, str]] = {}
+        redirects = self.redirects
         for link in page.links:
             target = self.matcher.match(link.host, source_domain)
-            if target is None:
+            if target is not None:
+                target_url, link_type = request_url(link.url), link.link_type
+            elif redirects and (landing := redirects.get(link.url)) is not None:
+                # A link to a URL this crawl has seen redirect to a target.
+                target = self.matcher.match(landing[1], source_domain)
+                if target is None:
+                    continue
+                target_url, link_type = landing[0], "redirect"
+            else:
                 continue
-            key = (request_url(link.url), link.anchor, link.rel.text)
+            key = (target_url, link.anchor, link.rel.text)
             known = best.get(key)
             if known is None or PLACEMENT_WEIGHTS[link.placement] > PLACEMENT_WEIGHTS[known[0].placement]:
-                best[key] = (link, target)
-        for (target_url, _, _), (link, target) in best.items():
-            yield Backlink(
-                target_domain=target,
-                target_url=target_url,
-                source_url=page.url,
-                source_host=source_host,
-                source_domain=source_domain,
-                anchor_text=link.anchor,
-                anchor_class=classify_anchor(link.anchor, target, self.keywords),
-                rel=link.rel.text,
-                nofollow=link.rel.nofollow,
-                ugc=link.rel.ugc,
-                sponsored=link.rel.sponsored,
-                dofollow=link.rel.dofollow(page.nofollow),
-                link_type=link.link_type,
-                placement=link.placement,
-                snippet=link.snippet,
-                seen_at=seen_at,
-                indexable=indexable,
-            )
+                best[key] = (link, target, link_type)
+        for (target_url, _, _), (link, target, link_type) in best.items():
+            yield self.backlink(
+                target, target_url, page.url, link.anchor, link.rel, link_type, link.placement, link.snippet,
+                page.nofollow, indexable, seen_at,
+            )  # fmt: skip
 
-    def follow(self, page: Page, depth: int) -> Iterator[scrapy.Request]:
+    def backlink(
+        self, target: str, target_url: str, source_url: str, anchor: str, rel: Rel, link_type: str, placement: str,
+        snippet: str, page_nofollow: bool, indexable: bool, seen_at: datetime,
+    ) -> Backlink:  # fmt: skip
+        source_host = unicode_host(urlsplit(source_url).hostname or "")
+        return Backlink(
+            target_domain=target,
+            target_url=target_url,
+            source_url=source_url,
+            source_host=source_host,
+            source_domain=domain_of(source_host),
+            anchor_text=anchor,
+            anchor_class=classify_anchor(anchor, target, self.keywords),
+            rel=rel.text,
+            nofollow=rel.nofollow,
+            ugc=rel.ugc,
+            sponsored=rel.sponsored,
+            dofollow=rel.dofollow(page_nofollow),
+            link_type=link_type,
+            placement=placement,
+            snippet=snippet,
+            seen_at=seen_at,
+            indexable=indexable,
+        )
+
+    def redirected(self, meta: dict[str, Any], url: str) -> list[Backlink]:
+        """When redirects led a request (its ``meta``, now for ``url``) from another site to a
+        target: the redirect is learned (a later page's link to the same URL is a backlink), and
+        the link the request was made for, if it carried it (``redirects.VIA``), is a backlink
+        of type redirect."""
+        urls = meta.get("redirect_urls")
+        if not urls:
+            return []
+        landing_host = unicode_host(urlsplit(url).hostname or "")
+        first_host = unicode_host(urlsplit(urls[0]).hostname or "")
+        if self.matcher.match(landing_host, domain_of(first_host)) is None:
+            return []
+        landing = request_url(url)
+        if len(self.redirects) < MAX_REDIRECTS:
+            self.redirects[urls[0]] = (landing, landing_host)
+        via = meta.get(VIA)
+        if via is None:
+            return []
+        source_url, anchor, rel, placement, snippet, page_nofollow, indexable = via
+        target = self.matcher.match(landing_host, domain_of(unicode_host(urlsplit(source_url).hostname or "")))
+        if target is None:
+            return []
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("backlinks/redirect/found")
+        return [
+            self.backlink(
+                target, landing, source_url, anchor, Rel.parse(rel), "redirect", placement, snippet, page_nofollow,
+                indexable, datetime.now(UTC),
+            )
+        ]  # fmt: skip
+
+    def follow(self, page: Page, depth: int, indexable: bool) -> Iterator[scrapy.Request]:
         if depth > self.frontier.max_depth:
             return
+        targets = self.targets
         for link in page.links:
             domain = domain_of(link.host)
             # Scrapy would send a non-ASCII host through IDNA 2003 (straße.de to strasse.de).
             url = strip_session_ids(link.url if link.url.isascii() else request_url(link.url))
             priority = self.frontier.admit(url, domain, depth)
-            if priority is not None:
+            if priority is None:
+                continue
+            if domain in targets or not self.may_redirect(url, link.host, domain):
                 yield scrapy.Request(url, callback=self.parse, errback=self.failed, priority=priority)
+                continue
+            # The link goes with the request, and its redirects pass the duplicate filter (where
+            # they lead may have been fetched): the response tells whether it reached a target.
+            via = (page.url, link.anchor, link.rel.text, link.placement, link.snippet, page.nofollow, indexable)
+            yield scrapy.Request(
+                url, callback=self.parse, errback=self.failed, priority=priority, meta={VIA: via}, dont_filter=True
+            )
 
     def closed(self, reason: str) -> None:
         assert self.crawler.stats is not None
