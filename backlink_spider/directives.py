@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+# The rel tokens that decide whether a link passes authority.
+FOLLOW_TOKENS = ("nofollow", "sponsored", "ugc")
 # Robots meta names that speak to every crawler or to the ones we resemble.
 ROBOTS_META_NAMES = frozenset({"robots", "googlebot", "bingbot", "backlink_spider"})
 # Directives written ``name: value``, which a header value may start with (not a user agent).
@@ -45,6 +47,12 @@ class Rel:
     @property
     def sponsored(self) -> bool:
         return "sponsored" in self.tokens
+
+    @property
+    def follow_text(self) -> str:
+        """The tokens that decide whether the link passes authority, in one order: what makes
+        it another link (``pipelines.schema.link_key``)."""
+        return " ".join(token for token in FOLLOW_TOKENS if token in self.tokens)
 
     def dofollow(self, page_nofollow: bool) -> bool:
         """Followable: no nofollow, ugc or sponsored, and the page is not nofollow as a whole."""

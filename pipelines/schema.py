@@ -14,6 +14,8 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, String, Text, false, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from backlink_spider.directives import Rel
+
 # BIGINT ids on PostgreSQL; SQLite only auto-increments INTEGER PRIMARY KEY.
 Id = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -27,18 +29,12 @@ def text_key(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
-# The rel tokens that make a link another link: those that decide whether it passes authority.
-FOLLOW_TOKENS = ("nofollow", "sponsored", "ugc")
-
-
 def link_key(source_url: str, target_url: str, anchor_text: str, rel: str) -> str:
     """The key of a distinct link: its page, target URL, anchor and rel, where rel counts by
-    the follow tokens it holds, in any order (``ugc nofollow`` and ``nofollow ugc`` are one
-    link; adding ``noopener``, as WordPress does to every link opening a new tab, changes
-    nothing a search engine reads, so it makes no new link either)."""
-    tokens = rel.lower().replace(",", " ").split()
-    follow = " ".join(token for token in FOLLOW_TOKENS if token in tokens)
-    return text_key(source_url, target_url, anchor_text, follow)
+    the follow tokens it holds, in any order (``Rel.follow_text``: ``ugc nofollow`` and
+    ``nofollow ugc`` are one link; adding ``noopener``, as WordPress does to every link
+    opening a new tab, changes nothing a search engine reads, so it makes no new link either)."""
+    return text_key(source_url, target_url, anchor_text, Rel.parse(rel).follow_text)
 
 
 class BacklinkRow(Base):

@@ -137,3 +137,18 @@ def test_a_link_to_a_url_seen_to_redirect_to_a_target_is_a_backlink_of_type_redi
     spider.redirected({"redirect_urls": ["http://target.com/old"]}, "http://target.com/new")
     spider.redirected({"redirect_urls": ["http://bit.ly/x"]}, "http://other.org/")
     assert list(spider.redirects) == ["http://bit.ly/abc"]
+
+
+def test_copies_of_a_link_that_differ_in_rel_tokens_no_engine_reads_are_one_backlink_at_the_best_placement() -> None:
+    prose = "A paragraph long enough to be the article's own text, about tools and their makers. " * 2
+    html = f"""<html><body><main><p>{prose}<a href="http://target.com/dr" rel="noopener">Same</a>
+    <a href="http://target.com/ug" rel="nofollow ugc">Other</a></p></main>
+    <footer><a href="http://target.com/dr">Same</a> <a href="http://target.com/ug" rel="ugc nofollow">Other</a></footer>
+    </body></html>"""
+    spider, response = _spider(), _response(html)
+    harvest = spider.harvest(response, extract_response(response))
+    backlinks = {(item.target_url, item.rel, item.placement) for item in harvest if isinstance(item, Backlink)}
+    assert backlinks == {
+        ("http://target.com/dr", "noopener", "content"),
+        ("http://target.com/ug", "nofollow ugc", "content"),
+    }

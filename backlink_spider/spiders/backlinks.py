@@ -226,7 +226,8 @@ class BacklinksSpider(scrapy.Spider):
                 target_url, link_type = landing[0], "redirect"
             else:
                 continue
-            key = (target_url, link.anchor, link.rel.text)
+            # The database's identity of a link (``link_key``): rel by its follow tokens.
+            key = (target_url, link.anchor, link.rel.follow_text)
             known = best.get(key)
             if known is None or PLACEMENT_WEIGHTS[link.placement] > PLACEMENT_WEIGHTS[known[0].placement]:
                 best[key] = (link, target, link_type)
