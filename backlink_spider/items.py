@@ -34,6 +34,8 @@ class Backlink:
     # False when the referring page asks not to be indexed (robots noindex) or names another
     # page canonical: search engines do not count the link from it (Ahrefs does not show it).
     indexable: bool = True
+    # For a link of type redirect: the URL the page links to, which redirected to ``target_url``.
+    via_url: str | None = None
 
 
 @dataclass(slots=True)
@@ -53,6 +55,9 @@ class PageRecord:
     # Robots noindex, and the page its <link rel=canonical> names when that is another page.
     noindex: bool = False
     canonical_url: str | None = None
+    # The URLs of the page's links that may redirect to a target: their backlinks of type
+    # redirect stay live until a probe says otherwise (not stored in the pages table).
+    redirect_links: tuple[str, ...] = ()
     # The durable frontier's id of the request that fetched the page (JOBDIR crawls);
     # not stored in the pages table.
     request_id: int | None = None

@@ -3,16 +3,17 @@
 A page may link to a target through another URL that redirects there: a URL shortener
 (``bit.ly/abc``), an affiliate or tracking link (``/go/target``, ``/out?url=...``). Which
 links do is known only once they are fetched, when the page that carried them has long been
-parsed; the spider makes the request of such a link carry the link (``VIA``), and reads it
-back when the response shows where the redirects led. Carrying every link would cost the
-queue of pending requests its compact form (``queues.PackedFifo``), so only the links this
-module guesses may redirect carry theirs: a shortener's, one whose URL names a target, one
-whose path reads like a redirect.
+parsed. So the spider probes the URLs this module guesses may redirect (a shortener's, one
+whose URL names a target, one whose path reads like a redirect): a request that answers its
+redirect to the spider instead of following it, hop by hop, while the links to that URL wait
+in ``Redirects``; where the redirects lead settles them all, and every later link to the same
+URL. Guessing, not probing every link, keeps the crawl's pages for pages: a probe is a fetch.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from contextlib import suppress
 
@@ -20,8 +21,14 @@ import idna
 
 from backlink_spider.domains import unicode_host
 
-# Request meta key: the link a request was made for, when it may redirect to a target.
+# Request meta keys of a probe: the URL a page linked to (the first of its redirects), and the
+# redirects followed since.
 VIA = "backlinks_via"
+HOPS = "backlinks_hops"
+# Redirects a probe follows at most, as Scrapy's REDIRECT_MAX_TIMES bounds a fetch's.
+MAX_HOPS = 5
+# A probe answers its redirect to the spider instead of following it.
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
 # URL shorteners and link wrappers: every link to them is a redirect.
 SHORTENERS = frozenset(
@@ -58,3 +65,47 @@ class RedirectGuess:
         rest = url[start:]
         lowered = rest.lower()
         return any(name in lowered for name in self.names) or _REDIRECT_PATH.search(rest) is not None
+
+
+# A link waiting for where its URL leads: (source URL, anchor, rel, placement, snippet, page
+# nofollow, indexable, the URL linked to).
+Via = tuple[str, str, str, str, str, bool, bool, str]
+
+
+class Redirects:
+    """What a crawl knows of the URLs that may redirect to a target: where each one probed
+    led (a target's URL and host, or None), and the links waiting for a probe's answer.
+
+    At most ``max_urls`` URLs are kept, and at most ``per_domain`` probed on one registered
+    domain (a site whose every link reads like a redirect cannot flood the crawl)."""
+
+    def __init__(self, targets: Iterable[str], max_urls: int = 100_000, per_domain: int = 1000) -> None:
+        self.guess = RedirectGuess(targets)
+        self.max_urls = max_urls
+        self.per_domain = per_domain
+        self.landings: dict[str, tuple[str, str] | None] = {}
+        self.waiting: dict[str, list[Via]] = {}
+        self.probed: Counter[str] = Counter()
+
+    def wait(self, url: str, domain: str, via: Via) -> bool:
+        """Keep ``via`` until where ``url`` leads is known; True when ``url`` is to be probed
+        (its first link), False when a probe is on its way or over the bounds."""
+        waiting = self.waiting.get(url)
+        if waiting is not None:
+            waiting.append(via)
+            return False
+        if len(self.waiting) + len(self.landings) >= self.max_urls or self.probed[domain] >= self.per_domain:
+            return False
+        self.probed[domain] += 1
+        self.waiting[url] = [via]
+        return True
+
+    def settle(self, url: str, landing: tuple[str, str] | None) -> list[Via]:
+        """Where ``url`` leads: a target's URL and host, or None; the links that waited for it."""
+        if len(self.landings) < self.max_urls:
+            self.landings[url] = landing
+        return self.waiting.pop(url, [])
+
+    def forget(self, url: str) -> None:
+        """A probe of ``url`` failed: its links wait no more (their rows are kept, not lost)."""
+        self.waiting.pop(url, None)

@@ -68,6 +68,7 @@ class BacklinkRow(Base):
     first_crawl_id: Mapped[int | None] = mapped_column(Id, default=None)
     lost_crawl_id: Mapped[int | None] = mapped_column(Id, default=None)
     indexable: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    via_url: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class PageRow(Base):

@@ -29,6 +29,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -74,12 +75,14 @@ def backlink_row(item: Backlink, crawl_id: int) -> dict[str, Any]:
     return backlink_row_of(backlink_values(item), crawl_id)
 
 
-_NOT_PAGE_COLUMNS = ("request_id", "domain_links")
+_NOT_PAGE_COLUMNS = ("request_id", "domain_links", "redirect_links")
 
 
 def page_row(item: PageRecord, crawl_id: int) -> dict[str, Any]:
+    """The ``pages`` row of ``item``; its ``redirect_links`` ride along (a list, as an unsaved
+    file keeps it) for the lost-marking, and no upsert reads them."""
     row = {key: _clean(getattr(item, key)) for key in PageRecord.__dataclass_fields__ if key not in _NOT_PAGE_COLUMNS}
-    row.update(url_key=text_key(row["url"]), last_crawl_id=crawl_id)
+    row.update(url_key=text_key(row["url"]), last_crawl_id=crawl_id, redirect_links=list(item.redirect_links))
     return row
 
 
@@ -286,7 +289,10 @@ class Writer:
             self._upsert(connection, PageRow.__table__, "url_key", pages)
             page_keys = [page["url_key"] for page in pages]
             self._replace_domain_links(connection, sorted(set(page_keys)), domain_links)
-            self._mark_lost(connection, page_keys, pages[-1]["fetched_at"], crawl_id)
+            # A link of type redirect whose page still links to the URL that redirected stays live:
+            # where that URL leads is known only when a probe answers, after the page is stored.
+            kept = [(page["url_key"], via) for page in pages for via in page.get("redirect_links") or ()]
+            self._mark_lost(connection, page_keys, pages[-1]["fetched_at"], crawl_id, kept)
 
     # Columns a capture from Common Crawl never changes on a known row (first_seen only moves earlier).
     _CAPTURE_KEEPS = (
@@ -341,19 +347,25 @@ class Writer:
         else:
             connection.execute(insert(PageDomainLinkRow), unique)
 
-    def _mark_lost(self, connection: Connection, source_keys: list[str], when: datetime, crawl_id: int) -> None:
+    def _mark_lost(
+        self, connection: Connection, source_keys: list[str], when: datetime, crawl_id: int,
+        kept: Sequence[tuple[str, str]] = (),
+    ) -> None:  # fmt: skip
+        """Links of the crawl's targets on the pages of ``source_keys`` not seen by this crawl
+        are lost, but for those of type redirect whose (page key, via URL) is ``kept``."""
         if not self.targets:
             return
-        connection.execute(
-            update(BacklinkRow)
-            .where(
-                BacklinkRow.source_key.in_(source_keys),
-                BacklinkRow.target_domain.in_(self.targets),
-                BacklinkRow.lost_at.is_(None),
-                or_(BacklinkRow.last_crawl_id.is_(None), BacklinkRow.last_crawl_id != crawl_id),
+        conditions = [
+            BacklinkRow.source_key.in_(source_keys),
+            BacklinkRow.target_domain.in_(self.targets),
+            BacklinkRow.lost_at.is_(None),
+            or_(BacklinkRow.last_crawl_id.is_(None), BacklinkRow.last_crawl_id != crawl_id),
+        ]
+        if kept:
+            conditions.append(
+                or_(BacklinkRow.via_url.is_(None), tuple_(BacklinkRow.source_key, BacklinkRow.via_url).not_in(kept))
             )
-            .values(lost_at=when, lost_crawl_id=crawl_id)
-        )
+        connection.execute(update(BacklinkRow).where(*conditions).values(lost_at=when, lost_crawl_id=crawl_id))
 
     def start_crawl(self, target: str, started_at: datetime) -> int:
         with self.engine.begin() as connection:

@@ -124,31 +124,22 @@ def test_a_page_search_engines_do_not_index_gives_backlinks_marked_so() -> None:
 
 def test_a_link_to_a_url_seen_to_redirect_to_a_target_is_a_backlink_of_type_redirect() -> None:
     spider = _spider()
-    # A fetch for a link of another page went http://bit.ly/abc -> http://target.com/landing.
-    meta = {"redirect_urls": ["http://bit.ly/abc"], "redirect_reasons": [301]}
-    assert spider.redirected(meta, "http://target.com/landing") == []  # it carried no link
-    html = """<html><body><main><p>Our pick: <a href="http://bit.ly/abc">the tool</a>,
+    # A fetch went http://bit.ly/abc -> http://target.com/landing.
+    spider.learn({"redirect_urls": ["http://bit.ly/abc"], "redirect_reasons": [301]}, "http://target.com/landing")
+    # A redirect within the target's own site, or to another site, teaches nothing.
+    spider.learn({"redirect_urls": ["http://target.com/old"]}, "http://target.com/new")
+    spider.learn({"redirect_urls": ["http://news.org/x"]}, "http://other.org/")
+    assert list(spider.redirects.landings) == ["http://bit.ly/abc"]
+    html = """<html><body><main><p>Our pick: <a href="http://bit.ly/abc" rel="ugc">the tool</a>,
     not <a href="http://bit.ly/zzz">that one</a>.</p></main></body></html>"""
     response = _response(html)
     harvest = spider.harvest(response, extract_response(response))
-    backlinks = [(b.target_url, b.anchor_text, b.link_type) for b in harvest if isinstance(b, Backlink)]
-    assert backlinks == [("http://target.com/landing", "the tool", "redirect")]
-    # A redirect within the target's own site, or to another site, teaches nothing.
-    spider.redirected({"redirect_urls": ["http://target.com/old"]}, "http://target.com/new")
-    spider.redirected({"redirect_urls": ["http://bit.ly/x"]}, "http://other.org/")
-    assert list(spider.redirects) == ["http://bit.ly/abc"]
-
-
-def test_copies_of_a_link_that_differ_in_rel_tokens_no_engine_reads_are_one_backlink_at_the_best_placement() -> None:
-    prose = "A paragraph long enough to be the article's own text, about tools and their makers. " * 2
-    html = f"""<html><body><main><p>{prose}<a href="http://target.com/dr" rel="noopener">Same</a>
-    <a href="http://target.com/ug" rel="nofollow ugc">Other</a></p></main>
-    <footer><a href="http://target.com/dr">Same</a> <a href="http://target.com/ug" rel="ugc nofollow">Other</a></footer>
-    </body></html>"""
-    spider, response = _spider(), _response(html)
-    harvest = spider.harvest(response, extract_response(response))
-    backlinks = {(item.target_url, item.rel, item.placement) for item in harvest if isinstance(item, Backlink)}
-    assert backlinks == {
-        ("http://target.com/dr", "noopener", "content"),
-        ("http://target.com/ug", "nofollow ugc", "content"),
-    }
+    backlinks = [
+        (b.target_url, b.anchor_text, b.link_type, b.rel, b.via_url) for b in harvest if isinstance(b, Backlink)
+    ]
+    assert backlinks == [("http://target.com/landing", "the tool", "redirect", "ugc", "http://bit.ly/abc")]
+    # The other short link is probed: a request that answers its redirect instead of following it.
+    (probe,) = [item for item in harvest if isinstance(item, Request) and "bit.ly" in item.url]
+    assert (probe.url, probe.meta["dont_redirect"], probe.dont_filter) == ("http://bit.ly/zzz", True, True)
+    (record,) = [item for item in harvest if isinstance(item, PageRecord)]
+    assert record.redirect_links == ("http://bit.ly/abc", "http://bit.ly/zzz")

@@ -35,18 +35,27 @@ def test_a_link_is_guessed_to_redirect_by_its_host_or_url(url: str, host: str, d
 
 
 def test_links_through_a_shortener_and_an_affiliate_link_are_backlinks_of_type_redirect(database_url: str) -> None:
+    shorts = "".join(f"<a href='http://bit.ly/s{n}'>short {n}</a> " for n in range(5))
     post = html(
         f"<article><p>{PROSE} Try <a href='http://bit.ly/abc' rel='sponsored'>the target tool</a>, "
         "or <a href='/go/target'>this deal</a>, or <a href='http://bit.ly/other'>another tool</a>, "
-        "or <a href='http://target.com/direct'>Target</a>.</p></article>"
+        f"or <a href='http://target.com/direct'>Target</a>. {shorts}</p></article>"
     )
+    later = f"<article><p>{PROSE} <a href='http://bit.ly/abc'>again</a> <a href='http://tinyurl.com/chain'>chained</a></p></article>"
     web = {
         "ref.net": {
+            "/": Resource(html("<a href='/post'>post</a> <a href='/later'>later</a>")),
             "/post": Resource(post),
+            "/later": Resource(html(later)),
             "/go/target": redirect("http://target.com/aff?ref=ref.net", 302),
-            "/": Resource(html("<a href='/post'>post</a>")),
         },
-        "bit.ly": {"/abc": redirect("http://www.target.com/landing"), "/other": redirect("http://other.org/")},
+        "bit.ly": {
+            "/abc": redirect("http://www.target.com/landing"),
+            "/other": redirect("http://other.org/"),
+            "/hop": redirect("http://target.com/chained"),
+            **{f"/s{n}": redirect(f"http://target.com/s{n}") for n in range(5)},
+        },
+        "tinyurl.com": {"/chain": redirect("http://bit.ly/hop")},
         "other.org": {"/": Resource(html("<p>other</p>"))},
         "target.com": {"/aff": Resource(html("<p>aff</p>"))},
         # Where the short link leads is closed to crawlers: the link counts all the same.
@@ -54,18 +63,33 @@ def test_links_through_a_shortener_and_an_affiliate_link_are_backlinks_of_type_r
             "/robots.txt": Resource("User-agent: *\nDisallow: /\n", 200, {"Content-Type": "text/plain"})
         },
     }
+    # Four pages a domain (ref.net's four URLs): a shortener's links are no pages, and all eight are probed.
+    arguments = ("-a", "target=target.com", "-a", "seeds=http://ref.net/", "-a", "pages_per_domain=4")
+    columns = "source_url, target_url, anchor_text, link_type, sponsored, placement, lost_crawl_id"
     with LocalWeb(web) as local:
-        crawl = run_crawl(
-            database_url, "-a", "target=target.com", "-a", "seeds=http://ref.net/", proxy=local.proxy_url,
-            settings={"CONCURRENT_REQUESTS": "1"},
-        )  # fmt: skip
-    assert crawl.process.returncode == 0, crawl.process.stderr[-2000:]
-    rows = crawl.rows("SELECT source_url, target_url, anchor_text, link_type, sponsored, placement FROM backlinks")
-    assert {
-        (source, target, anchor, kind, bool(sponsored), placement)
-        for source, target, anchor, kind, sponsored, placement in rows
-    } == {
-        ("http://ref.net/post", "http://www.target.com/landing", "the target tool", "redirect", True, "content"),
-        ("http://ref.net/post", "http://target.com/aff?ref=ref.net", "this deal", "redirect", False, "content"),
-        ("http://ref.net/post", "http://target.com/direct", "Target", "text", False, "content"),
+        first = run_crawl(database_url, *arguments, proxy=local.proxy_url)
+        assert first.process.returncode == 0, first.process.stderr[-2000:]
+        rows = {(row[0][len("http://ref.net") :], *row[1:4], bool(row[4]), *row[5:]) for row in first.rows(
+            f"SELECT {columns} FROM backlinks"
+        )}  # fmt: skip
+        redirect_row = ("redirect", False, "content", None)
+        assert rows == {
+            ("/post", "http://www.target.com/landing", "the target tool", "redirect", True, "content", None),
+            ("/post", "http://target.com/aff?ref=ref.net", "this deal", *redirect_row),
+            ("/post", "http://target.com/direct", "Target", "text", False, "content", None),
+            ("/later", "http://www.target.com/landing", "again", *redirect_row),
+            ("/later", "http://target.com/chained", "chained", *redirect_row),
+            *(("/post", f"http://target.com/s{n}", f"short {n}", *redirect_row) for n in range(5)),
+        }  # fmt: skip
+        # The next day the shortener is down, and /later no longer links to the chain.
+        web["bit.ly"]["/abc"] = Resource("busy", 503, {"Content-Type": "text/plain"})
+        web["ref.net"]["/later"] = Resource(
+            html(f"<article><p>{PROSE} <a href='http://bit.ly/abc'>again</a></p></article>")
+        )
+        second = run_crawl(database_url, *arguments, proxy=local.proxy_url, settings={"RETRY_ENABLED": "False"})
+    assert second.process.returncode == 0, second.process.stderr[-2000:]
+    lost = dict(second.rows("SELECT anchor_text, lost_crawl_id FROM backlinks WHERE link_type = 'redirect'"))
+    # A link whose shortener failed to answer is kept; one the page dropped is lost.
+    assert lost == {"the target tool": None, "this deal": None, "again": None, "chained": 2} | {
+        f"short {n}": None for n in range(5)
     }

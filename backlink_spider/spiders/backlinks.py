@@ -15,9 +15,10 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import Response
+from scrapy.http import HtmlResponse, Response
 from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.response import get_meta_refresh
 from twisted.python.failure import Failure
 
 from backlink_spider.anchors import classify_anchor
@@ -32,15 +33,13 @@ from backlink_spider.items import Backlink, PageRecord
 from backlink_spider.monitoring import STAT_LEFT
 from backlink_spider.outlinks import domain_outlinks
 from backlink_spider.quality import PLACEMENT_WEIGHTS
-from backlink_spider.redirects import VIA, RedirectGuess
+from backlink_spider.redirects import HOPS, MAX_HOPS, REDIRECT_STATUSES, SHORTENERS, VIA, Redirects, Via
 from backlink_spider.rendering import RenderDecider, forget_text, was_rendered
 from backlink_spider.scheduler import META_KEY as FRONTIER_ID
 from backlink_spider.seedlists import seed_priority
 from backlink_spider.signals import frontier_restored, request_finished
 from backlink_spider.targets import TargetMatcher
 
-# Redirects learned in a crawl (a URL that led to a target -> where it led), kept up to this many.
-MAX_REDIRECTS = 100_000
 # A page that answers one of these is gone, and so are the links it had (Ahrefs, Majestic and
 # Moz count them lost); any other failure (a timeout, a 5xx, a 403) may pass, and keeps them.
 GONE_STATUSES = frozenset({404, 410})
@@ -63,9 +62,7 @@ class BacklinksSpider(scrapy.Spider):
         self.max_pages = arguments.max_pages
         self.matcher = TargetMatcher(arguments.targets)
         self.frontier = Frontier(arguments.max_depth, arguments.pages_per_domain, variants_per_path)
-        self.may_redirect = RedirectGuess(arguments.targets)
-        # A URL seen to redirect to a target -> (the URL it led to, that URL's host).
-        self.redirects: dict[str, tuple[str, str]] = {}
+        self.redirects = Redirects(arguments.targets)
         self.keywords = keywords
         self.renderer: RenderDecider  # built with the crawler (from_crawler)
 
@@ -115,7 +112,9 @@ class BacklinksSpider(scrapy.Spider):
         left: list[Backlink | PageRecord] = []
         if request is not None:
             self.crawler.signals.send_catch_log(request_finished, request=request)
-            left.extend(self.redirected(request.meta, request.url))
+            self.learn(request.meta, request.url)
+            if VIA in request.meta:
+                self.redirects.forget(request.meta[VIA])
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
             return left
         assert self.crawler.stats is not None
@@ -163,7 +162,10 @@ class BacklinksSpider(scrapy.Spider):
 
     async def parse(self, response: Response) -> list[Backlink | PageRecord | scrapy.Request]:
         """The page as its host needs it read (rendered by the browser when its links are built by
-        script: ``rendering.py``), harvested."""
+        script: ``rendering.py``), harvested; a probe's redirect, followed (``probed``)."""
+        origin = response.meta.get(VIA)
+        if origin is not None and (answer := self.probed(response, origin)) is not None:
+            return answer
         output = self.harvest(*await self.renderer.page(response))
         forget_text(response)
         return output
@@ -182,11 +184,11 @@ class BacklinksSpider(scrapy.Spider):
         )
         backlinks = len(output)
         depth = int(response.meta.get("depth", 0))
-        output.extend(self.redirected(response.meta, response.url))
+        self.learn(response.meta, response.url)
         # The links it leads to are scheduled before the page is recorded: once its record
         # is stored, a resumed crawl (JOBDIR, distributed) never fetches the page again.
-        if not self.budget_spent():
-            output.extend(self.follow(page, depth + 1, indexable))
+        followed, redirect_links = self.follow(page, depth + 1, indexable)
+        output.extend(followed)
         output.extend(self.left_behind(response))
         output.append(
             PageRecord(
@@ -198,6 +200,7 @@ class BacklinksSpider(scrapy.Spider):
                 nofollow=page.nofollow,
                 noindex=page.noindex,
                 canonical_url=page.canonical,
+                redirect_links=redirect_links,
                 outlinks=len(page.links),
                 backlinks=backlinks,
                 depth=depth,
@@ -212,34 +215,25 @@ class BacklinksSpider(scrapy.Spider):
         seen_at = datetime.now(UTC)
         # One row a link (DESIGN: same page, target URL, anchor and rel); when a page repeats a
         # link, the row takes its best placement (a link in nav and in content is in content).
-        best: dict[tuple[str, str, str], tuple[Link, str, str]] = {}
-        redirects = self.redirects
+        best: dict[tuple[str, str, str], tuple[Link, str]] = {}
         for link in page.links:
             target = self.matcher.match(link.host, source_domain)
-            if target is not None:
-                target_url, link_type = request_url(link.url), link.link_type
-            elif redirects and (landing := redirects.get(link.url)) is not None:
-                # A link to a URL this crawl has seen redirect to a target.
-                target = self.matcher.match(landing[1], source_domain)
-                if target is None:
-                    continue
-                target_url, link_type = landing[0], "redirect"
-            else:
+            if target is None:
                 continue
             # The database's identity of a link (``link_key``): rel by its follow tokens.
-            key = (target_url, link.anchor, link.rel.follow_text)
+            key = (request_url(link.url), link.anchor, link.rel.follow_text)
             known = best.get(key)
             if known is None or PLACEMENT_WEIGHTS[link.placement] > PLACEMENT_WEIGHTS[known[0].placement]:
-                best[key] = (link, target, link_type)
-        for (target_url, _, _), (link, target, link_type) in best.items():
+                best[key] = (link, target)
+        for (target_url, _, _), (link, target) in best.items():
             yield self.backlink(
-                target, target_url, page.url, link.anchor, link.rel, link_type, link.placement, link.snippet,
+                target, target_url, page.url, link.anchor, link.rel, link.link_type, link.placement, link.snippet,
                 page.nofollow, indexable, seen_at,
             )  # fmt: skip
 
     def backlink(
         self, target: str, target_url: str, source_url: str, anchor: str, rel: Rel, link_type: str, placement: str,
-        snippet: str, page_nofollow: bool, indexable: bool, seen_at: datetime,
+        snippet: str, page_nofollow: bool, indexable: bool, seen_at: datetime, via_url: str | None = None,
     ) -> Backlink:  # fmt: skip
         source_host = unicode_host(urlsplit(source_url).hostname or "")
         return Backlink(
@@ -260,59 +254,107 @@ class BacklinksSpider(scrapy.Spider):
             snippet=snippet,
             seen_at=seen_at,
             indexable=indexable,
+            via_url=via_url,
         )
 
-    def redirected(self, meta: dict[str, Any], url: str) -> list[Backlink]:
-        """When redirects led a request (its ``meta``, now for ``url``) from another site to a
-        target: the redirect is learned (a later page's link to the same URL is a backlink), and
-        the link the request was made for, if it carried it (``redirects.VIA``), is a backlink
-        of type redirect."""
-        urls = meta.get("redirect_urls")
-        if not urls:
-            return []
-        landing_host = unicode_host(urlsplit(url).hostname or "")
-        first_host = unicode_host(urlsplit(urls[0]).hostname or "")
-        if self.matcher.match(landing_host, domain_of(first_host)) is None:
-            return []
-        landing = request_url(url)
-        if len(self.redirects) < MAX_REDIRECTS:
-            self.redirects[urls[0]] = (landing, landing_host)
-        via = meta.get(VIA)
-        if via is None:
-            return []
-        source_url, anchor, rel, placement, snippet, page_nofollow, indexable = via
-        target = self.matcher.match(landing_host, domain_of(unicode_host(urlsplit(source_url).hostname or "")))
+    def through(self, via: Via, landing: tuple[str, str]) -> Backlink | None:
+        """The backlink of type redirect of a link (``via``) whose URL leads to ``landing``."""
+        source_url, anchor, rel, placement, snippet, page_nofollow, indexable, via_url = via
+        target = self.matcher.match(landing[1], domain_of(unicode_host(urlsplit(source_url).hostname or "")))
         if target is None:
-            return []
+            return None
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("backlinks/redirect/found")
-        return [
-            self.backlink(
-                target, landing, source_url, anchor, Rel.parse(rel), "redirect", placement, snippet, page_nofollow,
-                indexable, datetime.now(UTC),
-            )
-        ]  # fmt: skip
+        return self.backlink(
+            target, landing[0], source_url, anchor, Rel.parse(rel), "redirect", placement, snippet, page_nofollow,
+            indexable, datetime.now(UTC), via_url,
+        )  # fmt: skip
 
-    def follow(self, page: Page, depth: int, indexable: bool) -> Iterator[scrapy.Request]:
-        if depth > self.frontier.max_depth:
+    def learn(self, meta: dict[str, Any], url: str) -> None:
+        """A fetch that redirects followed from another site to a target teaches where the
+        first URL leads: a later page's link to it is a backlink."""
+        urls = meta.get("redirect_urls")
+        if not urls or urls[0] in self.redirects.landings:
             return
-        targets = self.targets
+        landing_host = unicode_host(urlsplit(url).hostname or "")
+        if self.matcher.match(landing_host, domain_of(unicode_host(urlsplit(urls[0]).hostname or ""))) is not None:
+            self.redirects.settle(urls[0], (request_url(url), landing_host))
+
+    def probe(self, url: str, origin: str, hops: int) -> scrapy.Request:
+        """A request for ``url`` that answers a redirect to ``probed`` instead of following it."""
+        meta = {VIA: origin, HOPS: hops, "dont_redirect": True, "handle_httpstatus_list": REDIRECT_STATUSES}
+        return scrapy.Request(url, callback=self.parse, errback=self.failed, meta=meta, dont_filter=True)
+
+    def probed(self, response: Response, origin: str) -> list[Backlink | PageRecord | scrapy.Request] | None:
+        """A probe's answer for the links to ``origin``: a redirect to a target settles them as
+        backlinks; one elsewhere is probed in turn (up to ``MAX_HOPS``); a page that is no
+        redirect settles them as none, and None says to harvest it as any page."""
+        location = None
+        if response.status in REDIRECT_STATUSES:
+            header = response.headers.get(b"Location")
+            location = response.urljoin(header.decode("latin-1")) if header else None
+        elif isinstance(response, HtmlResponse):
+            location = get_meta_refresh(response)[1]
+        if location is None or not location.startswith(("http://", "https://")):
+            self.redirects.settle(origin, None)
+            return None if response.status not in REDIRECT_STATUSES else []
+        # The URL that redirected is a page fetched, with no links (as ``left_behind`` records them).
+        output: list[Backlink | PageRecord | scrapy.Request] = [
+            self.linkless_record(response.url, response.status, response)
+        ]
+        landing_host = unicode_host(urlsplit(location).hostname or "")
+        if self.matcher.match(landing_host, domain_of(unicode_host(urlsplit(origin).hostname or ""))) is not None:
+            landing = (request_url(location), landing_host)
+            links = self.redirects.settle(origin, landing)
+            output.extend(backlink for via in links if (backlink := self.through(via, landing)) is not None)
+            return output
+        hops = int(response.meta.get(HOPS, 0)) + 1
+        if hops < MAX_HOPS:
+            output.append(self.probe(location, origin, hops))
+            return output
+        self.redirects.settle(origin, None)
+        return output
+
+    def follow(
+        self, page: Page, depth: int, indexable: bool
+    ) -> tuple[list[Backlink | scrapy.Request], tuple[str, ...]]:
+        """Requests for the page's links within the frontier's budgets, and for each link that
+        may reach a target through redirects what ``redirect_link`` gives; also those links'
+        URLs, which keep their backlinks of type redirect from being lost (``PageRecord``)."""
+        output: list[Backlink | scrapy.Request] = []
+        redirect_links: list[str] = []
+        admit = depth <= self.frontier.max_depth and not self.budget_spent()
+        targets, redirects = self.targets, self.redirects
+        known = bool(redirects.landings or redirects.waiting)
         for link in page.links:
             domain = domain_of(link.host)
             # Scrapy would send a non-ASCII host through IDNA 2003 (straße.de to strasse.de).
             url = strip_session_ids(link.url if link.url.isascii() else request_url(link.url))
-            priority = self.frontier.admit(url, domain, depth)
-            if priority is None:
-                continue
-            if domain in targets or not self.may_redirect(url, link.host, domain):
-                yield scrapy.Request(url, callback=self.parse, errback=self.failed, priority=priority)
-                continue
-            # The link goes with the request, and its redirects pass the duplicate filter (where
-            # they lead may have been fetched): the response tells whether it reached a target.
-            via = (page.url, link.anchor, link.rel.text, link.placement, link.snippet, page.nofollow, indexable)
-            yield scrapy.Request(
-                url, callback=self.parse, errback=self.failed, priority=priority, meta={VIA: via}, dont_filter=True
-            )
+            outside = domain not in targets
+            # A shortener's links are no pages (none counts against its budget); a URL probed before
+            # is not fetched again.
+            seen = known and (url in redirects.landings or url in redirects.waiting)
+            if not (outside and (domain in SHORTENERS or seen)):
+                priority = self.frontier.admit(url, domain, depth) if admit else None
+                if priority is None:
+                    continue
+                if not (outside and redirects.guess(url, link.host, domain)):
+                    output.append(scrapy.Request(url, callback=self.parse, errback=self.failed, priority=priority))
+                    continue
+            redirect_links.append(url)
+            via = (page.url, link.anchor, link.rel.text, link.placement, link.snippet, page.nofollow, indexable, url)
+            output.extend(self.redirect_link(url, domain, via))
+        return output, tuple(redirect_links)
+
+    def redirect_link(self, url: str, domain: str, via: Via) -> list[Backlink | scrapy.Request]:
+        """A link that may reach a target through redirects: its backlink when where ``url``
+        leads is known; else it waits, and the first link to ``url`` gets it probed."""
+        landing = self.redirects.landings.get(url, False)
+        if landing is False:
+            first = self.redirects.wait(url, domain, via)
+            return [self.probe(url, url, 0)] if first and not self.budget_spent() else []
+        backlink = self.through(via, landing) if landing is not None else None
+        return [backlink] if backlink is not None else []
 
     def closed(self, reason: str) -> None:
         assert self.crawler.stats is not None
