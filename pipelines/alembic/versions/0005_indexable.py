@@ -1,4 +1,7 @@
-"""Whether a referring page is indexable: its robots noindex and its canonical page.
+"""Whether a referring page is indexable (its robots noindex, its canonical page), and the URL
+a backlink of type redirect goes through.
+
+Both came in one session (2026-12-06); no database was made with the first alone.
 
 Revision ID: 0005
 Revises: 0004
@@ -19,6 +22,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("backlinks") as batch:
         batch.add_column(sa.Column("indexable", sa.Boolean, nullable=False, server_default=sa.true()))
+        batch.add_column(sa.Column("via_url", sa.Text, nullable=True))
     with op.batch_alter_table("pages") as batch:
         batch.add_column(sa.Column("noindex", sa.Boolean, nullable=False, server_default=sa.false()))
         batch.add_column(sa.Column("canonical_url", sa.Text, nullable=True))
@@ -29,4 +33,5 @@ def downgrade() -> None:
         batch.drop_column("canonical_url")
         batch.drop_column("noindex")
     with op.batch_alter_table("backlinks") as batch:
+        batch.drop_column("via_url")
         batch.drop_column("indexable")
