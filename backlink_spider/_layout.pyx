@@ -126,6 +126,7 @@ cdef extern from *:
         LXB_TAG_A
         LXB_TAG_AREA
         LXB_TAG_BASE
+        LXB_TAG_HEAD
         LXB_TAG_LINK
         LXB_TAG_META
         LXB_TAG_IMG
@@ -326,8 +327,8 @@ cdef class Layout:
 
     The walk finds every ``a[href]`` and ``area[href]``, in document order: their ``hrefs``
     and ``rels`` (None when absent or without a value), the first ``base[href]``'s
-    ``base_href`` (None without one), the first ``link[href]`` whose rel holds ``canonical``
-    (``canonical_href``, None without one) and the ``(name, content)`` of each
+    ``base_href`` (None without one), the first ``link[href]`` of the head whose rel holds
+    ``canonical`` (``canonical_href``, None without one) and the ``(name, content)`` of each
     ``meta[name][content]`` (``metas``). The page's links are those of them it ``keep``s,
     numbered from 0 in the order kept; ``seal`` ends the keeping. While worked out, each
     element above a link is judged once (``placement.enter``), each block's text is read
@@ -423,7 +424,13 @@ cdef class Layout:
                             base_found = True
                             self.base_href = _value(_attr(node, LXB_DOM_ATTR_HREF, b"href", True))
                     elif tag == LXB_TAG_LINK:
-                        if self.canonical_href is None and _attr(node, LXB_DOM_ATTR_HREF, b"href", False) != NULL:
+                        # Search engines read a canonical in the head only: one in the body may be anyone's.
+                        if (
+                            self.canonical_href is None
+                            and node.parent != NULL
+                            and node.parent.local_name == LXB_TAG_HEAD
+                            and _attr(node, LXB_DOM_ATTR_HREF, b"href", False) != NULL
+                        ):
                             rel = _value(_attr(node, LXB_DOM_ATTR_REL, b"rel", True))
                             if rel is not None and "canonical" in rel.lower().replace(",", " ").split():
                                 self.canonical_href = _value(_attr(node, LXB_DOM_ATTR_HREF, b"href", True))

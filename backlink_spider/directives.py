@@ -5,6 +5,7 @@ Pure functions over strings; the extraction module feeds them attribute values.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -92,3 +93,19 @@ def header_says(values: Iterable[str], directive: str) -> bool:
         if robots_say(value, directive):
             return True
     return False
+
+
+# One link of an HTTP ``Link`` header: ``<url>`` and its parameters (RFC 8288).
+_HEADER_LINK = re.compile(r"<([^>]*)>((?:\s*;\s*[^;,]*)*)")
+_REL_PARAM = re.compile(r"""(?i)\brel\s*=\s*(?:"([^"]*)"|([^\s;,]+))""")
+
+
+def header_canonical(values: Iterable[str]) -> str | None:
+    """The URL of the first link with rel ``canonical`` in ``Link`` header values
+    (``<https://example.com/page>; rel="canonical"``), as written; None without one."""
+    for value in values:
+        for link in _HEADER_LINK.finditer(value):
+            rel = _REL_PARAM.search(link[2])
+            if rel and "canonical" in (rel[1] if rel[1] is not None else rel[2]).lower().split():
+                return link[1].strip()
+    return None

@@ -25,14 +25,21 @@ def unicode_host(host: str) -> str:
     browsers encode them (Python's own codec is IDNA 2003, which knows no ``xn--strae-oqa``
     for ``straße``); a label that is not valid punycode stays as written.
     """
-    host = host.strip()
-    if not host.isascii():
-        with suppress(idna.IDNAError):
-            host = idna.uts46_remap(host, std3_rules=False, transitional=False)
-    host = host.rstrip(".").lower()
+    host = browser_mapped(host.strip()).rstrip(".").lower()
     if "xn--" not in host:
         return host
     return ".".join(_decoded(label) if label.startswith("xn--") else label for label in host.split("."))
+
+
+def browser_mapped(text: str) -> str:
+    """``text`` (a host, or a URL typed by a user) mapped as browsers map what is typed (UTS
+    #46): full-width letters and punctuation to ASCII, ``。`` to a dot, case folded; ``ß``
+    stays ``ß``. ASCII text, and text it cannot map, is given back as it is."""
+    if text.isascii():
+        return text
+    with suppress(idna.IDNAError):
+        return idna.uts46_remap(text, std3_rules=False, transitional=False)
+    return text
 
 
 def _decoded(label: str) -> str:

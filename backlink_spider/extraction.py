@@ -24,7 +24,7 @@ from w3lib.url import safe_url_string
 
 from backlink_spider._layout import SNIPPET_CHARS as SNIPPET_CHARS
 from backlink_spider._layout import Layout, Link
-from backlink_spider.directives import ROBOTS_META_NAMES, Rel, header_says, robots_say
+from backlink_spider.directives import ROBOTS_META_NAMES, Rel, header_canonical, header_says, robots_say
 from backlink_spider.domains import unicode_host
 
 _QUERY_START = re.compile(r"[?#]")
@@ -258,11 +258,13 @@ def extract_page(
     url: str,
     robots_headers: Iterable[str] = (),
     content_type: str | None = None,
+    link_headers: Iterable[str] = (),
 ) -> Page:
     """Parse ``html`` once and return every http(s) outlink with all its fields.
 
     ``url`` is the page's final URL (after redirects); ``<base href>`` overrides it for
-    resolving links. ``robots_headers`` are the ``X-Robots-Tag`` values the page came with.
+    resolving links. ``robots_headers`` are the ``X-Robots-Tag`` values the page came with,
+    ``link_headers`` its ``Link`` values (a canonical there counts when the head names none).
     """
     if isinstance(html, bytes):
         html = decode_html(html, content_type)
@@ -280,7 +282,9 @@ def extract_page(
         base_url=base_url,
         nofollow=header_says(robots_headers, "nofollow") or _metas_say(layout.metas, "nofollow"),
         noindex=header_says(robots_headers, "noindex") or _metas_say(layout.metas, "noindex"),
-        canonical=_canonical_elsewhere(layout.canonical_href, base_url, url),
+        canonical=_canonical_elsewhere(layout.canonical_href, base_url, url)
+        if layout.canonical_href
+        else _canonical_elsewhere(header_canonical(link_headers), url, url),
     )
     # Pages repeat their hrefs (menus, footers): each is resolved once.
     targets: dict[str | None, tuple[str, str | None] | None] = {}

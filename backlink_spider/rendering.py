@@ -208,7 +208,8 @@ def extract_response(response: Response) -> Page:
     html = response.text if isinstance(response, TextResponse) else response.body
     robots = [value.decode("latin-1") for value in response.headers.getlist("X-Robots-Tag")]
     content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
-    return extract_page(html, response.url, robots, content_type)
+    links = [value.decode("latin-1") for value in response.headers.getlist("Link")]
+    return extract_page(html, response.url, robots, content_type, links)
 
 
 def forget_text(response: Response) -> None:

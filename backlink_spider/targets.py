@@ -10,7 +10,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from backlink_spider.addresses import is_local_name, parse_ip_literal
-from backlink_spider.domains import is_public_suffix, registered_domain, unicode_host
+from backlink_spider.domains import browser_mapped, is_public_suffix, registered_domain, unicode_host
 
 
 def parse_target(value: str) -> str:
@@ -19,7 +19,7 @@ def parse_target(value: str) -> str:
     Raises ValueError with a message fit for the user when ``value`` names no
     registered domain: empty, ``localhost``, an IP address, a bare public suffix.
     """
-    text = value.strip()
+    text = browser_mapped(value.strip())
     if not text:
         raise ValueError("is empty")
     if "://" in text or text.startswith("//"):

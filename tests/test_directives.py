@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backlink_spider.directives import ROBOTS_META_NAMES, Rel, header_says, robots_say
+from backlink_spider.directives import ROBOTS_META_NAMES, Rel, header_canonical, header_says, robots_say
 
 # -- Rel.parse ---------------------------------------------------------------------------
 
@@ -212,3 +212,21 @@ def test_header_says_noindex(values: list[str], noindex: bool) -> None:
 
 def test_robots_meta_names() -> None:
     assert {"robots", "googlebot", "bingbot"} <= ROBOTS_META_NAMES
+
+
+@pytest.mark.parametrize(
+    ("values", "canonical"),
+    [
+        ([], None),
+        (['<https://example.com/page>; rel="canonical"'], "https://example.com/page"),
+        (["<https://example.com/page>; rel=canonical"], "https://example.com/page"),
+        (['<https://example.com/a>; rel="alternate"; hreflang="de", <https://example.com/b>; REL="Canonical"'],
+         "https://example.com/b"),
+        (['<https://example.com/a>; rel="alternate"', '<https://example.com/c>; rel="canonical"'],
+         "https://example.com/c"),
+        (['<https://example.com/a>; rel="preload"; as="style"'], None),
+        (['<https://example.com/a>; title="canonical"'], None),
+    ],
+)  # fmt: skip
+def test_header_canonical(values: list[str], canonical: str | None) -> None:
+    assert header_canonical(values) == canonical

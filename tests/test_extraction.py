@@ -590,6 +590,16 @@ def test_page_canonical_is_the_other_page_it_names(head: str, canonical: str | N
     assert extract_page(html, BLOG).canonical == canonical
 
 
+def test_a_canonical_in_the_body_is_not_read_and_one_in_a_link_header_is() -> None:
+    body = '<html><head></head><body><p>text <link rel="canonical" href="/spam"></p></body></html>'
+    assert extract_page(body, BLOG).canonical is None
+    header = ['<https://blog.example.org/amp>; rel="alternate", <https://blog.example.org/main>; rel="canonical"']
+    assert extract_page(body, BLOG, link_headers=header).canonical == "https://blog.example.org/main"
+    # The head's canonical wins over the header's.
+    head = '<html><head><link rel="canonical" href="/head"></head><body></body></html>'
+    assert extract_page(head, BLOG, link_headers=header).canonical == "https://blog.example.org/head"
+
+
 # -- snippets ----------------------------------------------------------------------------
 
 INTRO = (

@@ -99,12 +99,13 @@ def test_html_report_renders_its_charts_and_table_in_chromium(crawl: Crawl, tmp_
         assert page.locator("rect.bar").count() >= 20
         assert page.locator("#backlinks tbody tr").count() == len(EXPECTED_BACKLINKS)
         assert page.locator("#card-domains").text_content() == "4"
+        assert page.locator("#card-unindexed").text_content() == "1"  # news.org/ is noindex
         page.fill("#filter", "news.org")
         assert page.locator("#shown").text_content() == f"4 of {len(EXPECTED_BACKLINKS)} shown"
         page.fill("#filter", "")
         page.locator("th", has_text="Quality").click()
         page.locator("th", has_text="Quality").click()
-        best = page.locator("#backlinks tbody tr").first.locator("td").nth(8).text_content()
+        best = page.locator("#backlinks tbody tr").first.locator("td").nth(10).text_content()
         assert float(best or 0) == max(link_quality(float(a), p, bool(d), c).score for a, p, d, c in _qualities(crawl))
         screenshot = page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
         browser.close()

@@ -248,7 +248,14 @@ def test_matcher_matches_idns_in_either_form(host: str, target: str) -> None:
 
 
 @pytest.mark.parametrize("host", ["straße.de", "xn--strae-oqa.de", "www.xn--strae-oqa.de", "STRAßE.de"])
-@pytest.mark.parametrize("target", ["straße.de", "xn--strae-oqa.de", "https://xn--strae-oqa.de/"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "straße.de", "xn--strae-oqa.de", "https://xn--strae-oqa.de/",
+        # Typed as a browser takes it: an ideographic full stop, full-width letters and punctuation.
+        "straße\u3002de", "http://\uff53\uff54\uff52\uff41\u00df\uff45\uff0e\uff44\uff45/",
+    ],
+)  # fmt: skip
 def test_an_idna_2008_name_matches_in_either_form_and_not_its_2003_spelling(host: str, target: str) -> None:
     matcher = TargetMatcher([parse_target(target)])
     assert matcher.match(host, "blog.org") == "straße.de"
