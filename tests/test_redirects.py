@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from backlink_spider.localweb import LocalWeb, Resource, redirect
-from backlink_spider.redirects import RedirectGuess
+from backlink_spider.redirects import RedirectGuess, Redirects, Via
 from tests.conftest import run_crawl
 from tests.web import PROSE, html
 
@@ -32,6 +32,33 @@ GUESS = RedirectGuess(["target.com", "bücher.de"])
 )
 def test_a_link_is_guessed_to_redirect_by_its_host_or_url(url: str, host: str, domain: str, guessed: bool) -> None:
     assert GUESS(url, host, domain) is guessed
+
+
+def _via(page: str, url: str) -> Via:
+    return (page, "anchor", "", "content", "", False, True, url)
+
+
+def test_links_wait_for_one_probe_of_their_url_and_are_settled_together() -> None:
+    redirects = Redirects(["target.com"])
+    assert redirects.wait("http://bit.ly/a", "bit.ly", _via("http://one.org/", "http://bit.ly/a")) is True
+    assert redirects.wait("http://bit.ly/a", "bit.ly", _via("http://two.org/", "http://bit.ly/a")) is False
+    landing = ("http://target.com/x", "target.com")
+    assert [via[0] for via in redirects.settle("http://bit.ly/a", landing)] == ["http://one.org/", "http://two.org/"]
+    assert redirects.landings == {"http://bit.ly/a": landing} and redirects.waiting == {}
+    # A failed probe settles nothing: its links wait no more, and nothing is learned.
+    redirects.wait("http://bit.ly/b", "bit.ly", _via("http://one.org/", "http://bit.ly/b"))
+    redirects.forget("http://bit.ly/b")
+    assert "http://bit.ly/b" not in redirects.landings and redirects.waiting == {}
+
+
+def test_probes_are_bounded_per_domain_and_in_all() -> None:
+    redirects = Redirects(["target.com"], max_urls=5, per_domain=2)
+    firsts = [
+        redirects.wait(f"http://bit.ly/{n}", "bit.ly", _via("http://p.org/", f"http://bit.ly/{n}")) for n in range(3)
+    ]
+    assert firsts == [True, True, False]
+    firsts = [redirects.wait(f"http://d{n}.org/go", f"d{n}.org", _via("http://p.org/", "x")) for n in range(5)]
+    assert firsts == [True, True, True, False, False]  # five URLs in all
 
 
 def test_links_through_a_shortener_and_an_affiliate_link_are_backlinks_of_type_redirect(database_url: str) -> None:

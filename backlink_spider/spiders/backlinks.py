@@ -126,7 +126,6 @@ class BacklinksSpider(scrapy.Spider):
         left.extend(self.left_behind(response))
         if response.status in GONE_STATUSES:
             left.append(self.linkless_record(response.url, response.status, response))
-            self.crawler.stats.inc_value(STAT_LEFT)
         return left
 
     def left_behind(self, response: Response) -> list[PageRecord]:
@@ -135,14 +134,16 @@ class BacklinksSpider(scrapy.Spider):
         urls = response.meta.get("redirect_urls", ())
         if not urls:
             return []
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(STAT_LEFT, len(urls))
         # A reason is the HTTP status, or "meta refresh" for a page that answered 200.
         reasons = response.meta.get("redirect_reasons", ())
         statuses = [reason if isinstance(reason, int) else 200 for reason in reasons]
         return [self.linkless_record(url, status, response) for url, status in zip(urls, statuses, strict=False)]
 
     def linkless_record(self, url: str, status: int, response: Response) -> PageRecord:
+        """The record of a page gone or moved: stored with no links, counted apart from the
+        pages parsed (``STAT_LEFT``)."""
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(STAT_LEFT)
         host = unicode_host(urlsplit(url).hostname or "")
         return PageRecord(
             url=url,
@@ -281,7 +282,8 @@ class BacklinksSpider(scrapy.Spider):
             self.redirects.settle(urls[0], (request_url(url), landing_host))
 
     def probe(self, url: str, origin: str, hops: int) -> scrapy.Request:
-        """A request for ``url`` that answers a redirect to ``probed`` instead of following it."""
+        """A request for ``url`` whose redirect comes to the spider (``probed``) instead of being
+        followed; ``origin`` is the URL the pages link to, ``hops`` the redirects before it."""
         meta = {VIA: origin, HOPS: hops, "dont_redirect": True, "handle_httpstatus_list": REDIRECT_STATUSES}
         return scrapy.Request(url, callback=self.parse, errback=self.failed, meta=meta, dont_filter=True)
 
@@ -351,8 +353,10 @@ class BacklinksSpider(scrapy.Spider):
         leads is known; else it waits, and the first link to ``url`` gets it probed."""
         landing = self.redirects.landings.get(url, False)
         if landing is False:
-            first = self.redirects.wait(url, domain, via)
-            return [self.probe(url, url, 0)] if first and not self.budget_spent() else []
+            # Once the budget is spent no new probe is made: a link would wait for no answer.
+            if url not in self.redirects.waiting and self.budget_spent():
+                return []
+            return [self.probe(url, url, 0)] if self.redirects.wait(url, domain, via) else []
         backlink = self.through(via, landing) if landing is not None else None
         return [backlink] if backlink is not None else []
 
