@@ -133,3 +133,16 @@ def test_links_from_pages_search_engines_do_not_index_are_stored_marked_so(datab
         "/noindex": (True, None),
         "/copy": (False, "http://blog.com/plain"),
     }
+
+
+def test_a_seed_and_a_link_whose_host_idna_2008_spells_otherwise_are_fetched_there(tmp_path: Path) -> None:
+    # w3lib, through Python's IDNA 2003 codec, would fetch both from strasse.de.
+    site = {"/": Resource(html('<p><a href="http://straße.de/next">next</a></p>')), "/next": Resource(html("<p>n</p>"))}
+    with LocalWeb({"xn--strae-oqa.de": site}) as web:
+        crawl = run_crawl(
+            f"sqlite:///{tmp_path / 'db.sqlite3'}", "-a", "target=target.com", "-a", "seeds=http://straße.de/",
+            proxy=web.proxy_url,
+        )  # fmt: skip
+        fetched = [url for url in web.requests if not url.endswith("/robots.txt")]
+    assert crawl.process.returncode == 0, crawl.process.stderr[-2000:]
+    assert fetched == ["http://xn--strae-oqa.de/", "http://xn--strae-oqa.de/next"]

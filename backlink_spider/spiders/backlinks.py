@@ -100,7 +100,9 @@ class BacklinksSpider(scrapy.Spider):
             priority = self.frontier.admit(url, domain_of(host), 0)
             if priority is not None:
                 priority += seed_priority(self.arguments.seeds, url)
-                yield scrapy.Request(url, callback=self.parse, errback=self.failed, priority=priority)
+                # A non-ASCII host by IDNA 2008, as ``follow`` sends one.
+                fetched = url if url.isascii() else request_url(url)
+                yield scrapy.Request(fetched, callback=self.parse, errback=self.failed, priority=priority)
         seeds_pushed(self.crawler)
 
     def failed(self, failure: Failure) -> list[Backlink | PageRecord]:
