@@ -1,4 +1,5 @@
-"""Items the spider yields: one ``Backlink`` per link to a target, one ``PageRecord`` per page.
+"""Items the spider yields: one ``Backlink`` per link to a target (``backlink_of`` builds
+one), one ``PageRecord`` per page.
 
 Plain dataclasses (Scrapy exports them as they are): ``-O backlinks.jsonl`` writes the
 backlinks; page records go to the database only.
@@ -8,6 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from backlink_spider.anchors import classify_anchor
+from backlink_spider.directives import Rel
+from backlink_spider.domains import domain_of, unicode_host
 
 
 @dataclass(slots=True)
@@ -36,6 +43,32 @@ class Backlink:
     indexable: bool = True
     # For a link of type redirect: the URL the page links to, which redirected to ``target_url``.
     via_url: str | None = None
+
+
+def backlink_of(
+    target: str, target_url: str, source_url: str, anchor: str, rel: Rel, page_nofollow: bool, seen_at: datetime,
+    keywords: tuple[str, ...] = (), **fields: Any,
+) -> Backlink:  # fmt: skip
+    """The ``Backlink`` of a link from ``source_url`` to ``target_url`` (on ``target``): its
+    source host and domain, anchor class and rel flags worked out; ``fields`` are the rest
+    (link type, placement, snippet, ...)."""
+    source_host = unicode_host(urlsplit(source_url).hostname or "")
+    return Backlink(
+        target_domain=target,
+        target_url=target_url,
+        source_url=source_url,
+        source_host=source_host,
+        source_domain=domain_of(source_host),
+        anchor_text=anchor,
+        anchor_class=classify_anchor(anchor, target, keywords),
+        rel=rel.text,
+        nofollow=rel.nofollow,
+        ugc=rel.ugc,
+        sponsored=rel.sponsored,
+        dofollow=rel.dofollow(page_nofollow),
+        seen_at=seen_at,
+        **fields,
+    )
 
 
 @dataclass(slots=True)

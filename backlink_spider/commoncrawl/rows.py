@@ -13,15 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
 
-from backlink_spider.anchors import classify_anchor
 from backlink_spider.commoncrawl.candidates import CandidateLink
 from backlink_spider.directives import Rel
-from backlink_spider.domains import domain_of, unicode_host
-from backlink_spider.items import Backlink
+from backlink_spider.items import backlink_of
 from pipelines.writer import Writer, backlink_row
 
 DISCOVERED_VIA = "commoncrawl"
@@ -30,27 +27,11 @@ BATCH_SIZE = 1000
 
 def commoncrawl_row(link: CandidateLink, keywords: tuple[str, ...] = ()) -> dict[str, Any]:
     """The ``backlinks`` row of a link read from Common Crawl, not yet confirmed live."""
-    source_host = unicode_host(urlsplit(link.source_url).hostname or "")
-    rel = Rel.parse(link.rel or None)
-    item = Backlink(
-        target_domain=link.target_domain,
-        target_url=link.target_url,
-        source_url=link.source_url,
-        source_host=source_host,
-        source_domain=domain_of(source_host),
-        anchor_text=link.anchor_text,
-        anchor_class=classify_anchor(link.anchor_text, link.target_domain, keywords),
-        rel=rel.text,
-        nofollow=rel.nofollow,
-        ugc=rel.ugc,
-        sponsored=rel.sponsored,
-        dofollow=rel.dofollow(link.page_nofollow),
-        link_type=link.link_type,
-        placement="unknown",
-        snippet="",
-        seen_at=link.captured_at,
-        discovered_via=DISCOVERED_VIA,
-    )
+    item = backlink_of(
+        link.target_domain, link.target_url, link.source_url, link.anchor_text, Rel.parse(link.rel or None),
+        link.page_nofollow, link.captured_at, keywords,
+        link_type=link.link_type, placement="unknown", snippet="", discovered_via=DISCOVERED_VIA,
+    )  # fmt: skip
     row = backlink_row(item, crawl_id=0)
     row.update(first_crawl_id=None, last_crawl_id=None)
     return row

@@ -21,7 +21,6 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.response import get_meta_refresh
 from twisted.python.failure import Failure
 
-from backlink_spider.anchors import classify_anchor
 from backlink_spider.arguments import CrawlArguments
 from backlink_spider.budget import STAT_COUNTED
 from backlink_spider.directives import Rel
@@ -29,7 +28,7 @@ from backlink_spider.distributed import claim_seeds, seeds_pushed
 from backlink_spider.domains import domain_of, unicode_host
 from backlink_spider.extraction import Link, Page, request_url
 from backlink_spider.frontier import Frontier, strip_session_ids
-from backlink_spider.items import Backlink, PageRecord
+from backlink_spider.items import Backlink, PageRecord, backlink_of
 from backlink_spider.monitoring import STAT_LEFT
 from backlink_spider.outlinks import domain_outlinks
 from backlink_spider.quality import PLACEMENT_WEIGHTS
@@ -238,27 +237,10 @@ class BacklinksSpider(scrapy.Spider):
         self, target: str, target_url: str, source_url: str, anchor: str, rel: Rel, link_type: str, placement: str,
         snippet: str, page_nofollow: bool, indexable: bool, seen_at: datetime, via_url: str | None = None,
     ) -> Backlink:  # fmt: skip
-        source_host = unicode_host(urlsplit(source_url).hostname or "")
-        return Backlink(
-            target_domain=target,
-            target_url=target_url,
-            source_url=source_url,
-            source_host=source_host,
-            source_domain=domain_of(source_host),
-            anchor_text=anchor,
-            anchor_class=classify_anchor(anchor, target, self.keywords),
-            rel=rel.text,
-            nofollow=rel.nofollow,
-            ugc=rel.ugc,
-            sponsored=rel.sponsored,
-            dofollow=rel.dofollow(page_nofollow),
-            link_type=link_type,
-            placement=placement,
-            snippet=snippet,
-            seen_at=seen_at,
-            indexable=indexable,
-            via_url=via_url,
-        )
+        return backlink_of(
+            target, target_url, source_url, anchor, rel, page_nofollow, seen_at, self.keywords,
+            link_type=link_type, placement=placement, snippet=snippet, indexable=indexable, via_url=via_url,
+        )  # fmt: skip
 
     def through(self, via: Via, landing: tuple[str, str]) -> Backlink | None:
         """The backlink of type redirect of a link (``via``) whose URL leads to ``landing``."""
