@@ -88,9 +88,10 @@ class PageRecord:
     # Robots noindex, and the page its <link rel=canonical> names when that is another page.
     noindex: bool = False
     canonical_url: str | None = None
-    # The URLs of the page's links that may redirect to a target: their backlinks of type
-    # redirect stay live until a probe says otherwise (not stored in the pages table).
-    redirect_links: tuple[str, ...] = ()
+    # The (URL, anchor) of the page's links that may redirect to a target and whose destination
+    # the crawl does not know when the page is stored: their backlinks of type redirect stay live
+    # (not stored in the pages table).
+    redirect_links: tuple[tuple[str, str], ...] = ()
     # The durable frontier's id of the request that fetched the page (JOBDIR crawls);
     # not stored in the pages table.
     request_id: int | None = None

@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from contextlib import suppress
+from functools import lru_cache
 
 import idna
 
@@ -50,6 +51,8 @@ class RedirectGuess:
     """Whether a link to another site than the targets' may redirect to one of them."""
 
     def __init__(self, targets: Iterable[str]) -> None:
+        # A page's menus repeat its links on every page of a site: each is judged once in a while.
+        self.cached = lru_cache(maxsize=4096)(self.__call__)
         names: set[str] = set()
         for target in targets:
             names.add(unicode_host(target))
@@ -85,6 +88,8 @@ class Redirects:
         self.per_domain = per_domain
         self.landings: dict[str, tuple[str, str] | None] = {}
         self.waiting: dict[str, list[Via]] = {}
+        # URLs whose probe failed (a timeout, a 5xx): where they lead is unknown this crawl.
+        self.unanswered: set[str] = set()
         self.probed: Counter[str] = Counter()
 
     def wait(self, url: str, domain: str, via: Via) -> bool:
@@ -107,5 +112,12 @@ class Redirects:
         return self.waiting.pop(url, [])
 
     def forget(self, url: str) -> None:
-        """A probe of ``url`` failed: its links wait no more (their rows are kept, not lost)."""
+        """A probe of ``url`` failed: its links wait no more, and where it leads stays unknown
+        (their rows, and those of later links to it, are kept, not lost)."""
         self.waiting.pop(url, None)
+        if len(self.unanswered) < self.max_urls:
+            self.unanswered.add(url)
+
+    def unsettled(self, url: str) -> bool:
+        """Whether where ``url`` leads is not known (yet) in this crawl."""
+        return url in self.waiting or url in self.unanswered

@@ -24,7 +24,7 @@ CONTRACT_COLUMNS = (
     "last_seen", "lost_at", "discovered_via",
 )  # fmt: skip
 REPORT_COLUMNS = (
-    *CONTRACT_COLUMNS, "indexable", "source_authority", "quality", "authority_factor", "placement_factor",
+    *CONTRACT_COLUMNS, "indexable", "via_url", "source_authority", "quality", "authority_factor", "placement_factor",
     "follow_factor", "anchor_factor",
 )  # fmt: skip
 
@@ -141,7 +141,12 @@ def load_report(engine: Engine, target: str) -> Report:
     columns = [getattr(BacklinkRow, name) for name in CONTRACT_COLUMNS]
     query = (
         select(
-            *columns, BacklinkRow.indexable, BacklinkRow.first_crawl_id, BacklinkRow.lost_crawl_id, DomainRow.authority
+            *columns,
+            BacklinkRow.indexable,
+            BacklinkRow.via_url,
+            BacklinkRow.first_crawl_id,
+            BacklinkRow.lost_crawl_id,
+            DomainRow.authority,
         )
         .outerjoin(DomainRow, DomainRow.domain == BacklinkRow.source_domain)
         .where(BacklinkRow.target_domain == target)

@@ -82,7 +82,7 @@ def page_row(item: PageRecord, crawl_id: int) -> dict[str, Any]:
     """The ``pages`` row of ``item``; its ``redirect_links`` ride along (a list, as an unsaved
     file keeps it) for the lost-marking, and no upsert reads them."""
     row = {key: _clean(getattr(item, key)) for key in PageRecord.__dataclass_fields__ if key not in _NOT_PAGE_COLUMNS}
-    row.update(url_key=text_key(row["url"]), last_crawl_id=crawl_id, redirect_links=list(item.redirect_links))
+    row.update(url_key=text_key(row["url"]), last_crawl_id=crawl_id, redirect_links=[*map(list, item.redirect_links)])
     return row
 
 
@@ -291,7 +291,9 @@ class Writer:
             self._replace_domain_links(connection, sorted(set(page_keys)), domain_links)
             # A link of type redirect whose page still links to the URL that redirected stays live:
             # where that URL leads is known only when a probe answers, after the page is stored.
-            kept = [(page["url_key"], via) for page in pages for via in page.get("redirect_links") or ()]
+            kept = [
+                (page["url_key"], via, anchor) for page in pages for via, anchor in page.get("redirect_links") or ()
+            ]
             self._mark_lost(connection, page_keys, pages[-1]["fetched_at"], crawl_id, kept)
 
     # Columns a capture from Common Crawl never changes on a known row (first_seen only moves earlier).
@@ -349,10 +351,10 @@ class Writer:
 
     def _mark_lost(
         self, connection: Connection, source_keys: list[str], when: datetime, crawl_id: int,
-        kept: Sequence[tuple[str, str]] = (),
+        kept: Sequence[tuple[str, str, str]] = (),
     ) -> None:  # fmt: skip
         """Links of the crawl's targets on the pages of ``source_keys`` not seen by this crawl
-        are lost, but for those of type redirect whose (page key, via URL) is ``kept``."""
+        are lost, but for those of type redirect whose (page key, via URL, anchor) is ``kept``."""
         if not self.targets:
             return
         conditions = [
@@ -363,7 +365,10 @@ class Writer:
         ]
         if kept:
             conditions.append(
-                or_(BacklinkRow.via_url.is_(None), tuple_(BacklinkRow.source_key, BacklinkRow.via_url).not_in(kept))
+                or_(
+                    BacklinkRow.via_url.is_(None),
+                    tuple_(BacklinkRow.source_key, BacklinkRow.via_url, BacklinkRow.anchor_text).not_in(kept),
+                )
             )
         connection.execute(update(BacklinkRow).where(*conditions).values(lost_at=when, lost_crawl_id=crawl_id))
 

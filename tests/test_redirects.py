@@ -3,6 +3,8 @@ links to a target through a shortener and an affiliate link."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from backlink_spider.localweb import LocalWeb, Resource, redirect
@@ -120,3 +122,23 @@ def test_links_through_a_shortener_and_an_affiliate_link_are_backlinks_of_type_r
     assert lost == {"the target tool": None, "this deal": None, "again": None, "chained": 2} | {
         f"short {n}": None for n in range(5)
     }
+
+
+def test_a_job_directory_whose_crawl_probed_links_ends_and_is_refused_after(tmp_path: Path) -> None:
+    """A probe's request ends with its answer, so a JOBDIR crawl of short links ends, and
+    starting it again is refused (before, probes stayed in flight for ever)."""
+    web = {
+        "ref.net": {"/": Resource(html(f"<article><p>{PROSE} <a href='http://bit.ly/a'>tool</a></p></article>"))},
+        "bit.ly": {"/a": redirect("http://target.com/landing")},
+        "target.com": {"/landing": Resource(html("<p>landing</p>"))},
+    }
+    database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    arguments = ("-a", "target=target.com", "-a", "seeds=http://ref.net/")
+    settings = {"JOBDIR": str(tmp_path / "job")}
+    with LocalWeb(web) as local:
+        first = run_crawl(database_url, *arguments, proxy=local.proxy_url, settings=settings)
+        assert first.process.returncode == 0, first.process.stderr[-2000:]
+        assert first.rows("SELECT link_type, via_url FROM backlinks") == [("redirect", "http://bit.ly/a")]
+        again = run_crawl(database_url, *arguments, proxy=local.proxy_url, settings=settings)
+    assert again.process.returncode == 1
+    assert "has ended" in again.process.stderr.strip().splitlines()[-1]

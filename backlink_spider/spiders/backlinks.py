@@ -113,7 +113,7 @@ class BacklinksSpider(scrapy.Spider):
         left: list[Backlink | PageRecord] = []
         if request is not None:
             self.crawler.signals.send_catch_log(request_finished, request=request)
-            self.learn(request.meta, request.url)
+            left.extend(self.learn(request.meta, request.url))
             if VIA in request.meta:
                 self.redirects.forget(request.meta[VIA])
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
@@ -186,7 +186,7 @@ class BacklinksSpider(scrapy.Spider):
         )
         backlinks = len(output)
         depth = int(response.meta.get("depth", 0))
-        self.learn(response.meta, response.url)
+        output.extend(self.learn(response.meta, response.url))
         # The links it leads to are scheduled before the page is recorded: once its record
         # is stored, a resumed crawl (JOBDIR, distributed) never fetches the page again.
         followed, redirect_links = self.follow(page, depth + 1, indexable)
@@ -255,15 +255,18 @@ class BacklinksSpider(scrapy.Spider):
             indexable, datetime.now(UTC), via_url,
         )  # fmt: skip
 
-    def learn(self, meta: dict[str, Any], url: str) -> None:
+    def learn(self, meta: dict[str, Any], url: str) -> list[Backlink]:
         """A fetch that redirects followed from another site to a target teaches where the
-        first URL leads: a later page's link to it is a backlink."""
+        first URL leads: the links waiting for it, and a later page's link to it, are backlinks."""
         urls = meta.get("redirect_urls")
         if not urls or urls[0] in self.redirects.landings:
-            return
+            return []
         landing_host = unicode_host(urlsplit(url).hostname or "")
-        if self.matcher.match(landing_host, domain_of(unicode_host(urlsplit(urls[0]).hostname or ""))) is not None:
-            self.redirects.settle(urls[0], (request_url(url), landing_host))
+        if self.matcher.match(landing_host, domain_of(unicode_host(urlsplit(urls[0]).hostname or ""))) is None:
+            return []
+        landing = (request_url(url), landing_host)
+        links = self.redirects.settle(urls[0], landing)
+        return [backlink for via in links if (backlink := self.through(via, landing)) is not None]
 
     def probe(self, url: str, origin: str, hops: int) -> scrapy.Request:
         """A request for ``url`` whose redirect comes to the spider (``probed``) instead of being
@@ -275,15 +278,15 @@ class BacklinksSpider(scrapy.Spider):
         """A probe's answer for the links to ``origin``: a redirect to a target settles them as
         backlinks; one elsewhere is probed in turn (up to ``MAX_HOPS``); a page that is no
         redirect settles them as none, and None says to harvest it as any page."""
-        location = None
-        if response.status in REDIRECT_STATUSES:
-            header = response.headers.get(b"Location")
-            location = response.urljoin(header.decode("latin-1")) if header else None
-        elif isinstance(response, HtmlResponse):
-            location = get_meta_refresh(response)[1]
-        if location is None or not location.startswith(("http://", "https://")):
+        location = self.redirect_location(response)
+        if location is None:
             self.redirects.settle(origin, None)
-            return None if response.status not in REDIRECT_STATUSES else []
+            if response.status not in REDIRECT_STATUSES:
+                return None  # a page: harvested, and its record ends its request
+            self.crawler.signals.send_catch_log(request_finished, request=response.request)
+            return []
+        # Its request ends here: the record below has no id of it (a JOBDIR frontier must know).
+        self.crawler.signals.send_catch_log(request_finished, request=response.request)
         # The URL that redirected is a page fetched, with no links (as ``left_behind`` records them).
         output: list[Backlink | PageRecord | scrapy.Request] = [
             self.linkless_record(response.url, response.status, response)
@@ -301,46 +304,83 @@ class BacklinksSpider(scrapy.Spider):
         self.redirects.settle(origin, None)
         return output
 
+    def redirect_location(self, response: Response) -> str | None:
+        """Where a probe's answer redirects to: its Location, or a meta refresh of no longer
+        than Scrapy would follow (``METAREFRESH_MAXDELAY``); None for none, or one that is no
+        http(s) URL (a malformed Location is none: the browser would not follow it either)."""
+        location = host = None
+        try:
+            if response.status in REDIRECT_STATUSES:
+                header = response.headers.get(b"Location")
+                location = response.urljoin(header.decode("latin-1")) if header else None
+            elif isinstance(response, HtmlResponse):
+                delay, location = get_meta_refresh(response)
+                if delay is not None and delay > self.crawler.settings.getfloat("METAREFRESH_MAXDELAY"):
+                    location = None
+            if location is not None:
+                location = request_url(location)
+                host = urlsplit(location).hostname
+        except ValueError:
+            return None
+        if location is None or not location.startswith(("http://", "https://")) or not host or " " in host:
+            return None
+        return location
+
     def follow(
         self, page: Page, depth: int, indexable: bool
-    ) -> tuple[list[Backlink | scrapy.Request], tuple[str, ...]]:
+    ) -> tuple[list[Backlink | scrapy.Request], tuple[tuple[str, str], ...]]:
         """Requests for the page's links within the frontier's budgets, and for each link that
-        may reach a target through redirects what ``redirect_link`` gives; also those links'
-        URLs, which keep their backlinks of type redirect from being lost (``PageRecord``)."""
+        may reach a target through redirects what ``redirect_link`` gives. Also the (URL, anchor)
+        of those links whose destination this crawl does not know (a probe pending or failed, or
+        none made): their backlinks of type redirect are not lost with the page (``PageRecord``)."""
         output: list[Backlink | scrapy.Request] = []
-        redirect_links: list[str] = []
+        unsettled: list[tuple[str, str]] = []
         admit = depth <= self.frontier.max_depth and not self.budget_spent()
         targets, redirects = self.targets, self.redirects
-        known = bool(redirects.landings or redirects.waiting)
+        known = bool(redirects.landings or redirects.waiting or redirects.unanswered)
         for link in page.links:
             domain = domain_of(link.host)
             # Scrapy would send a non-ASCII host through IDNA 2003 (straße.de to strasse.de).
             url = strip_session_ids(link.url if link.url.isascii() else request_url(link.url))
-            outside = domain not in targets
-            # A shortener's links are no pages (none counts against its budget); a URL probed before
-            # is not fetched again.
-            seen = known and (url in redirects.landings or url in redirects.waiting)
-            if not (outside and (domain in SHORTENERS or seen)):
+            if domain in targets:
                 priority = self.frontier.admit(url, domain, depth) if admit else None
-                if priority is None:
-                    continue
-                if not (outside and redirects.guess(url, link.host, domain)):
+                if priority is not None:
                     output.append(scrapy.Request(url, callback=self.parse, errback=self.failed, priority=priority))
+                continue
+            # A shortener's links are no pages (none counts against its domain's budget); a URL
+            # probed before is not fetched again.
+            seen = known and (url in redirects.landings or redirects.unsettled(url))
+            if domain in SHORTENERS or seen:
+                priority, candidate = None, True
+            else:
+                candidate = redirects.guess.cached(url, link.host, domain)
+                priority = self.frontier.admit(url, domain, depth) if admit else None
+                if not candidate:
+                    if priority is not None:
+                        output.append(scrapy.Request(url, callback=self.parse, errback=self.failed, priority=priority))
                     continue
-            redirect_links.append(url)
+                if priority is None:
+                    # Not to be fetched (seen, over a budget): where it leads stays unknown.
+                    unsettled.append((url, link.anchor))
+                    continue
             via = (page.url, link.anchor, link.rel.text, link.placement, link.snippet, page.nofollow, indexable, url)
             output.extend(self.redirect_link(url, domain, via))
-        return output, tuple(redirect_links)
+            if redirects.unsettled(url) or url not in redirects.landings:
+                unsettled.append((url, link.anchor))
+        return output, tuple(unsettled)
 
     def redirect_link(self, url: str, domain: str, via: Via) -> list[Backlink | scrapy.Request]:
         """A link that may reach a target through redirects: its backlink when where ``url``
         leads is known; else it waits, and the first link to ``url`` gets it probed."""
-        landing = self.redirects.landings.get(url, False)
+        redirects = self.redirects
+        if url in redirects.unanswered:
+            return []
+        landing = redirects.landings.get(url, False)
         if landing is False:
             # Once the budget is spent no new probe is made: a link would wait for no answer.
-            if url not in self.redirects.waiting and self.budget_spent():
+            if url not in redirects.waiting and self.budget_spent():
                 return []
-            return [self.probe(url, url, 0)] if self.redirects.wait(url, domain, via) else []
+            return [self.probe(url, url, 0)] if redirects.wait(url, domain, via) else []
         backlink = self.through(via, landing) if landing is not None else None
         return [backlink] if backlink is not None else []
 
