@@ -26,6 +26,9 @@ from backlink_spider.domains import unicode_host
 # redirects followed since.
 VIA = "backlinks_via"
 HOPS = "backlinks_hops"
+# ... and the first link that waits for it (a ``Via``): the one a probe settles by itself when
+# the links waiting for it are not in this process (another worker's probe, a resumed JOBDIR).
+FIRST_LINK = "backlinks_first_link"
 # Redirects a probe follows at most, as Scrapy's REDIRECT_MAX_TIMES bounds a fetch's.
 MAX_HOPS = 5
 # A probe answers its redirect to the spider instead of following it.

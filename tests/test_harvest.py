@@ -169,3 +169,19 @@ def test_where_a_probe_s_answer_redirects(
         url, status=status, headers=headers, body=html.encode(), encoding="utf-8", request=Request(url)
     )
     assert _spider().redirect_location(response) == location
+
+
+def test_a_probe_whose_links_wait_in_another_process_settles_the_link_it_carries() -> None:
+    # A worker of a distributed crawl, or a JOBDIR crawl resumed after a kill, answers a probe
+    # whose links were put to wait elsewhere: the first of them came with the request.
+    first = ("http://blog.com/post", "the tool", "ugc", "content", "see the tool", False, True, "http://bit.ly/abc")
+    origin = first[-1]
+    meta = {"backlinks_via": origin, "backlinks_hops": 0, "backlinks_first_link": list(first)}
+    request = Request(origin, meta=meta)
+    response = HtmlResponse(origin, status=301, headers={"Location": "http://target.com/x"}, body=b"", request=request)
+    answer = _spider().probed(response, origin)
+    assert answer is not None
+    backlinks = [
+        (b.source_url, b.target_url, b.anchor_text, b.link_type, b.via_url) for b in answer if isinstance(b, Backlink)
+    ]
+    assert backlinks == [("http://blog.com/post", "http://target.com/x", "the tool", "redirect", "http://bit.ly/abc")]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import scrapy
@@ -32,7 +32,16 @@ from backlink_spider.items import Backlink, PageRecord, backlink_of
 from backlink_spider.monitoring import STAT_LEFT
 from backlink_spider.outlinks import domain_outlinks
 from backlink_spider.quality import PLACEMENT_WEIGHTS
-from backlink_spider.redirects import HOPS, MAX_HOPS, REDIRECT_STATUSES, SHORTENERS, VIA, Redirects, Via
+from backlink_spider.redirects import (
+    FIRST_LINK,
+    HOPS,
+    MAX_HOPS,
+    REDIRECT_STATUSES,
+    SHORTENERS,
+    VIA,
+    Redirects,
+    Via,
+)
 from backlink_spider.rendering import RenderDecider, forget_text, was_rendered
 from backlink_spider.scheduler import META_KEY as FRONTIER_ID
 from backlink_spider.seedlists import seed_priority
@@ -268,10 +277,14 @@ class BacklinksSpider(scrapy.Spider):
         links = self.redirects.settle(urls[0], landing)
         return [backlink for via in links if (backlink := self.through(via, landing)) is not None]
 
-    def probe(self, url: str, origin: str, hops: int) -> scrapy.Request:
+    def probe(self, url: str, origin: str, hops: int, first: Via | None) -> scrapy.Request:
         """A request for ``url`` whose redirect comes to the spider (``probed``) instead of being
-        followed; ``origin`` is the URL the pages link to, ``hops`` the redirects before it."""
-        meta = {VIA: origin, HOPS: hops, "dont_redirect": True, "handle_httpstatus_list": REDIRECT_STATUSES}
+        followed; ``origin`` is the URL the pages link to, ``hops`` the redirects before it,
+        ``first`` the first link to it, which goes with the request."""
+        meta = {
+            VIA: origin, HOPS: hops, FIRST_LINK: first, "dont_redirect": True,
+            "handle_httpstatus_list": REDIRECT_STATUSES,
+        }  # fmt: skip
         return scrapy.Request(url, callback=self.parse, errback=self.failed, meta=meta, dont_filter=True)
 
     def probed(self, response: Response, origin: str) -> list[Backlink | PageRecord | scrapy.Request] | None:
@@ -295,11 +308,14 @@ class BacklinksSpider(scrapy.Spider):
         if self.matcher.match(landing_host, domain_of(unicode_host(urlsplit(origin).hostname or ""))) is not None:
             landing = (request_url(location), landing_host)
             links = self.redirects.settle(origin, landing)
+            if not links and (first := response.meta.get(FIRST_LINK)):
+                # Its links wait in another process (a worker, a killed run): the first is known here.
+                links = [cast(Via, tuple(first))]
             output.extend(backlink for via in links if (backlink := self.through(via, landing)) is not None)
             return output
         hops = int(response.meta.get(HOPS, 0)) + 1
         if hops < MAX_HOPS:
-            output.append(self.probe(location, origin, hops))
+            output.append(self.probe(location, origin, hops, response.meta.get(FIRST_LINK)))
             return output
         self.redirects.settle(origin, None)
         return output
@@ -380,7 +396,7 @@ class BacklinksSpider(scrapy.Spider):
             # Once the budget is spent no new probe is made: a link would wait for no answer.
             if url not in redirects.waiting and self.budget_spent():
                 return []
-            return [self.probe(url, url, 0)] if redirects.wait(url, domain, via) else []
+            return [self.probe(url, url, 0, via)] if redirects.wait(url, domain, via) else []
         backlink = self.through(via, landing) if landing is not None else None
         return [backlink] if backlink is not None else []
 
