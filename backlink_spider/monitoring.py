@@ -34,8 +34,10 @@ def problems(stats: dict[str, Any]) -> list[str]:
     """Why the crawl must count as failed; empty when it went well."""
     found = []
     # A worker of a distributed crawl can find its budget spent by the others.
+    # A resumed run may have had only probes left to answer: what they found counts.
     parsed = stats.get("backlinks/stored/pages", 0) - stats.get(STAT_LEFT, 0)
-    if parsed <= 0 and not stats.get("backlinks/budget/exhausted"):
+    backlinks = stats.get("backlinks/stored/backlinks", 0)
+    if parsed <= 0 and not backlinks and not stats.get("backlinks/budget/exhausted"):
         found.append("no page was fetched and parsed (are the seeds reachable?)")
     if stats.get("backlinks/db/unsaved"):
         found.append(f"{stats['backlinks/db/unsaved']} rows could not be stored (see unsaved-backlinks-*.jsonl)")

@@ -28,6 +28,8 @@ def test_problems_of_a_failed_crawl() -> None:
     left = {"backlinks/stored/pages": 2, "backlinks/pages/gone_or_moved": 2}
     assert problems(left) == ["no page was fetched and parsed (are the seeds reachable?)"]
     assert problems({**left, "backlinks/stored/pages": 3}) == []
+    # A resumed JOBDIR run whose last requests were probes: no page parsed, backlinks found.
+    assert problems({**left, "backlinks/stored/backlinks": 2}) == []
     # A worker of a distributed crawl whose budget the other workers spent.
     assert problems({"backlinks/budget/exhausted": True}) == []
     assert problems({"backlinks/stored/pages": 3, "backlinks/db/unsaved": 9, "log_count/CRITICAL": 1}) == [
