@@ -31,6 +31,7 @@ from selectolax.lexbor cimport LexborHTMLParser, LexborNode, lxb_dom_node_t
 
 from selectolax.lexbor import create_tag
 
+from backlink_spider.directives import Rel
 from backlink_spider.placement import REGION_TAGS, TOP, enter
 
 cdef enum:
@@ -432,7 +433,7 @@ cdef class Layout:
                             and _attr(node, LXB_DOM_ATTR_HREF, b"href", False) != NULL
                         ):
                             rel = _value(_attr(node, LXB_DOM_ATTR_REL, b"rel", True))
-                            if rel is not None and "canonical" in rel.lower().replace(",", " ").split():
+                            if rel is not None and "canonical" in Rel.parse(rel).tokens:
                                 self.canonical_href = _value(_attr(node, LXB_DOM_ATTR_HREF, b"href", True))
                     elif tag == LXB_TAG_META:
                         if _attr(node, 0, b"name", False) != NULL and _attr(node, LXB_DOM_ATTR_CONTENT, b"content", False) != NULL:

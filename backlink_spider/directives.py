@@ -106,6 +106,6 @@ def header_canonical(values: Iterable[str]) -> str | None:
     for value in values:
         for link in _HEADER_LINK.finditer(value):
             rel = _REL_PARAM.search(link[2])
-            if rel and "canonical" in (rel[1] if rel[1] is not None else rel[2]).lower().split():
+            if rel and "canonical" in Rel.parse(rel[1] if rel[1] is not None else rel[2]).tokens:
                 return link[1].strip()
     return None

@@ -247,7 +247,8 @@ def _metas_say(metas: Iterable[tuple[str | None, str | None]], directive: str) -
 
 def _canonical_elsewhere(href: str | None, base_url: str, url: str) -> str | None:
     canonical = absolute_url(href, base_url) if href else None
-    if canonical is None:
+    # Most pages name themselves, as written: no need to spell both out.
+    if canonical is None or canonical == url:
         return None
     canonical = request_url(canonical)
     return None if canonical == request_url(url) else canonical
