@@ -19,6 +19,20 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 ENV_NAME = "BACKLINKS_DATABASE_URL"
 
+# libpq parameters for a PostgreSQL server that stops answering (a host gone, a network
+# cut): without them a connection attempt waits for ever and a write waits as long as the
+# kernel keeps retrying (hours), so a crawl would hang instead of riding out the outage
+# (``BACKLINKS_DB_OUTAGE_TIMEOUT``) and ``scrapy restore`` would never end. A silent peer
+# is given up after 10 s when connecting, after ~60 s otherwise. The URL's query wins:
+# ``postgresql://host/db?connect_timeout=30``.
+POSTGRES_TIMEOUTS = {
+    "connect_timeout": 10,  # s, for the whole connection (TCP, TLS, authentication)
+    "keepalives_idle": 30,  # s idle before probing a connection that waits for an answer
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 60_000,  # ms a sent write may stay unacknowledged
+}
+
 
 def database_url(settings: BaseSettings) -> str:
     """The configured database URL: the environment variable wins over the setting."""
@@ -97,13 +111,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def open_engine(url: str) -> Engine:
-    """An engine for ``url``; psycopg 3 for PostgreSQL, WAL mode for SQLite. ``DatabaseUrlError``
-    when ``url`` is not usable (``parse_database_url``) or its driver is not installed."""
+    """An engine for ``url``; psycopg 3 for PostgreSQL (with ``POSTGRES_TIMEOUTS``), WAL mode
+    for SQLite. ``DatabaseUrlError`` when ``url`` is not usable (``parse_database_url``) or
+    its driver is not installed."""
     parsed = parse_database_url(url)
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
+    connect_args: dict[str, Any] = {}
+    if parsed.get_driver_name() == "psycopg":  # libpq's parameters
+        connect_args = {name: value for name, value in POSTGRES_TIMEOUTS.items() if name not in parsed.query}
     try:
-        engine = create_engine(parsed, pool_pre_ping=True)
+        engine = create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
     except ImportError as error:
         raise DatabaseUrlError(
             f"the driver of {parsed.drivername}:// is not installed ({error}); "

@@ -14,6 +14,7 @@ class FaultProxy:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.cut_off = threading.Event()
+        self._closed = False
         self._sockets: set[socket.socket] = set()
         self._lock = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
@@ -32,6 +33,7 @@ class FaultProxy:
         self.cut_off.clear()
 
     def close(self) -> None:
+        self._closed = True
         self.cut()
         self.listener.close()
 
@@ -40,16 +42,20 @@ class FaultProxy:
             try:
                 client, _ = self.listener.accept()
             except OSError:
-                return
-            if self.cut_off.is_set():
-                client.close()
-                continue
+                if self._closed:
+                    return
+                continue  # one connection that failed (reset while queued): the next may not
             try:
                 server = socket.create_connection(self.upstream)
             except OSError:
                 client.close()
                 continue
             with self._lock:
+                # Checked under the lock: a connection set up while ``cut`` runs is dropped, not kept.
+                if self.cut_off.is_set():
+                    client.close()
+                    server.close()
+                    continue
                 self._sockets.update((client, server))
             for source, target in ((client, server), (server, client)):
                 threading.Thread(target=self._pipe, args=(source, target), daemon=True).start()
@@ -61,6 +67,8 @@ class FaultProxy:
         except OSError:
             pass
         finally:
+            with self._lock:
+                self._sockets.difference_update((source, target))
             for sock in (source, target):
                 with contextlib.suppress(OSError):
                     sock.close()

@@ -5,18 +5,22 @@ it could not store, and ``scrapy restore`` stores it later."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from backlink_spider.localweb import LocalWeb, Resource
-from tests.conftest import ROOT, Crawl, crawl_env, finish_crawl, start_crawl
+from pipelines.database import POSTGRES_TIMEOUTS, open_engine
+from tests.conftest import ROOT, Crawl, crawl_env, finish_crawl, run_crawl, start_crawl
 from tests.faultproxy import FaultProxy
 from tests.services import POSTGRES, postgres_database
 from tests.web import html
@@ -51,16 +55,52 @@ def stored_pages(database_url: str) -> int:
     try:
         with engine.connect() as connection:
             return connection.execute(text("SELECT count(*) FROM pages")).scalar_one()
-    except Exception:  # noqa: BLE001 - not created yet, or cut
-        return 0
     finally:
         engine.dispose()
 
 
 def wait_for_pages(database_url: str, count: int) -> None:
     deadline = time.monotonic() + 60
-    while stored_pages(database_url) < count and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        with contextlib.suppress(Exception):  # not created yet
+            if stored_pages(database_url) >= count:
+                return
         time.sleep(0.1)
+
+
+def database_activity(database_url: str) -> list[tuple[object, ...]]:
+    """What every session of ``database_url``'s database is doing, asked of the server directly."""
+    direct = make_url(database_url).set(port=POSTGRES["port"])
+    engine = create_engine(direct)
+    try:
+        with engine.connect() as connection:
+            query = text(
+                "SELECT pid, state, wait_event_type, wait_event, xact_start, left(query, 120) "
+                "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            return [tuple(row) for row in connection.execute(query)]
+    finally:
+        engine.dispose()
+
+
+def restore(database_url: str, path: Path) -> subprocess.CompletedProcess[str]:
+    """``scrapy restore path``; one still running after 60 s fails the test with where it
+    waits (its Python stack) and what the database's sessions are doing."""
+    env = crawl_env(None) | {"BACKLINKS_DATABASE_URL": database_url}
+    command = [sys.executable, "-m", "scrapy", "restore", str(path)]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        stdout, stderr = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        stack = subprocess.run(
+            [str(Path(sys.executable).with_name("py-spy")), "dump", "--pid", str(process.pid)],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        sessions = database_activity(database_url)
+        process.kill()
+        process.communicate()
+        pytest.fail(f"scrapy restore still ran after 60 s:\n{stack.stdout}{stack.stderr}\nsessions: {sessions}")
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
 def test_a_database_outage_loses_nothing(slow_web: LocalWeb, proxied_database: tuple[str, FaultProxy]) -> None:
@@ -98,11 +138,7 @@ def test_a_database_that_stays_away_stops_the_crawl_and_keeps_the_rows(
     proxy.restore()
     before = stored_pages(url)
     assert before < PAGES
-    env = crawl_env(None) | {"BACKLINKS_DATABASE_URL": url}
-    load = subprocess.run(
-        [sys.executable, "-m", "scrapy", "restore", str(saved[0])],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    load = restore(url, saved[0])
     assert load.returncode == 0, load.stderr
     crawl = Crawl(process, url)  # type: ignore[arg-type]
     pages = {row[0] for row in crawl.rows("SELECT url FROM pages")}
@@ -117,3 +153,47 @@ def test_a_database_that_stays_away_stops_the_crawl_and_keeps_the_rows(
     assert reason == "database_unavailable" and finished is not None
     assert stored == len(pages) and json.loads(stats)["backlinks/db/errors"] >= 1
     assert not saved[0].exists() and saved[0].with_name(saved[0].name + ".loaded").exists()
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A port that accepts TCP connections and never answers (a hung server, a half-open
+    network path): the port."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+
+    def hold() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                accepted.append(listener.accept()[0])
+
+    threading.Thread(target=hold, daemon=True).start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        listener.close()
+        for sock in accepted:
+            sock.close()
+
+
+def test_a_database_that_never_answers_is_a_clear_error_not_a_hang(silent_server: int) -> None:
+    url = f"postgresql://nobody@127.0.0.1:{silent_server}/backlinks"
+    crawl = run_crawl(url, "-a", "target=example.com", timeout=60)
+    assert crawl.process.returncode == 1
+    last = crawl.process.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"scrapy crawl backlinks: error: database {url} is not usable")
+    assert "timeout" in last and "Traceback" not in crawl.process.stderr
+
+
+def test_postgresql_connections_carry_the_timeouts_and_the_url_overrides_them() -> None:
+    with postgres_database() as url:
+        for given, expected in (("", POSTGRES_TIMEOUTS["connect_timeout"]), ("?connect_timeout=3", 3)):
+            engine = open_engine(url + given)
+            try:
+                with engine.connect() as connection:
+                    info = connection.connection.driver_connection.info  # type: ignore[union-attr]
+                    parameters = info.get_parameters()
+            finally:
+                engine.dispose()
+            assert parameters["connect_timeout"] == str(expected)
+            assert parameters["keepalives_idle"] == "30" and parameters["tcp_user_timeout"] == "60000"
