@@ -12,6 +12,12 @@ import socket
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 _LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
+# IPv6 prefixes whose last 32 bits are an IPv4 address the packet reaches: IPv4-compatible
+# addresses (deprecated, ``::127.0.0.1``) and NAT64's well-known prefix (RFC 6052), which a
+# network with NAT64 translates to that IPv4 address (``64:ff9b::a00:1`` is 10.0.0.1).
+_EMBEDDING_IPV4 = (ipaddress.IPv6Network("::/96"), ipaddress.IPv6Network("64:ff9b::/96"))
+# NAT64 prefixes for local use (RFC 8215): whatever they reach is the local network's choice.
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
 
 
 def parse_ip_literal(host: str) -> IPAddress | None:
@@ -39,11 +45,16 @@ def parse_ip_literal(host: str) -> IPAddress | None:
 
 def is_public_ip(address: IPAddress) -> bool:
     """True when ``address`` is globally routable: not private, loopback, link-local,
-    shared (100.64/10), unspecified, multicast or reserved, also when IPv4-mapped."""
+    shared (100.64/10), unspecified, multicast or reserved, also when it is an IPv4
+    address inside IPv6 (mapped, 6to4, IPv4-compatible, NAT64)."""
     if isinstance(address, ipaddress.IPv6Address):
-        mapped = address.ipv4_mapped or address.sixtofour
-        if mapped is not None:
-            return is_public_ip(mapped)
+        if address in _LOCAL_NAT64:
+            return False
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is None and any(address in prefix for prefix in _EMBEDDING_IPV4):
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if embedded is not None:
+            return is_public_ip(embedded)
     return address.is_global and not address.is_multicast
 
 

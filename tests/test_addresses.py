@@ -130,6 +130,13 @@ def test_parse_ip_literal_hostnames_and_invalid_give_none(host: str) -> None:
         "::ffff:192.168.1.1",
         "2002:7f00:1::",
         "2002:a00:1::",
+        # IPv4-compatible and NAT64 forms (a NAT64 network translates 64:ff9b::a00:1 to 10.0.0.1)
+        "[::127.0.0.1]",
+        "::a9fe:a9fe",
+        "[64:ff9b::7f00:1]",
+        "64:ff9b::a00:1",
+        "64:ff9b::169.254.169.254",
+        "64:ff9b:1::808:808",  # the local-use NAT64 prefix: the local network's, whatever it embeds
     ],
 )
 def test_refuses_non_public_addresses(host: str) -> None:
@@ -169,6 +176,8 @@ def test_refuses_local_names(host: str) -> None:
         "2001:4860:4860::8888",
         "[2001:4860:4860::8888]",
         "::ffff:8.8.8.8",
+        "64:ff9b::808:808",
+        "::8.8.8.8",
         "example.com",
         "face.com",
         "deadbeef",
