@@ -664,7 +664,7 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
         try:
             guard = self.crawler.get_downloader_middleware(PrivateNetworkGuard)
             if guard is not None:
-                guard.process_request(request)
+                await guard.process_request(request)
             robots = self.crawler.get_downloader_middleware(RobotsTxtMiddleware)
             if robots is not None:
                 await asyncio.wait_for(robots.process_request(request), self.navigation_timeout)

@@ -1,39 +1,68 @@
-"""PrivateNetworkGuard: refuse URLs whose host is this machine or a non-public IP literal.
+"""PrivateNetworkGuard: refuse URLs whose host is this machine or a non-public address.
 
 Runs on every request, redirects included, before robots.txt and before any proxy:
 ``localhost``, ``127.1``, ``2130706433``, ``0x7f000001``, ``[::1]``, ``10.0.0.1``...
-Names are judged again on the address they resolve to, by ``resolver.PublicAddressResolver``.
-``BACKLINKS_ALLOW_PRIVATE_NETWORKS = True`` switches both off (tests, intranets).
+Names are judged on the addresses they resolve to: at connect time by
+``resolver.PublicAddressResolver`` for a request that connects to its host, and here for
+every name when the operator's proxies are configured, because through a proxy the
+resolver only ever looks up the proxy's own name (and trusts it, wherever it points).
+A name this machine cannot resolve goes to the proxy, whose network it may be on.
+``BACKLINKS_ALLOW_PRIVATE_NETWORKS = True`` switches all of it off (tests, intranets).
 """
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import logging
+import socket
+from collections import OrderedDict
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.httpobj import urlparse_cached
 
-from backlink_spider.addresses import refusal_reason
+from backlink_spider.addresses import is_public_ip, parse_ip_literal, refusal_reason
+from backlink_spider.resolver import proxy_hosts
 
 logger = logging.getLogger(__name__)
 
 
+async def resolved_refusal(host: str) -> str | None:
+    """Why ``host`` must not be fetched by the addresses it resolves to here (any one that
+    is not public), or None; None too when it does not resolve here."""
+    try:
+        answers = await asyncio.get_running_loop().getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return None
+    for *_, sockaddr in answers:
+        address = ipaddress.ip_address(sockaddr[0])
+        if not is_public_ip(address):
+            return f"{host} resolves to non-public address {address}"
+    return None
+
+
 class PrivateNetworkGuard:
-    def __init__(self, crawler: Crawler) -> None:
+    def __init__(self, crawler: Crawler, proxied: bool, cache_size: int) -> None:
         self.stats = crawler.stats
+        self.proxied = proxied
         self._logged: set[str] = set()
+        self._verdicts: OrderedDict[str, str | None] = OrderedDict()
+        self._cache_size = cache_size
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PrivateNetworkGuard:
-        if crawler.settings.getbool("BACKLINKS_ALLOW_PRIVATE_NETWORKS"):
+        settings = crawler.settings
+        if settings.getbool("BACKLINKS_ALLOW_PRIVATE_NETWORKS"):
             raise NotConfigured("BACKLINKS_ALLOW_PRIVATE_NETWORKS is on")
-        return cls(crawler)
+        return cls(crawler, bool(proxy_hosts()), max(1, settings.getint("DNSCACHE_SIZE")))
 
-    def process_request(self, request: Request) -> None:
+    async def process_request(self, request: Request) -> None:
         host = urlparse_cached(request).hostname or ""
         reason = refusal_reason(host)
+        if reason is None and (self.proxied or "proxy" in request.meta) and parse_ip_literal(host) is None:
+            reason = await self._resolved(host)
         if reason is None:
             return
         assert self.stats is not None
@@ -42,3 +71,13 @@ class PrivateNetworkGuard:
             self._logged.add(host)
             logger.warning("Refused %s: %s (set BACKLINKS_ALLOW_PRIVATE_NETWORKS to allow)", request.url, reason)
         raise IgnoreRequest(f"private network: {reason}")
+
+    async def _resolved(self, host: str) -> str | None:
+        """``resolved_refusal(host)``, remembered for the last ``DNSCACHE_SIZE`` hosts."""
+        if host in self._verdicts:
+            self._verdicts.move_to_end(host)
+            return self._verdicts[host]
+        verdict = self._verdicts[host] = await resolved_refusal(host)
+        if len(self._verdicts) > self._cache_size:
+            self._verdicts.popitem(last=False)
+        return verdict

@@ -2,8 +2,10 @@
 non-public addresses.
 
 The check is on the address actually connected to, at connect time, on every hop of
-a redirect chain. The operator's proxies (``http_proxy``/``https_proxy``) are trusted:
-their names may resolve to anything. ``BACKLINKS_ALLOW_PRIVATE_NETWORKS`` switches it off.
+a redirect chain. The names of the operator's proxies (``http_proxy``/``https_proxy``)
+may resolve to anything: the connection to a proxy is the operator's choice. While proxies
+are configured, ``guard.PrivateNetworkGuard`` checks every request's host name itself
+(a request to the proxy's name included). ``BACKLINKS_ALLOW_PRIVATE_NETWORKS`` switches it off.
 """
 
 from __future__ import annotations

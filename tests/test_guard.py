@@ -92,6 +92,35 @@ def test_a_name_resolving_to_a_private_address_is_refused_at_connect_time(tmp_pa
             assert "resolves to non-public address" in crawl.process.stderr
 
 
+def test_through_a_proxy_every_name_is_checked_on_what_it_resolves_to_here(tmp_path: Path) -> None:
+    """Through a proxy, the resolver only looks up the proxy's name: a name pointing at a private
+    address must be refused before the request goes to the proxy, and a direct request to the
+    proxy's own name (an https URL with only ``http_proxy`` set) must not ride on its trust."""
+    name = loopback_name()
+    direct = socket.create_server(("127.0.0.1", 0))
+    direct.settimeout(0.2)
+    links = f'<a href="http://{name}/admin">a</a><a href="https://{name}:{direct.getsockname()[1]}/secret">s</a>'
+    sites = {
+        "sneaky.com": {
+            "/": Resource(html(links + '<a href="/hop">hop</a>')),
+            "/hop": redirect(f"http://{name}/in", 302),
+        },
+        name: {"/admin": Resource(html("<p>admin</p>")), "/in": Resource(html("<p>in</p>"))},
+    }
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    with direct, LocalWeb(sites) as web:
+        # The proxy itself is named by that name: connecting to it is the operator's choice.
+        proxy = web.proxy_url.replace("127.0.0.1", name)
+        crawl = run_crawl(url, "-a", "target=target.com", "-a", "seeds=http://sneaky.com/", proxy=proxy)
+        with pytest.raises(TimeoutError):
+            direct.accept()
+    assert crawl.process.returncode == 0, crawl.process.stderr[-2000:]
+    assert web.fetched("http://sneaky.com/hop")
+    assert [request for request in web.requests if name in request] == []
+    assert f"{name} resolves to non-public address" in crawl.process.stderr
+    assert crawl_stats(url, crawl)["backlinks/guard/refused"] == 3
+
+
 def test_resolver_refuses_private_answers_and_trusts_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(DNSLookupError, match=r"non-public address 10\.1\.2\.3"):
         PublicAddressResolver._refuse_private("10.1.2.3", "intranet.example.com")
