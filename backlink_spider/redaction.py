@@ -14,13 +14,16 @@ from typing import Any
 
 from scrapy.settings import BaseSettings
 
-# scheme://user:password@host -> scheme://user:***@host
-_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s'\"]*):(?P<password>[^@/\s'\"]+)@")
+# scheme://user:password@host -> scheme://user:***@host. The password runs to the last "@"
+# of its word: one written without escapes may hold "@" or "/" (SQLAlchemy reads them so).
+_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s'\"]*):(?P<password>[^\s'\"]+)@")
+# ?password=... or &sslpassword=... in a URL's query, where libpq reads them too.
+_QUERY_PASSWORD = re.compile(r"(?P<name>[?&](?:ssl)?password=)[^&#\s'\"]*", re.IGNORECASE)
 
 
 def redact(text: str) -> str:
     """``text`` with the password of every URL in it replaced by ``***``."""
-    return _CREDENTIALS.sub(r"\g<scheme>:***@", text)
+    return _QUERY_PASSWORD.sub(r"\g<name>***", _CREDENTIALS.sub(r"\g<scheme>:***@", text))
 
 
 class RedactSecrets(logging.Filter):

@@ -17,6 +17,8 @@ from scrapy.settings import BaseSettings
 from sqlalchemy import URL, Engine, create_engine, event, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from backlink_spider.redaction import redact
+
 ENV_NAME = "BACKLINKS_DATABASE_URL"
 
 # libpq parameters for a PostgreSQL server that stops answering (a host gone, a network
@@ -84,9 +86,10 @@ def missing_sqlite_file(url: str) -> Path | None:
 
 
 def safe_url(url: str) -> str:
-    """``url`` fit for a log line: the password replaced by ``***`` (``ENV_NAME`` when it is no URL)."""
+    """``url`` fit for a log line: the password replaced by ``***``, in the URL's user part
+    or its query (``?password=``), and ``ENV_NAME`` when it is no URL."""
     parsed = _parsed(url)
-    return ENV_NAME if parsed is None else parsed.render_as_string(hide_password=True)
+    return ENV_NAME if parsed is None else redact(parsed.render_as_string(hide_password=True))
 
 
 def database_problem(url: str, error: Exception) -> str:

@@ -22,6 +22,13 @@ from tests.services import postgres_database
         ("redis://:hunter2@127.0.0.1:6379/0", "redis://:***@127.0.0.1:6379/0"),
         ("http://example.com:8080/path", "http://example.com:8080/path"),
         ("no url here: a:b@c", "no url here: a:b@c"),
+        # Written without escapes: a "/" or an "@" in the password
+        ("postgresql://u:se/cr3t@h/db", "postgresql://u:***@h/db"),
+        ("at postgresql://u:p@ss@h/db now", "at postgresql://u:***@h/db now"),
+        # In the query, where libpq reads them too
+        ("postgresql://u@h/db?password=qry5ecret&sslmode=require", "postgresql://u@h/db?password=***&sslmode=require"),
+        ("postgresql://u@h/db?sslmode=1&sslpassword=k3y 'x'", "postgresql://u@h/db?sslmode=1&sslpassword=*** 'x'"),
+        ("https://example.com/login?password=&next=/", "https://example.com/login?password=***&next=/"),
     ],
 )
 def test_redact(text: str, expected: str) -> None:
@@ -34,10 +41,15 @@ def test_the_filter_rewrites_records() -> None:
     assert record.getMessage() == "connecting to mysql://a:***@h/d"
 
 
-def test_a_password_on_the_command_line_is_not_logged() -> None:
+@pytest.mark.parametrize("where", ["user", "query"])
+def test_a_password_on_the_command_line_is_not_logged(where: str) -> None:
     with postgres_database() as url:
-        with_password = url.replace("postgres@", "postgres:sekrit-password@")  # trust auth ignores it
+        # Trust auth ignores it; libpq reads it from either place.
+        if where == "user":
+            with_password = url.replace("postgres@", "postgres:sekrit-password@")
+        else:
+            with_password = url + "?password=sekrit-password"
         crawl = run_crawl(with_password, "-a", "target=example.com", "-a", "seeds=http://127.0.0.1:9/")
     assert "Overridden settings" in crawl.process.stderr
     assert "sekrit-password" not in crawl.process.stderr + crawl.process.stdout
-    assert "postgres:***@" in crawl.process.stderr
+    assert ("postgres:***@" if where == "user" else "password=***") in crawl.process.stderr

@@ -334,6 +334,8 @@ def test_safe_url_hides_the_password() -> None:
         safe_url("postgresql://crawler:s3cret@db.internal/backlinks")
         == "postgresql://crawler:***@db.internal/backlinks"
     )
+    assert "qry5ecret" not in safe_url("postgresql+psycopg://crawler@db.internal/backlinks?password=qry5ecret")
+    assert "k3y" not in safe_url("postgresql://crawler@db.internal/backlinks?sslmode=require&sslpassword=k3y")
 
 
 def test_ctrl_c_flushes_every_backlink_found(tmp_path: Path) -> None:
