@@ -1,6 +1,20 @@
-"""Downloader: Scrapy's, forgetting the hosts it has nothing to remember about sooner.
+"""Downloader: Scrapy's, with politeness per registered domain, robots.txt's Crawl-delay,
+and forgetting the hosts it has nothing to remember about sooner.
 
-Scrapy keeps a slot for every host it fetched from (1.4 KB: its queue, its requests in
+**A slot per registered domain.** Scrapy keys its slots (a delay, requests in flight, a
+queue) by host name, so ``s0.example.com`` … ``s15.example.com`` on one server were 16 slots
+and 32 requests at once. The budget counts pages per registered domain and so does politeness
+here: every host of ``example.com`` shares its slot (``CONCURRENT_REQUESTS_PER_DOMAIN``, the
+delay), and under Scrapy 2.19 a slot with no delay keeps to its concurrency, which it did
+not (``_wait_for_download``). Scrapy's own choices win: a request's ``download_slot`` meta, and slots per IP
+address with its deprecated ``CONCURRENT_REQUESTS_PER_IP``.
+
+**Crawl-delay.** ``robots.RobotsPolicy`` hands over a host's ``Crawl-delay`` (as Bing, Yandex,
+AhrefsBot, MJ12bot and SemrushBot obey it; Google does not), capped at
+``BACKLINKS_MAX_CRAWL_DELAY``; it is a floor under the slot's delay, which AutoThrottle may
+raise but no longer lower below it.
+
+**Forgetting idle slots.** Scrapy keeps a slot for every host it fetched from (1.4 KB: its queue, its requests in
 flight, its delay and when it was last used) and drops the idle ones once a minute, those
 idle for a minute past their delay. A broad crawl fetches from a new host nearly every
 page, so at 100 pages a second it held 5,000 to 12,500 slots, most of them for hosts it
@@ -17,10 +31,20 @@ past its delay, as before.
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from time import monotonic
+from typing import Any
 
+from scrapy import Request
 from scrapy.core.downloader import Downloader as ScrapyDownloader
+from scrapy.core.downloader import Slot
 from scrapy.crawler import Crawler
+from scrapy.http import Response
+from scrapy.utils.asyncio import call_later
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
+
+from backlink_spider.domains import domain_of
 
 # Scrapy's own rule: idle seconds past its delay after which any slot is dropped.
 SCRAPY_SLOT_AGE = 60.0
@@ -32,6 +56,46 @@ class Downloader(ScrapyDownloader):
         self.slot_idle_time = crawler.settings.getfloat("BACKLINKS_SLOT_IDLE_TIME")
         # Scrapy reads it when the first slot is made: look at the slots as often as they may go.
         self._SLOT_GC_INTERVAL = min(self.slot_idle_time, SCRAPY_SLOT_AGE)
+        self.max_crawl_delay = crawler.settings.getfloat("BACKLINKS_MAX_CRAWL_DELAY")
+        # The Crawl-delay under a slot's delay, by the slot's id (Scrapy's slots take no weak
+        # references): dropped with the slot in _slot_gc.
+        self._floors: dict[int, float] = {}
+
+    def get_slot_key(self, request: Request) -> str:
+        if self.DOWNLOAD_SLOT in request.meta or self.ip_concurrency:
+            return super().get_slot_key(request)
+        return domain_of(urlparse_cached(request).hostname or "")
+
+    def obey_crawl_delay(self, request: Request, delay: float) -> None:
+        """Keep the slot of ``request`` at least ``delay`` seconds (capped) between requests."""
+        delay = min(delay, self.max_crawl_delay)
+        if delay <= 0:
+            return
+        _, slot = self._get_slot(request)
+        if delay > self._floors.get(id(slot), 0.0):
+            self._floors[id(slot)] = delay
+            slot.delay = max(slot.delay, delay)
+
+    def _process_queue(self, slot: Slot) -> None:
+        floor = self._floors.get(id(slot))
+        if floor is not None and not slot.latercall:
+            slot.delay = max(slot.delay, floor)  # AutoThrottle may have lowered it since
+            # Scrapy's jitter (RANDOMIZE_DOWNLOAD_DELAY) waits 0.5 to 1.5 times the delay: a
+            # Crawl-delay is a floor, so the wait below it is made here.
+            wait = floor - (monotonic() - slot.lastseen)
+            if wait > 0 and slot.queue:
+                slot.latercall = call_later(wait, self._latercall, slot)
+                return
+        super()._process_queue(slot)
+
+    def _wait_for_download(
+        self, slot: Slot, request: Request, queue_dfd: Deferred[Response]
+    ) -> Coroutine[Any, Any, None]:
+        # Counted as transferring when taken off the queue. Scrapy adds it once the download's
+        # task first runs, after its loop has read the slot's free room: with no delay that
+        # loop took the whole queue at once, whatever CONCURRENT_REQUESTS_PER_DOMAIN said.
+        slot.transferring.add(request)
+        return super()._wait_for_download(slot, request, queue_dfd)
 
     def _slot_gc(self, age: float = SCRAPY_SLOT_AGE) -> None:
         now = monotonic()
@@ -41,6 +105,7 @@ class Downloader(ScrapyDownloader):
             idle = now - slot.lastseen - slot.delay
             if idle >= age or (idle >= self.slot_idle_time and slot.delay <= self._start_delay(key)):
                 self.slots.pop(key).close()
+                self._floors.pop(id(slot), None)
 
     def _start_delay(self, key: str) -> float:
         """The delay a new slot for ``key`` would start with."""

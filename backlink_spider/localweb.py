@@ -57,8 +57,9 @@ class LocalWeb:
     def __init__(self, sites: Sites, port: int = 0, proxy_auth: str | None = None) -> None:
         self.sites = sites
         self.requests: list[str] = []
-        # The headers of each request, in the order of ``requests``.
+        # The headers of each request, and when it arrived (time.monotonic()), in the order of ``requests``.
         self.headers: list[dict[str, str]] = []
+        self.times: list[float] = []
         # The Proxy-Authorization every request must carry, if any; the URLs asked for without it.
         self.proxy_authorization = f"Basic {base64.b64encode(proxy_auth.encode()).decode()}" if proxy_auth else None
         self.unauthorized: list[str] = []
@@ -100,6 +101,7 @@ class LocalWeb:
             return
         self.requests.append(f"http://{host}{path}")
         self.headers.append(dict(handler.headers.items()))
+        self.times.append(time.monotonic())
         site = self.sites.get(host)
         if site is None:
             resource = Resource(f"unknown host {host}", 502, {"Content-Type": "text/plain"})

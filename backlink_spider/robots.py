@@ -4,7 +4,9 @@ Scrapy parses whatever a robots.txt fetch returns, so a 5xx error page or a time
 means "allow all". RFC 9309 (§2.3.1.4) says an unreachable robots.txt means
 "disallow all" (as StormCrawler and Nutch do), while a 4xx means "allow all". The
 rules of a host are kept at most ``BACKLINKS_ROBOTS_MAX_AGE`` seconds (§2.4: 24 hours)
-and then fetched again. Redirects are followed (Scrapy's, up to REDIRECT_MAX_TIMES),
+and then fetched again. Groups are matched against ``ROBOTSTXT_USER_AGENT``, the product
+token, and a group's ``Crawl-delay`` is obeyed (up to ``BACKLINKS_MAX_CRAWL_DELAY``) by the
+downloader (``downloader.py``). Redirects are followed (Scrapy's, up to REDIRECT_MAX_TIMES),
 bodies are parsed whole up to DOWNLOAD_MAXSIZE (the RFC asks for at least 500 KiB),
 and Protego evaluates groups, wildcards and ``$`` as Google does.
 
@@ -41,6 +43,8 @@ from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
 
+from backlink_spider.downloader import Downloader
+
 logger = logging.getLogger(__name__)
 
 DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
@@ -72,6 +76,7 @@ class RobotsPolicy(RobotsTxtMiddleware):
         super().__init__(crawler)
         self.max_age = crawler.settings.getfloat("BACKLINKS_ROBOTS_MAX_AGE")
         self.cache_hosts = max(1, crawler.settings.getint("BACKLINKS_ROBOTS_CACHE"))
+        self.max_crawl_delay = crawler.settings.getfloat("BACKLINKS_MAX_CRAWL_DELAY")
         self._fetched: dict[str, float] = {}
         # Parsed rules by the digest of their robots.txt, while some host still holds them.
         self._shared: weakref.WeakValueDictionary[bytes, RobotParser] = weakref.WeakValueDictionary()
@@ -94,6 +99,14 @@ class RobotsPolicy(RobotsTxtMiddleware):
         if netloc not in self._parsers and len(self._parsers) >= self.cache_hosts:
             self._forget_oldest()
         return await super().robot_parser(request)
+
+    def process_request_2(self, rp: RobotParser | None, request: Request) -> None:
+        super().process_request_2(rp, request)
+        if self.max_crawl_delay <= 0 or rp is None:
+            return
+        delay = rp.crawl_delay(self._robotstxt_useragent or self._default_useragent)
+        if delay and isinstance(downloader := self.crawler.engine.downloader, Downloader):  # type: ignore[union-attr]
+            downloader.obey_crawl_delay(request, delay)
 
     def _forget_oldest(self) -> None:
         """Drop the rules fetched first (hosts still waiting for theirs are kept)."""

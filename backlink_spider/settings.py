@@ -51,6 +51,10 @@ BACKLINKS_FLUSH_INTERVAL = 2.0
 USER_AGENT = "backlink_spider/0.1 (+https://github.com/backlink-spider/backlink_spider)"
 # Obey robots.txt.
 ROBOTSTXT_OBEY = True
+# The product token robots.txt groups are matched against (RFC 9309), not the whole User-Agent.
+ROBOTSTXT_USER_AGENT = "backlink_spider"
+# Longest robots.txt Crawl-delay obeyed, in seconds (a longer one is obeyed as this); 0 ignores them.
+BACKLINKS_MAX_CRAWL_DELAY = 30.0
 # Seconds a host's robots.txt rules are kept before they are fetched again (RFC 9309: 24 h).
 BACKLINKS_ROBOTS_MAX_AGE = 86400.0
 # Hosts whose robots.txt rules are kept in memory; the oldest are fetched again when needed.
@@ -65,13 +69,15 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_DELAY = 0.5
 # Requests in flight in all.
 CONCURRENT_REQUESTS = 32
-# Requests in flight per domain.
+# Requests in flight per registered domain (all its hosts together).
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 # Bytes of fetched pages being parsed or stored before the engine stops downloading (Scrapy's
 # default is 5,000,000): 15-20 pages of 55 KB keep both cores busy, and what a crawl holds while
 # its database catches up stays small. Pages waiting for the browser have their own room (below).
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000
-# Scrapy's downloader, forgetting idle hosts sooner when nothing politeness needs is lost (downloader.py).
+# Scrapy's downloader, with a slot (delay, concurrency) per registered domain instead of per
+# host, robots.txt's Crawl-delay as a floor of its delay, and idle slots forgotten sooner when
+# nothing politeness needs is lost (downloader.py).
 DOWNLOADER = "backlink_spider.downloader.Downloader"
 # Seconds past its delay after which an idle host's downloader slot is dropped, when its delay
 # is no longer than a new slot's (a slot AutoThrottle slowed down goes by Scrapy's 60).

@@ -4,6 +4,7 @@ all, user-agent groups, wildcards and ``$``, redirects, and rules past 500 KiB."
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -149,3 +150,31 @@ def test_hosts_serving_the_same_robots_txt_share_one_parse_and_each_obeys_its_ow
     stats = crawl.rows("SELECT stats FROM crawls")[0][0]
     assert '"backlinks/robots/shared": 2' in stats
     assert '"robotstxt/response_count": 4' in stats
+
+
+def page_gaps(web: LocalWeb, host: str) -> list[float]:
+    """Seconds between one page request to ``host`` and the next (robots.txt left out)."""
+    times = [at for request, at in zip(web.requests, web.times, strict=True)
+             if request.startswith(f"http://{host}/") and not request.endswith("/robots.txt")]  # fmt: skip
+    return [later - earlier for earlier, later in pairwise(times)]
+
+
+def test_groups_match_our_product_token_and_their_crawl_delay_is_obeyed(tmp_path: Path) -> None:
+    pages = [f"/p{n}" for n in range(4)]
+    sites = {
+        "polite.com": site(Resource("User-agent: *\nCrawl-delay: 1\n", headers=TEXT), *pages),
+        # Our group asks for an hour: obeyed as BACKLINKS_MAX_CRAWL_DELAY.
+        "greedy.com": site(Resource("User-agent: backlink_spider\nCrawl-delay: 3600\n", headers=TEXT), *pages[:2]),
+        # A word of our User-Agent's URL is not our product token: not our group.
+        "token.com": site(Resource("User-agent: github\nDisallow: /p0\n", headers=TEXT), "/p0"),
+    }
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    # AutoThrottle from no delay at all: it lowers a slot's delay to the server's quick answers.
+    settings = {"AUTOTHROTTLE_ENABLED": "True", "AUTOTHROTTLE_START_DELAY": "0", "BACKLINKS_MAX_CRAWL_DELAY": "1.5"}
+    with LocalWeb(sites) as web:
+        seeds = "seeds=http://polite.com/,http://greedy.com/,http://token.com/"
+        crawl = run_crawl(url, "-a", "target=target.com", "-a", seeds, proxy=web.proxy_url, settings=settings)
+    assert crawl.process.returncode == 0, crawl.process.stderr[-2000:]
+    assert len(page_gaps(web, "polite.com")) == len(pages) and min(page_gaps(web, "polite.com")) >= 0.95
+    assert len(page_gaps(web, "greedy.com")) == 2 and min(page_gaps(web, "greedy.com")) >= 1.45
+    assert "http://token.com/p0" in web.requests
