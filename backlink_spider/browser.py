@@ -9,7 +9,8 @@ The browser has no network of its own. Chromium is pointed at a proxy port that 
 connection, loopback included, and each request a page makes is answered from Python: checked
 by the crawl's own ``PrivateNetworkGuard`` and robots.txt middleware, fetched with Scrapy's HTTP
 handler (the ``PublicAddressResolver`` judges the address connected to, the operator's proxy
-and the size caps apply), redirects followed here hop by hop with the same checks. Playwright's
+and the size caps apply) at most ``CONCURRENT_REQUESTS_PER_DOMAIN`` at once per registered domain
+across all renders (``DomainLimit``), redirects followed here hop by hop with the same checks. Playwright's
 page routes never see redirect hops, and the browser would resolve names again: answering from
 Python closes both gaps, and whatever slips past the route still meets the refusing proxy.
 
@@ -66,6 +67,7 @@ from scrapy.settings import BaseSettings
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 from backlink_spider.content import is_html
+from backlink_spider.domainlimit import DomainLimit
 from backlink_spider.guard import PrivateNetworkGuard
 from backlink_spider.processes import memory_bytes, process_tree
 from backlink_spider.render_line import RenderLine
@@ -347,6 +349,8 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
         self.user_agent = settings.get("USER_AGENT")
         self.max_redirects = settings.getint("REDIRECT_MAX_TIMES")
         self.subrequest_timeout = min(settings.getfloat("DOWNLOAD_TIMEOUT"), self.navigation_timeout)
+        # The pages' own requests, from every render together, per registered domain as the downloader's.
+        self._subrequests = DomainLimit(settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"))
         self.context_kwargs = {"service_workers": "block", "accept_downloads": False}
         # A bound, never listening socket: a port on which every connection is refused.
         self._dead_end = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -649,7 +653,8 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
             if not await self._allowed(request):
                 self.stats.inc_value("backlinks/render/refused")
                 return None
-            response = await self._fetch(request)
+            async with self._subrequests.room(request.url):
+                response = await self._fetch(request)
             self.stats.inc_value("backlinks/render/subrequests")
             location = response.headers.get("Location")
             if response.status not in _REDIRECTS or not location:

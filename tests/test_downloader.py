@@ -19,7 +19,7 @@ from backlink_spider import settings as project_settings
 from backlink_spider.downloader import Downloader
 from backlink_spider.localweb import LocalWeb, Resource
 from tests.conftest import run_crawl
-from tests.web import html
+from tests.web import html, most_at_once
 
 
 def downloader(**settings: Any) -> Downloader:
@@ -91,11 +91,6 @@ def test_the_hosts_of_one_registered_domain_share_a_slot() -> None:
     with pytest.warns(ScrapyDeprecationWarning, match="CONCURRENT_REQUESTS_PER_IP"):
         by_ip = downloader(CONCURRENT_REQUESTS_PER_IP=1)
     assert by_ip.get_slot_key(Request("http://s1.pub.com/")) == "s1.pub.com"
-
-
-def most_at_once(starts: list[float], duration: float) -> int:
-    """The most of the intervals [start, start + duration) that overlap at one time."""
-    return max(sum(1 for other in starts if start <= other < start + duration) for start in starts)
 
 
 def test_a_site_of_many_hosts_gets_two_requests_at_a_time(tmp_path: Path) -> None:

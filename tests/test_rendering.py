@@ -37,7 +37,7 @@ from backlink_spider.localweb import LocalWeb, Resource
 from backlink_spider.rendering import RenderDecider
 from tests.conftest import Crawl, run_crawl
 from tests.services import missing
-from tests.web import html
+from tests.web import html, most_at_once
 from tests.web_js import BLOCKED_URLS, IMAGE_URL, PRIVATE_URLS, js_sites
 
 # The browsers make install installs; a crawl renders with the first (the default setting).
@@ -294,6 +294,30 @@ def test_a_rendered_page_reaches_no_private_address_and_no_path_robots_txt_disal
     crawl_stats = stats(result)
     assert crawl_stats["backlinks/guard/refused"] >= 5
     assert crawl_stats["backlinks/render/refused"] >= 6
+
+
+def test_a_rendered_page_s_own_requests_keep_to_two_at_a_time_per_domain(chromium: str, tmp_path: Path) -> None:
+    calls = 6
+    script = (
+        f"Promise.all([...Array({calls}).keys()].map(i => fetch('http://api.pub.com/slow?i=' + i)))"
+        ".then(() => document.body.insertAdjacentHTML('beforeend', '<a href=\"http://target.com/api\">API</a>'));"
+    )
+    slow = {"Content-Type": "application/json"}
+    sites = {
+        "app.pub.com": {"/": Resource(html(f"<script>{script}</script>"))},
+        "api.pub.com": {f"/slow?i={i}": Resource("{}", headers=slow, delay=0.4) for i in range(calls)},
+    }
+    with LocalWeb(sites) as web:
+        result = crawl(
+            tmp_path, web, "http://app.pub.com/", BACKLINKS_RENDER_MODE="always",
+            BACKLINKS_RENDER_SETTLE_TIMEOUT="8", BACKLINKS_RENDER_TIMEOUT="15", CONCURRENT_REQUESTS_PER_DOMAIN="2",
+        )  # fmt: skip
+        starts = [at for url, at in zip(web.requests, web.times, strict=True) if "/slow?" in url]
+    assert len(starts) == calls
+    # Each answer takes 0.4 s: requests that reached the server within that of another were in flight together.
+    assert most_at_once(starts, 0.35) <= 2
+    # And the render waited for them all: the link the script adds once they answered is found.
+    assert backlinks(result) == {("http://app.pub.com/", "http://target.com/api", "API")}
 
 
 def test_with_private_networks_allowed_the_same_page_reaches_them(

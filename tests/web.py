@@ -12,6 +12,12 @@ def html(body: str, head: str = "") -> str:
     return f"<!doctype html><html><head><meta charset='utf-8'><title>t</title>{head}</head><body>{body}</body></html>"
 
 
+def most_at_once(starts: list[float], duration: float) -> int:
+    """The most of the intervals [start, start + duration) that overlap at one time: the
+    requests in flight together, from when each reached the server and how long each took."""
+    return max(sum(1 for other in starts if start <= other < start + duration) for start in starts)
+
+
 PROSE = "This paragraph is long enough to be the content of an article about a subject, "
 
 BLOG_POST = html(
