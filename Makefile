@@ -37,7 +37,7 @@ compiler:
 	fi
 
 # The editable install compiles the C walk of lexbor's tree (setup.py): an edit of it rebuilds.
-$(STAMP): pyproject.toml requirements.lock setup.py backlink_spider/_layout.pyx
+$(STAMP): pyproject.toml requirements.lock setup.py backlink_spider/_layout.pyx backlink_spider/_nesting.pyx
 	@$(MAKE) --no-print-directory compiler
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip

@@ -57,7 +57,8 @@ setup(
                 include_dirs=["third_party/lexbor"],
                 # As selectolax builds lexbor: the headers' declarations must match its.
                 define_macros=[("LEXBOR_STATIC", None)],
-            )
+            ),
+            Extension("backlink_spider._nesting", ["backlink_spider/_nesting.pyx"]),
         ],
         language_level=3,
     ),

@@ -25,7 +25,7 @@ from cpython.unicode cimport (
     PyUnicode_KIND,
     PyUnicode_READ,
 )
-from libc.stdint cimport uintptr_t
+from libc.stdint cimport SIZE_MAX, uintptr_t
 from libc.string cimport memcpy
 from selectolax.lexbor cimport LexborHTMLParser, LexborNode, lxb_dom_node_t
 
@@ -40,6 +40,9 @@ cdef enum:
     # Prose around a link, this many characters besides link text, marks it as content when
     # no element says where it is (or only class words of a region that may wrap the main text).
     PROSE = 100
+    # Bytes of a block's text read at most (for its snippets and whether it is prose): a block
+    # holding a whole page (nested blocks each hold all those inside) would cost its square.
+    BLOCK_TEXT = 65536
 
 SNIPPET_CHARS = SNIPPET
 
@@ -253,27 +256,30 @@ _flag((*BLOCKS, "br", "hr", "div", "section", "article", "main", "header", "foot
 _flag(("script", "style"), HIDDEN)
 
 
-cdef size_t _gather(const lxb_dom_node_t *root, char *out) noexcept nogil:
-    """The length of an element's text as ``_text`` reads it; written to ``out`` unless NULL."""
+cdef size_t _gather(const lxb_dom_node_t *root, char *out, size_t limit) noexcept nogil:
+    """The length of an element's text as ``_text`` reads it, up to about ``limit`` bytes (the
+    text node that reaches it is cut there); written to ``out`` unless NULL."""
     cdef const lxb_dom_node_t *node = root.first_child
     cdef const lexbor_str_t *data
     cdef size_t length = 0
+    cdef size_t taken
     cdef unsigned char flags
     cdef bint down
-    while node != NULL:
+    while node != NULL and length < limit:
         down = False
         if node.type == LXB_DOM_NODE_TYPE_TEXT:
             data = backlinks_text_data(node)
-            if out != NULL and data.length:
-                memcpy(out + length, data.data, data.length)
-            length += data.length
+            taken = min(data.length, limit - length)
+            if out != NULL and taken:
+                memcpy(out + length, data.data, taken)
+            length += taken
         elif node.type == LXB_DOM_NODE_TYPE_ELEMENT:
             flags = _FLAGS[node.local_name] if node.local_name < LXB_TAG__LAST_ENTRY else 0
             if not flags & HIDDEN:
                 if flags & BREAK:
                     if out != NULL:
                         out[length] = 32
-                    length += 1
+                    length += 1  # within limit: the loop stops at it
                 down = node.first_child != NULL
         if down:
             node = node.first_child
@@ -282,6 +288,8 @@ cdef size_t _gather(const lxb_dom_node_t *root, char *out) noexcept nogil:
         while node != root and node.next == NULL:
             node = node.parent
             if node != root and node.local_name < LXB_TAG__LAST_ENTRY and _FLAGS[node.local_name] & BREAK:
+                if length >= limit:
+                    return length
                 if out != NULL:
                     out[length] = 32
                 length += 1
@@ -289,12 +297,12 @@ cdef size_t _gather(const lxb_dom_node_t *root, char *out) noexcept nogil:
     return length
 
 
-cdef str _text(const lxb_dom_node_t *root):
+cdef str _text(const lxb_dom_node_t *root, size_t limit = SIZE_MAX):
     """An element's text as a reader sees it, to be collapsed (``collapse_whitespace``): its
     text nodes' data in document order, a space where a line breaks (``<br>``, the start and
     end of a block: ``<a><h3>Title</h3><p>Summary</p></a>`` reads "Title Summary", not
     "TitleSummary"), and nothing of a script or a style, comments or a ``<template>``'s
-    content (no child of it)."""
+    content (no child of it); its first ``limit`` bytes (UTF-8)."""
     cdef const lxb_dom_node_t *node = root.first_child
     cdef const lxb_dom_node_t *only = NULL
     cdef const lexbor_str_t *data
@@ -306,13 +314,13 @@ cdef str _text(const lxb_dom_node_t *root):
     if only != NULL:
         data = backlinks_text_data(only)
         return PyUnicode_DecodeUTF8(<char *> data.data, data.length, "replace")
-    length = _gather(root, NULL)
+    length = _gather(root, NULL, limit)
     if length == 0:
         return ""
     buffer = <char *> PyMem_Malloc(length)
     if buffer == NULL:
         raise MemoryError
-    _gather(root, buffer)
+    _gather(root, buffer, limit)
     try:
         return PyUnicode_DecodeUTF8(buffer, length, "replace")
     finally:
@@ -371,6 +379,8 @@ cdef class Layout:
     # of) with the length of their anchors.
     cdef dict _texts
     cdef dict _blocks
+    cdef dict _starts
+    cdef dict _ends
 
     def __cinit__(self, LexborHTMLParser tree):
         self._tree = tree
@@ -383,6 +393,8 @@ cdef class Layout:
         self._kept = []
         self._texts = {}
         self._blocks = {}
+        self._starts = {}
+        self._ends = {}
         self._walk(<lxb_dom_node_t *> tree.document)
 
     def __dealloc__(self):
@@ -607,7 +619,7 @@ cdef class Layout:
     cdef str _block_text(self, Py_ssize_t block):
         cdef str text = self._texts.get(block)
         if text is None:
-            text = self._texts[block] = collapse_whitespace(_text(self._nodes[block - 1]))
+            text = self._texts[block] = collapse_whitespace(_text(self._nodes[block - 1], BLOCK_TEXT))
         return text
 
     cdef tuple _block_links(self, Py_ssize_t index, Py_ssize_t block):
@@ -615,40 +627,74 @@ cdef class Layout:
         and the length of their anchors; ``index`` is one of them.
 
         The links inside a block are a run of the page's (a subtree is a run of the
-        document order): the neighbours of ``index`` up to the first one on each side
-        that is not inside it.
+        document order): from ``index``, the neighbours on each side up to the first
+        that is not inside it. The runs of the blocks inside it are stepped over whole
+        (``_run_edge``), so nested blocks cost their count, not its square or cube.
         """
         cdef tuple known = self._blocks.get(block)
-        cdef Py_ssize_t first = index
-        cdef Py_ssize_t end = index + 1
-        cdef Py_ssize_t count = len(self._kept)
+        cdef Py_ssize_t first
+        cdef Py_ssize_t end
         cdef Py_ssize_t other
         cdef Py_ssize_t length = 0
         cdef list indexes = []
         if known is not None:
             return known
-        while first and self._inside(first - 1, block):
-            first -= 1
-        while end < count and self._inside(end, block):
-            end += 1
-        for other in range(first, end):
+        first = self._run_edge(index, block, -1)
+        end = self._run_edge(index, block, 1)
+        other = first
+        while other < end:
             if self._block_of(other) == block:
                 indexes.append(other)
                 length += len(self.anchor(other))
+                other += 1
+            else:
+                # The first link of a block inside: on past its run.
+                other = self._run_edge(other, self._child_of(self._block_of(other), block), 1)
         known = self._blocks[block] = (indexes, length)
         return known
 
-    cdef bint _inside(self, Py_ssize_t index, Py_ssize_t block) except -1:
-        """Whether a link is inside ``block`` (its nearest block is that one or one
-        inside it)."""
-        cdef Py_ssize_t record = self._record_of(index)
+    cdef Py_ssize_t _run_edge(self, Py_ssize_t index, Py_ssize_t block, int step) except -1:
+        """One past the last link (``step`` 1) or the first (-1: its index) of the run of
+        ``block``, from ``index``, a link inside it; remembered."""
+        cdef dict edges = self._ends if step > 0 else self._starts
+        cdef object known = edges.get(block)
+        cdef Py_ssize_t at = index
+        cdef Py_ssize_t count = len(self._kept)
         cdef Py_ssize_t nearest
-        if record < 0:
-            return False
-        nearest = self._block[record]
-        while nearest and nearest != block:
-            nearest = self._outer[nearest - 1]
-        return nearest == block
+        cdef Py_ssize_t child
+        cdef Py_ssize_t other
+        cdef Py_ssize_t edge
+        if known is not None:
+            return known
+        while True:
+            other = at + step
+            if other < 0 or other >= count:
+                break
+            nearest = self._block_of(other)
+            if nearest == block:
+                at = other
+                continue
+            child = self._child_of(nearest, block)
+            if not child:
+                break
+            # A block inside: its whole run is inside too; on from its far edge.
+            at = self._run_edge(other, child, step)
+            if step > 0:
+                at -= 1
+        edge = at + 1 if step > 0 else at
+        edges[block] = edge
+        return edge
+
+    cdef Py_ssize_t _child_of(self, Py_ssize_t nearest, Py_ssize_t block) except -1:
+        """The block right inside ``block`` that holds block ``nearest`` (``nearest`` itself
+        when it is right inside), or 0 when ``nearest`` is not inside ``block``."""
+        cdef Py_ssize_t outer
+        while nearest:
+            outer = self._outer[nearest - 1]
+            if outer == block:
+                return nearest
+            nearest = outer
+        return 0
 
     cdef str _cut(self, str context, list indexes, Py_ssize_t wanted):
         """Centre each link's snippet on its own text in its block's ``context``: the

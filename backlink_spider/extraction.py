@@ -24,6 +24,7 @@ from w3lib.url import safe_url_string
 
 from backlink_spider._layout import SNIPPET_CHARS as SNIPPET_CHARS
 from backlink_spider._layout import Layout, Link
+from backlink_spider._nesting import flatten
 from backlink_spider.directives import ROBOTS_META_NAMES, Rel, header_canonical, header_says, robots_say
 from backlink_spider.domains import unicode_host
 
@@ -44,6 +45,16 @@ class Page:
     noindex: bool = False
     canonical: str | None = None
     links: list[Link] = field(default_factory=list)
+
+
+# Elements nested deeper than this are set beside the deepest, as Blink does (``_nesting``):
+# the parse of deeper nesting costs its square, the placement of a link in each level its cube.
+MAX_NESTING = 512
+
+
+def parse_html(html: str) -> LexborHTMLParser:
+    """lexbor's tree of ``html``, nested at most ``MAX_NESTING`` deep."""
+    return LexborHTMLParser(flatten(html, MAX_NESTING))
 
 
 def decode_html(body: bytes, content_type: str | None) -> str:
@@ -271,7 +282,7 @@ def extract_page(
         html = decode_html(html, content_type)
     # NULs are left to the parser, which treats them as browsers do (dropped from text,
     # U+FFFD in attribute values).
-    layout = Layout(LexborHTMLParser(html))
+    layout = Layout(parse_html(html))
     base_url = url
     if layout.base_href:
         resolved = absolute_url(layout.base_href, url)

@@ -44,7 +44,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from backlink_spider.browser import META_DOCUMENT, BrowserRendering, render_mode
-from backlink_spider.extraction import Page, extract_page
+from backlink_spider.extraction import Page, extract_page, parse_html
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ def _scripts(tree: LexborHTMLParser) -> tuple[int, int]:
 def page_signals(html: str, url: str = "http://localhost/") -> PageSignals:
     """Measure ``html`` (a page as served at ``url``, before any script ran)."""
     links = link_count(extract_page(html, url))
-    tree = LexborHTMLParser(html)
+    tree = parse_html(html)
     script_files, inline = _scripts(tree)
     asks = any(_JAVASCRIPT.search(node.text(deep=True, separator=" ")) for node in tree.css("noscript"))
     cloaked = tree.css_first(CLOAKS) is not None
@@ -174,7 +174,7 @@ def judge(html: str, thresholds: Thresholds, links: int) -> str | None:
     sparse = len(html) >= thresholds.large_page and links < thresholds.links_per_kib * len(html) / 1024
     if not (maybe_root or maybe_cloak or maybe_noscript or may_script):
         return "few_links" if sparse else None
-    tree = LexborHTMLParser(html)
+    tree = parse_html(html)
     # What page_signals measures before it strips the invisible elements, when a rule needs it.
     cloaked = maybe_cloak and tree.css_first(CLOAKS) is not None
     asks = maybe_noscript and any(_JAVASCRIPT.search(n.text(deep=True, separator=" ")) for n in tree.css("noscript"))

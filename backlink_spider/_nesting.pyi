@@ -1,0 +1,3 @@
+"""Types of the compiled ``_nesting`` module (see ``_nesting.pyx``)."""
+
+def flatten(html: str, limit: int = 512) -> str: ...

@@ -1,0 +1,237 @@
+# cython: language_level=3
+"""Markup nested deeper than browsers build it, flattened before the parse.
+
+lexbor (selectolax's parser) follows the HTML standard, whose tree builder looks through
+the stack of open elements at many a tag: a page of elements nested N deep costs N² (100,000
+``<div>`` take 45 s; as a 1.6 KB gzip, a web page of them stalled a whole crawl), and a link
+in each level costs placement N³. Blink builds no tree deeper than 512 elements (its
+parser's ``kMaximumHTMLParserDOMTreeDepth``): what is opened beyond sits beside the 512th.
+
+``flatten(html, limit)`` does as much before the parse, in one pass of C over the text: the
+start tag of an element that would nest deeper than ``limit`` is blanked (replaced by
+spaces, so the text and the links inside stay where they are), and so is the end tag that
+closes it. Elements that cannot nest deep are not counted: void elements, those a sibling
+closes (``p``, ``li``, ``td``, ``option``...), the formatting elements the standard bounds
+(``a``, ``b``, ``font``...), and the document's own. Raw text (``script``, ``style``,
+``textarea``, ``title``...) and comments are skipped. An end tag closes the innermost open
+element of its name and those above it, as the tree builder does for most elements; one
+with no open element of its name is ignored, as it is.
+
+Almost every page is left alone: one read of its text, no copy.
+"""
+
+cimport cython
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from cpython.unicode cimport PyUnicode_DATA, PyUnicode_GET_LENGTH, PyUnicode_KIND, PyUnicode_READ
+from libc.stdint cimport uint64_t
+
+# Elements not counted, and those whose text is raw (skipped to their end tag).
+_NOT_NESTING = (
+    "area base br col embed hr img input link meta param source track wbr keygen basefont bgsound frame image "
+    "p li dt dd option optgroup tr td th thead tbody tfoot rb rt rp rtc caption colgroup "
+    "a b big code em font i nobr s small strike strong tt u "
+    "html head body"
+).split()
+_RAW_TEXT = "script style textarea title xmp iframe noembed noframes".split()
+
+cdef enum:
+    NAME_CHARS = 7  # a name is known by its length and its first 7 characters
+    KNOWN = 128
+
+
+cdef uint64_t _key(const unsigned char *name, Py_ssize_t length) noexcept nogil:
+    cdef uint64_t key = <uint64_t> (length if length < 255 else 255) << 56
+    cdef Py_ssize_t i
+    for i in range(length if length < NAME_CHARS else NAME_CHARS):
+        key |= <uint64_t> name[i] << (8 * i)
+    return key
+
+
+# The keys of those names, sorted, for a binary search.
+cdef uint64_t _not_nesting[KNOWN]
+cdef uint64_t _raw_text[KNOWN]
+cdef Py_ssize_t _not_nesting_count = 0
+cdef Py_ssize_t _raw_text_count = 0
+cdef uint64_t _plaintext
+
+
+cdef Py_ssize_t _fill(uint64_t *keys, list names) except -1:
+    cdef bytes name
+    cdef Py_ssize_t count = 0
+    for key in sorted({_key(name, len(name)) for name in (n.encode() for n in names)}):
+        keys[count] = key
+        count += 1
+    return count
+
+
+_not_nesting_count = _fill(_not_nesting, _NOT_NESTING)
+_raw_text_count = _fill(_raw_text, _RAW_TEXT)
+_plaintext = _key(b"plaintext", 9)
+
+
+cdef inline bint _known(const uint64_t *keys, Py_ssize_t count, uint64_t key) noexcept nogil:
+    cdef Py_ssize_t low = 0
+    cdef Py_ssize_t high = count
+    cdef Py_ssize_t middle
+    while low < high:
+        middle = (low + high) // 2
+        if keys[middle] < key:
+            low = middle + 1
+        else:
+            high = middle
+    return low < count and keys[low] == key
+
+
+cdef inline unsigned int _lower(unsigned int c) noexcept nogil:
+    if 65 <= c <= 90:
+        return c + 32
+    return c
+
+
+cdef inline bint _letter(unsigned int c) noexcept nogil:
+    return 97 <= _lower(c) <= 122
+
+
+cdef inline bint _space(unsigned int c) noexcept nogil:
+    return c == 32 or c == 9 or c == 10 or c == 12 or c == 13
+
+
+cdef extern from "Python.h":
+    Py_ssize_t PyUnicode_FindChar(object text, unsigned int ch, Py_ssize_t start, Py_ssize_t end, int direction) except -2
+
+
+@cython.final
+cdef class _Text:
+    """The characters of a str, read by index (0 past its end)."""
+
+    cdef str text
+    cdef Py_ssize_t length
+    cdef int kind
+    cdef void *data
+
+    def __cinit__(self, str text):
+        self.text = text
+        self.length = PyUnicode_GET_LENGTH(text)
+        self.kind = PyUnicode_KIND(text)
+        self.data = PyUnicode_DATA(text)
+
+    cdef inline unsigned int at(self, Py_ssize_t i) noexcept:
+        return PyUnicode_READ(self.kind, self.data, i) if i < self.length else 0
+
+    cdef inline Py_ssize_t find(self, unsigned int c, Py_ssize_t i) except -2:
+        """The index of the next ``c`` from ``i``, or the length (str.find in C)."""
+        if i >= self.length:
+            return self.length
+        i = PyUnicode_FindChar(self.text, c, i, self.length, 1)
+        return self.length if i < 0 else i
+
+    cdef Py_ssize_t name(self, Py_ssize_t i, unsigned char *name, Py_ssize_t *length) noexcept:
+        """Read the tag name at ``i`` (lower case, its first NAME_CHARS characters); past it."""
+        cdef unsigned int c
+        length[0] = 0
+        while i < self.length:
+            c = self.at(i)
+            if c == 62 or c == 47 or _space(c):  # > /
+                break
+            if length[0] < NAME_CHARS:
+                name[length[0]] = <unsigned char> _lower(c) if c < 128 else 255
+            length[0] += 1
+            i += 1
+        return i
+
+    cdef Py_ssize_t raw_end(self, Py_ssize_t i, uint64_t raw) except -2:
+        """Where the end tag of the raw text element ``raw`` starts, from ``i`` (the end if none)."""
+        cdef unsigned char name[NAME_CHARS]
+        cdef Py_ssize_t length
+        while True:
+            i = self.find(60, i)  # <
+            if i >= self.length:
+                return i
+            if self.at(i + 1) == 47 and _letter(self.at(i + 2)):  # </x
+                self.name(i + 2, name, &length)
+                if _key(name, length) == raw:
+                    return i
+            i += 1
+
+    cdef Py_ssize_t comment_end(self, Py_ssize_t i) except -2:
+        """Past the ``-->`` that ends the comment whose text starts at ``i``."""
+        while True:
+            i = self.find(62, i)  # >
+            if i >= self.length:
+                return i
+            if i >= 2 and self.at(i - 1) == 45 and self.at(i - 2) == 45:
+                return i + 1
+            i += 1
+
+
+def flatten(str html, Py_ssize_t limit = 512) -> str:
+    """``html`` with the tags of elements nested deeper than ``limit`` blanked (see the
+    module); ``html`` itself when it has none."""
+    cdef _Text text = _Text(html)
+    cdef Py_ssize_t i = 0
+    cdef Py_ssize_t start
+    cdef Py_ssize_t name_length
+    cdef Py_ssize_t depth = 0
+    cdef Py_ssize_t level
+    cdef Py_ssize_t dropped = 0
+    cdef unsigned char name[NAME_CHARS]
+    cdef uint64_t key
+    cdef bint closing
+    cdef uint64_t *stack = <uint64_t *> PyMem_Malloc(max(1, limit) * sizeof(uint64_t))
+    cdef list blanks = []
+    if stack == NULL:
+        raise MemoryError
+    try:
+        while True:
+            i = text.find(60, i)  # <
+            if i >= text.length:
+                break
+            start = i
+            i += 1
+            if text.at(i) == 33 and text.at(i + 1) == 45 and text.at(i + 2) == 45:  # <!--
+                i = text.comment_end(i + 3)
+                continue
+            closing = text.at(i) == 47  # /
+            if closing:
+                i += 1
+            if not _letter(text.at(i)):
+                continue
+            i = text.name(i, name, &name_length)
+            # Past its ">" (one inside a quoted attribute value ends it early: the rest reads as text).
+            i = text.find(62, i) + 1
+            key = _key(name, name_length)
+            if closing:
+                if _known(_not_nesting, _not_nesting_count, key):
+                    continue
+                if dropped:
+                    dropped -= 1
+                    blanks.append((start, i))
+                    continue
+                for level in range(depth - 1, -1, -1):
+                    if stack[level] == key:
+                        depth = level
+                        break
+            elif key == _plaintext:
+                break
+            elif _known(_raw_text, _raw_text_count, key):
+                i = text.raw_end(i, key)
+            elif _known(_not_nesting, _not_nesting_count, key):
+                continue
+            elif depth < limit:
+                stack[depth] = key
+                depth += 1
+            else:
+                dropped += 1
+                blanks.append((start, i))
+    finally:
+        PyMem_Free(stack)
+    if not blanks:
+        return html
+    parts = []
+    i = 0
+    for start, end in blanks:
+        parts.append(html[i:start])
+        parts.append(" " * (end - start))
+        i = end
+    parts.append(html[i:])
+    return "".join(parts)

@@ -1,0 +1,117 @@
+"""Markup nested deeper than browsers build it is flattened before the parse (``_nesting``):
+a small page of deep nesting cannot stall the crawl, and its links are still found."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from backlink_spider._nesting import flatten
+from backlink_spider.extraction import MAX_NESTING, extract_page, parse_html
+from backlink_spider.localweb import LocalWeb, Resource
+from tests.conftest import run_crawl
+from tests.web import html
+
+
+def depth(markup: str) -> int:
+    """How deep lexbor's tree of ``markup`` goes (iteratively: it may be deep)."""
+    deepest = 0
+    stack = [(parse_html(markup).root, 0)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        child = node.child
+        while child is not None:
+            stack.append((child, level + 1))
+            child = child.next
+    return deepest
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        html("<div><p>a<p>b</div><ul><li>x<li>y</ul><table><tr><td>c<td>d</table>"),
+        # Elements a sibling closes, formatting elements and void ones do not nest: never counted.
+        "<body>" + "<li>x" * 2000 + "<p>y" * 2000 + "<b><i>z" * 1000 + "<br><img>" * 1000,
+        # Nesting that is closed as it goes stays shallow, however long the page.
+        "<body>" + "<div><span>a</span></div>" * 5000,
+        # A script, a style sheet or a comment may say anything.
+        "<body><script>"
+        + "<div>" * 1000
+        + "</script><style>"
+        + "<div>" * 1000
+        + "</style><!--"
+        + "<div>" * 1000
+        + "-->",
+    ],
+)
+def test_pages_nested_as_browsers_build_them_are_left_alone(markup: str) -> None:
+    assert flatten(markup, MAX_NESTING) is markup
+
+
+def test_elements_beyond_the_limit_are_set_beside_the_deepest_and_keep_their_links() -> None:
+    levels = 600
+    markup = "<body>" + "".join(f'<div><a href="http://target.com/{n}">t{n}</a>' for n in range(levels))
+    markup += "</div>" * levels + '<p><a href="http://target.com/after">after</a></p>'
+    flat = flatten(markup, MAX_NESTING)
+    assert len(flat) == len(markup)  # tags are blanked, nothing moves
+    assert flat.count("<div>") == MAX_NESTING and flat.count("</div>") == MAX_NESTING
+    assert MAX_NESTING <= depth(markup) <= MAX_NESTING + 5
+    page = extract_page(markup, "http://example.com/")
+    assert [link.url for link in page.links] == [f"http://target.com/{n}" for n in range(levels)] + [
+        "http://target.com/after"
+    ]
+    # The paragraph after the nest sits at the top again: the end tags closed what was opened.
+    assert page.links[-1].placement == "content" or page.links[-1].snippet == "after"
+
+
+def test_end_tags_of_elements_never_opened_do_not_hide_the_nesting() -> None:
+    # The tree builder ignores an end tag with no open element of its name: so does the count.
+    markup = "<body>" + "<section></span></em></li>" * 2000
+    assert depth(markup) <= MAX_NESTING + 5
+
+
+@pytest.mark.parametrize("unit", ["<div>", "<ul><li>", "<table><tr><td>", "<dl><dt>", "<blockquote>x "])
+def test_deep_nesting_of_every_shape_is_bounded(unit: str) -> None:
+    markup = "<body>" + unit * 20_000 + '<a href="http://target.com/">deep</a>'
+    assert depth(markup) <= 4 * MAX_NESTING + 5  # a table nests table, tbody, tr and td
+    (link,) = extract_page(markup, "http://example.com/").links
+    assert (link.url, link.anchor) == ("http://target.com/", "deep")
+
+
+def test_a_small_page_of_deep_nesting_does_not_stall_the_crawl(tmp_path: Path) -> None:
+    # 200,000 nested <div>, 1.6 KB gzipped: lexbor alone takes minutes over it (100,000: 45 s).
+    bomb = gzip.compress((html("<div>" * 200_000 + '<a href="http://target.com/deep">deep</a>')).encode())
+    sites = {
+        "bomb.com": {"/": Resource(bomb, headers={"Content-Type": "text/html", "Content-Encoding": "gzip"})},
+        "good.com": {"/": Resource(html('<p><a href="http://target.com/good">good</a></p>'), delay=1.0)},
+    }
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    with LocalWeb(sites) as web:
+        crawl = run_crawl(
+            url, "-a", "target=target.com", "-a", "seeds=http://bomb.com/,http://good.com/",
+            proxy=web.proxy_url, timeout=60,
+        )  # fmt: skip
+    assert crawl.process.returncode == 0, crawl.process.stderr[-2000:]
+    assert set(crawl.rows("SELECT source_url, target_url FROM backlinks")) == {
+        ("http://bomb.com/", "http://target.com/deep"),
+        ("http://good.com/", "http://target.com/good"),
+    }
+
+
+def test_a_link_in_every_level_of_a_nest_gets_its_own_level_s_snippet_and_placement() -> None:
+    # Each level's block holds every level below: read naively, placements cost the nest's cube.
+    levels = 20_000
+    markup = "<body>" + "".join(
+        f'<blockquote><a href="http://target.com/{n}">t{n}</a> said {n} ' for n in range(levels)
+    )
+    links = extract_page(markup, "http://example.com/").links
+    assert len(links) == levels
+    # The outer levels hold prose (their text and the levels inside, past PROSE characters).
+    assert [link.placement for link in links[:400]] == ["content"] * 400
+    assert links[0].snippet.startswith("t0 said 0 t1 said 1")
+    assert "t1000 said 1000" in links[1000].snippet
+    # Past BLOCK_TEXT (64 KB) of its block's text, a link's snippet is the block's start.
+    assert links[-1].snippet.startswith("t511 said 511")
