@@ -82,31 +82,45 @@ class Redirects:
     """What a crawl knows of the URLs that may redirect to a target: where each one probed
     led (a target's URL and host, or None), and the links waiting for a probe's answer.
 
-    At most ``max_urls`` URLs are kept, and at most ``per_domain`` probed on one registered
-    domain (a site whose every link reads like a redirect cannot flood the crawl)."""
+    At most ``max_urls`` URLs are kept, at most ``per_domain`` probed on one registered
+    domain, and at most ``per_source`` for the pages of one registered domain, each behind
+    the one before it as the pages of a site are (``wait``): a site whose every link reads
+    like a redirect, or a page of thousands of short links, cannot flood the crawl."""
 
-    def __init__(self, targets: Iterable[str], max_urls: int = 100_000, per_domain: int = 1000) -> None:
+    def __init__(
+        self, targets: Iterable[str], max_urls: int = 100_000, per_domain: int = 1000, per_source: int = 100
+    ) -> None:
         self.guess = RedirectGuess(targets)
         self.max_urls = max_urls
         self.per_domain = per_domain
+        self.per_source = per_source
+        self.sources: Counter[str] = Counter()
         self.landings: dict[str, tuple[str, str] | None] = {}
         self.waiting: dict[str, list[Via]] = {}
         # URLs whose probe failed (a timeout, a 5xx): where they lead is unknown this crawl.
         self.unanswered: set[str] = set()
         self.probed: Counter[str] = Counter()
 
-    def wait(self, url: str, domain: str, via: Via) -> bool:
-        """Keep ``via`` until where ``url`` leads is known; True when ``url`` is to be probed
-        (its first link), False when a probe is on its way or over the bounds."""
+    def wait(self, url: str, domain: str, via: Via, source: str) -> int | None:
+        """Keep ``via``, a link from a page of the registered domain ``source``, until where
+        ``url`` leads is known. The priority to probe ``url`` with when it is to be probed (its
+        first link): the n-th probe for a site's pages waits behind the first ones of every other
+        site, as its n-th page does (``frontier.py``). None when a probe is on its way or over
+        the bounds."""
         waiting = self.waiting.get(url)
         if waiting is not None:
             waiting.append(via)
-            return False
-        if len(self.waiting) + len(self.landings) >= self.max_urls or self.probed[domain] >= self.per_domain:
-            return False
+            return None
+        if (
+            len(self.waiting) + len(self.landings) >= self.max_urls
+            or self.probed[domain] >= self.per_domain
+            or self.sources[source] >= self.per_source
+        ):
+            return None
         self.probed[domain] += 1
+        self.sources[source] += 1
         self.waiting[url] = [via]
-        return True
+        return 1 - self.sources[source]
 
     def settle(self, url: str, landing: tuple[str, str] | None) -> list[Via]:
         """Where ``url`` leads: a target's URL and host, or None; the links that waited for it."""

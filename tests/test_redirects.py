@@ -42,13 +42,13 @@ def _via(page: str, url: str) -> Via:
 
 def test_links_wait_for_one_probe_of_their_url_and_are_settled_together() -> None:
     redirects = Redirects(["target.com"])
-    assert redirects.wait("http://bit.ly/a", "bit.ly", _via("http://one.org/", "http://bit.ly/a")) is True
-    assert redirects.wait("http://bit.ly/a", "bit.ly", _via("http://two.org/", "http://bit.ly/a")) is False
+    assert redirects.wait("http://bit.ly/a", "bit.ly", _via("http://one.org/", "http://bit.ly/a"), "one.org") == 0
+    assert redirects.wait("http://bit.ly/a", "bit.ly", _via("http://two.org/", "http://bit.ly/a"), "two.org") is None
     landing = ("http://target.com/x", "target.com")
     assert [via[0] for via in redirects.settle("http://bit.ly/a", landing)] == ["http://one.org/", "http://two.org/"]
     assert redirects.landings == {"http://bit.ly/a": landing} and redirects.waiting == {}
     # A failed probe settles nothing: its links wait no more, and nothing is learned.
-    redirects.wait("http://bit.ly/b", "bit.ly", _via("http://one.org/", "http://bit.ly/b"))
+    redirects.wait("http://bit.ly/b", "bit.ly", _via("http://one.org/", "http://bit.ly/b"), "one.org")
     redirects.forget("http://bit.ly/b")
     assert "http://bit.ly/b" not in redirects.landings and redirects.waiting == {}
 
@@ -56,11 +56,23 @@ def test_links_wait_for_one_probe_of_their_url_and_are_settled_together() -> Non
 def test_probes_are_bounded_per_domain_and_in_all() -> None:
     redirects = Redirects(["target.com"], max_urls=5, per_domain=2)
     firsts = [
-        redirects.wait(f"http://bit.ly/{n}", "bit.ly", _via("http://p.org/", f"http://bit.ly/{n}")) for n in range(3)
+        redirects.wait(f"http://bit.ly/{n}", "bit.ly", _via("http://p.org/", f"http://bit.ly/{n}"), f"p{n}.org")
+        for n in range(3)
     ]
-    assert firsts == [True, True, False]
-    firsts = [redirects.wait(f"http://d{n}.org/go", f"d{n}.org", _via("http://p.org/", "x")) for n in range(5)]
-    assert firsts == [True, True, True, False, False]  # five URLs in all
+    assert firsts == [0, 0, None]
+    firsts = [redirects.wait(f"http://d{n}.org/go", f"d{n}.org", _via("http://p.org/", "x"), "p.org") for n in range(5)]
+    assert firsts == [0, -1, -2, None, None]  # five URLs in all
+
+
+def test_the_probes_for_one_site_s_pages_are_bounded_and_each_waits_behind_the_one_before() -> None:
+    redirects = Redirects(["target.com"], per_source=3)
+    priorities = [
+        redirects.wait(f"http://s{n % 10}.ly/{n}", f"s{n % 10}.ly", _via("http://flood.org/", "x"), "flood.org")
+        for n in range(5)
+    ]
+    # Behind the first page of every other site, as that site's own pages are; then none.
+    assert priorities == [0, -1, -2, None, None]
+    assert redirects.wait("http://bit.ly/z", "bit.ly", _via("http://calm.org/", "x"), "calm.org") == 0
 
 
 def test_links_through_a_shortener_and_an_affiliate_link_are_backlinks_of_type_redirect(database_url: str) -> None:
@@ -142,3 +154,28 @@ def test_a_job_directory_whose_crawl_probed_links_ends_and_is_refused_after(tmp_
         again = run_crawl(database_url, *arguments, proxy=local.proxy_url, settings=settings)
     assert again.process.returncode == 1
     assert "has ended" in again.process.stderr.strip().splitlines()[-1]
+
+
+def test_a_page_of_thousands_of_short_links_does_not_spend_the_crawl_on_probes(tmp_path: Path) -> None:
+    shorteners = ("bit.ly", "t.co", "tinyurl.com", "ow.ly", "is.gd")
+    shorts = " ".join(f'<a href="http://{short}/{n}">l</a>' for short in shorteners for n in range(100))
+    flood = html(shorts + ' <a href="http://good.com/">good</a> <a href="http://good2.org/">good2</a>')
+    sites = {
+        "flood.com": {"/": Resource(flood)},
+        "good.com": {"/": Resource(html('<p>Good page <a href="http://target.com/good">good</a></p>'))},
+        "good2.org": {"/": Resource(html('<p>Good page <a href="http://target.com/good2">good</a></p>'))},
+    }
+    # Every short link leads nowhere of interest.
+    sites.update({short: {f"/{n}": redirect("http://elsewhere.net/") for n in range(100)} for short in shorteners})
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    with LocalWeb(sites) as web:
+        crawl = run_crawl(
+            url, "-a", "target=target.com", "-a", "seeds=http://flood.com/", "-a", "max_pages=60",
+            proxy=web.proxy_url, settings={"ROBOTSTXT_OBEY": "False"},
+        )  # fmt: skip
+    assert crawl.process.returncode == 0, crawl.process.stderr[-2000:]
+    # The sites the flooding page links to come before its n-th probe, as its n-th page would.
+    assert set(crawl.rows("SELECT target_url FROM backlinks")) == {
+        ("http://target.com/good",),
+        ("http://target.com/good2",),
+    }

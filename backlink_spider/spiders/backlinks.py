@@ -277,7 +277,7 @@ class BacklinksSpider(scrapy.Spider):
         links = self.redirects.settle(urls[0], landing)
         return [backlink for via in links if (backlink := self.through(via, landing)) is not None]
 
-    def probe(self, url: str, origin: str, hops: int, first: Via | None) -> scrapy.Request:
+    def probe(self, url: str, origin: str, hops: int, first: Via | None, priority: int) -> scrapy.Request:
         """A request for ``url`` whose redirect comes to the spider (``probed``) instead of being
         followed; ``origin`` is the URL the pages link to, ``hops`` the redirects before it,
         ``first`` the first link to it, which goes with the request."""
@@ -285,7 +285,9 @@ class BacklinksSpider(scrapy.Spider):
             VIA: origin, HOPS: hops, FIRST_LINK: first, "dont_redirect": True,
             "handle_httpstatus_list": REDIRECT_STATUSES,
         }  # fmt: skip
-        return scrapy.Request(url, callback=self.parse, errback=self.failed, meta=meta, dont_filter=True)
+        return scrapy.Request(
+            url, callback=self.parse, errback=self.failed, meta=meta, dont_filter=True, priority=priority
+        )
 
     def probed(self, response: Response, origin: str) -> list[Backlink | PageRecord | scrapy.Request] | None:
         """A probe's answer for the links to ``origin``: a redirect to a target settles them as
@@ -315,7 +317,7 @@ class BacklinksSpider(scrapy.Spider):
             return output
         hops = int(response.meta.get(HOPS, 0)) + 1
         if hops < MAX_HOPS:
-            output.append(self.probe(location, origin, hops, response.meta.get(FIRST_LINK)))
+            output.append(self.probe(location, origin, hops, response.meta.get(FIRST_LINK), response.request.priority))
             return output
         self.redirects.settle(origin, None)
         return output
@@ -396,7 +398,8 @@ class BacklinksSpider(scrapy.Spider):
             # Once the budget is spent no new probe is made: a link would wait for no answer.
             if url not in redirects.waiting and self.budget_spent():
                 return []
-            return [self.probe(url, url, 0, via)] if redirects.wait(url, domain, via) else []
+            priority = redirects.wait(url, domain, via, domain_of(urlsplit(via[0]).hostname or ""))
+            return [self.probe(url, url, 0, via, priority)] if priority is not None else []
         backlink = self.through(via, landing) if landing is not None else None
         return [backlink] if backlink is not None else []
 
