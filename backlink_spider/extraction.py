@@ -18,7 +18,7 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import idna
 from selectolax.lexbor import LexborHTMLParser
-from w3lib.encoding import html_to_unicode
+from w3lib.encoding import html_to_unicode, http_content_type_encoding, read_bom, resolve_encoding
 from w3lib.html import HTML5_WHITESPACE
 from w3lib.url import safe_url_string
 
@@ -59,8 +59,19 @@ def parse_html(html: str) -> LexborHTMLParser:
 
 def decode_html(body: bytes, content_type: str | None) -> str:
     """Decode a body by its declared charset (header, BOM, ``<meta>``) or a detected one."""
-    _, text = html_to_unicode(content_type, body)
-    return text
+    encoding, text = html_to_unicode(content_type, body)
+    return body.decode("utf-8", "replace") if meta_means_utf8(encoding, body, content_type) else text
+
+
+def meta_means_utf8(encoding: str, body: bytes, content_type: str | None) -> bool:
+    """Whether a body decoded as ``encoding`` is UTF-8 by the HTML standard: a ``<meta>`` that
+    names UTF-16 means UTF-8 (its prescan's rule: a page in UTF-16 starts with a byte order
+    mark, and a ``<meta>`` readable as ASCII is not UTF-16). Browsers read such pages; w3lib
+    (and so Scrapy) decoded them as UTF-16, CJK noise without a link."""
+    if not resolve_encoding(encoding).startswith("utf-16"):
+        return False
+    header = http_content_type_encoding(content_type) if content_type else None
+    return read_bom(body)[0] is None and not (header and resolve_encoding(header).startswith("utf-16"))
 
 
 def absolute_url(href: str, base_url: str) -> str | None:

@@ -44,7 +44,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from backlink_spider.browser import META_DOCUMENT, BrowserRendering, render_mode
-from backlink_spider.extraction import Page, extract_page, parse_html
+from backlink_spider.extraction import Page, extract_page, meta_means_utf8, parse_html
 
 logger = logging.getLogger(__name__)
 
@@ -205,9 +205,11 @@ def link_count(page: Page) -> int:
 
 def extract_response(response: Response) -> Page:
     """The spider's extraction of ``response``: its links with every field, read lazily."""
-    html = response.text if isinstance(response, TextResponse) else response.body
     robots = [value.decode("latin-1") for value in response.headers.getlist("X-Robots-Tag")]
     content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
+    html: str | bytes = response.body
+    if isinstance(response, TextResponse) and not meta_means_utf8(response.encoding, response.body, content_type):
+        html = response.text
     links = [value.decode("latin-1") for value in response.headers.getlist("Link")]
     return extract_page(html, response.url, robots, content_type, links)
 

@@ -15,10 +15,12 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from scrapy.http import HtmlResponse
 
 from backlink_spider.domains import unicode_host
 from backlink_spider.extraction import SNIPPET_CHARS, Link, Page, absolute_url, decode_html, extract_page, request_url
 from backlink_spider.placement import PLACEMENTS
+from backlink_spider.rendering import extract_response
 
 BLOG = "https://blog.example.org/2024/05/cookie-banners.html"
 
@@ -793,6 +795,24 @@ def test_utf8_without_any_declaration() -> None:
 def test_utf16_with_bom() -> None:
     html = "<html><body><a href='https://a.example/'>Grüße</a></body></html>".encode("utf-16")
     [link] = extract_page(html, BLOG, content_type="text/html").links
+    assert (link.url, link.anchor) == ("https://a.example/", "Grüße")
+
+
+@pytest.mark.parametrize("label", ["utf-16", "UTF-16LE", "utf-16be"])
+def test_a_page_whose_meta_names_utf16_is_utf8_as_browsers_read_it(label: str) -> None:
+    body = f"<html><head><meta charset='{label}'></head><body><a href='https://a.example/'>Grüße</a></body></html>"
+    for content_type in (None, "text/html"):
+        [link] = extract_page(body.encode(), BLOG, content_type=content_type).links
+        assert (link.url, link.anchor) == ("https://a.example/", "Grüße")
+    # As the spider reads a response (Scrapy's decoding says UTF-16).
+    response = HtmlResponse(BLOG, body=body.encode(), headers={"Content-Type": "text/html"})
+    [link] = extract_response(response).links
+    assert (link.url, link.anchor) == ("https://a.example/", "Grüße")
+
+
+def test_utf16_named_by_the_header_is_utf16() -> None:
+    html = "<html><body><a href='https://a.example/'>Grüße</a></body></html>".encode("utf-16-le")
+    [link] = extract_page(html, BLOG, content_type="text/html; charset=utf-16le").links
     assert (link.url, link.anchor) == ("https://a.example/", "Grüße")
 
 
