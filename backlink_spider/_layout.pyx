@@ -131,6 +131,7 @@ cdef extern from *:
         LXB_TAG_AREA
         LXB_TAG_BASE
         LXB_TAG_HEAD
+        LXB_NS_HTML
         LXB_TAG_LINK
         LXB_TAG_META
         LXB_TAG_IMG
@@ -433,7 +434,8 @@ cdef class Layout:
                             self.hrefs.append(_value(_attr(node, LXB_DOM_ATTR_HREF, b"href", True)))
                             self.rels.append(_value(_attr(node, LXB_DOM_ATTR_REL, b"rel", True)))
                     elif tag == LXB_TAG_BASE:
-                        if not base_found and _attr(node, LXB_DOM_ATTR_HREF, b"href", False) != NULL:
+                        # Only an HTML <base> rebases a page's links (not one inside SVG or MathML).
+                        if not base_found and node.ns == LXB_NS_HTML and _attr(node, LXB_DOM_ATTR_HREF, b"href", False) != NULL:
                             base_found = True
                             self.base_href = _value(_attr(node, LXB_DOM_ATTR_HREF, b"href", True))
                     elif tag == LXB_TAG_LINK:

@@ -271,6 +271,14 @@ def test_base_without_href_is_ignored() -> None:
     assert [link.url for link in extract_page(html, BLOG).links] == ["https://blog.example.org/2024/05/x"]
 
 
+@pytest.mark.parametrize("island", ["svg", "math"])
+def test_a_base_inside_svg_or_mathml_rebases_nothing(island: str) -> None:
+    # Browsers take an HTML <base> only: one in a foreign island would turn relative links into backlinks.
+    html = f'<html><body><{island}><base href="http://target.com/"></base></{island}><a href="x">X</a></body></html>'
+    page = extract_page(html, BLOG)
+    assert [link.url for link in page.links] == ["https://blog.example.org/2024/05/x"] and page.base_url == BLOG
+
+
 # -- absolute_url ------------------------------------------------------------------------
 
 
