@@ -141,6 +141,8 @@ def _resolve(href: str, base_url: str) -> tuple[str, str | None] | None:
         query = _QUERY_START.search(href)
         cut = query.start() if query else len(href)
         href = href[:cut].replace("\\", "/") + href[cut:]
+    if (href[:3] == "///" or href[:1] in "hH") and (special := _SPECIAL_START.match(href)) is not None:
+        href = _as_browsers_read(href, special, base_url)
     # Three shapes of href that most links have, resolved without urljoin (it gives the
     # same: see _resolve_root); anything else (params, dot segments...) takes urljoin.
     absolute = False
@@ -212,6 +214,27 @@ def _percent_decoded_host(host: str) -> str | None:
     except UnicodeDecodeError:
         return None
     return None if not decoded or not _FORBIDDEN_IN_HOST.isdisjoint(decoded) else decoded
+
+
+# An href that may start otherwise in the URL standard than in RFC 3986, for http(s):
+# its scheme (if any) and the slashes after it.
+# (Not the usual "http://host": two slashes and a host.)
+_SPECIAL_START = re.compile(r"(?:(https?):(?!//(?!/))(/*)|/{3,})", re.IGNORECASE)
+
+
+def _as_browsers_read(href: str, special: re.Match[str], base_url: str) -> str:
+    """``href`` as the URL standard reads an http(s) one, spelled so urljoin reads it the
+    same: any number of slashes starts the host (``///target.com/``, ``http:////target.com/``),
+    and so does a scheme other than the base's with fewer than two (``https:target.com/x``
+    on an http page); with the base's own scheme, fewer than two make a relative reference."""
+    scheme, slashes = special.group(1), special.group(2)
+    rest = href[special.end() :]
+    if scheme is None:
+        return "//" + rest
+    scheme = scheme.lower()
+    if len(slashes) >= 2 or not base_url.lower().startswith(scheme + ":"):
+        return f"{scheme}://{rest}"
+    return href
 
 
 def _resolve_plain(href: str) -> tuple[str, str] | None:

@@ -307,6 +307,16 @@ def test_a_base_inside_svg_or_mathml_rebases_nothing(island: str) -> None:
         ("https://user:pw@a.com/", "https://a.com/"),
         ("https://[2001:db8::1]:8443/x", "https://[2001:db8::1]:8443/x"),
         ("https://a.com./x", "https://a.com/x"),
+        # As the URL standard reads http(s) (BLOG is https): slashes, however many, start a host,
+        ("///target.com/x", "https://target.com/x"),
+        ("http:///target.com/", "http://target.com/"),
+        ("https:////target.com/", "https://target.com/"),
+        ("HTTP:///target.com/", "http://target.com/"),
+        # and so does another scheme than the page's without them; the page's own makes a path.
+        ("http:target.com/x", "http://target.com/x"),
+        ("http:/target.com/x", "http://target.com/x"),
+        ("https:/about", "https://blog.example.org/about"),
+        ("https:x", "https://blog.example.org/2024/05/x"),
     ],
 )
 def test_absolute_url(href: str, expected: str) -> None:
@@ -367,6 +377,15 @@ def urljoin_reference(href: str, base: str) -> str | None:
     before, hash_, fragment = href.partition("#")
     kept = before.rstrip(" \f")
     href = kept + "".join(f"%{ord(char):02X}" for char in before[len(kept) :]) + hash_ + fragment
+    # As the URL standard reads http(s): slashes, however many, start a host, and so does a
+    # scheme other than the base's without them.
+    for scheme in ("http", "https"):
+        if href.lower().startswith(scheme + ":"):
+            rest = href[len(scheme) + 1 :]
+            if len(rest) - len(rest.lstrip("/")) >= 2 or not base.lower().startswith(scheme + ":"):
+                href = f"{scheme}://{rest.lstrip('/')}"
+    if href.startswith("///"):
+        href = "//" + href.lstrip("/")
     try:
         parts = urlsplit(urljoin(base, href))
         host, port = parts.hostname, parts.port
