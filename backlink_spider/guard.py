@@ -17,6 +17,8 @@ import ipaddress
 import logging
 import socket
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -29,11 +31,23 @@ from backlink_spider.resolver import proxy_hosts
 logger = logging.getLogger(__name__)
 
 
-async def resolved_refusal(host: str) -> str | None:
+# Lookups run in threads of their own: most take a millisecond, but a resolver that does not
+# answer holds a thread for seconds, and asyncio's default pool of six would make every new
+# host of the crawl wait behind a few of those.
+_LOOKUPS = ThreadPoolExecutor(max_workers=32, thread_name_prefix="guard-dns")
+
+
+async def resolved_refusal(host: str, timeout: float) -> str | None:
     """Why ``host`` must not be fetched by the addresses it resolves to here (any one that
-    is not public), or None; None too when it does not resolve here."""
+    is not public, or none within ``timeout`` seconds: a name whose answer is held back
+    until the crawler has given up must not go to the proxy unchecked), or None; None too
+    when the name does not exist here."""
+    loop = asyncio.get_running_loop()
+    lookup = loop.run_in_executor(_LOOKUPS, partial(socket.getaddrinfo, host, None, proto=socket.IPPROTO_TCP))
     try:
-        answers = await asyncio.get_running_loop().getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+        answers = await asyncio.wait_for(lookup, timeout)
+    except TimeoutError:
+        return f"{host} did not resolve within {timeout:g} s (DNS_TIMEOUT): its address cannot be checked"
     except (OSError, UnicodeError):
         return None
     for *_, sockaddr in answers:
@@ -44,9 +58,10 @@ async def resolved_refusal(host: str) -> str | None:
 
 
 class PrivateNetworkGuard:
-    def __init__(self, crawler: Crawler, proxied: bool, cache_size: int) -> None:
+    def __init__(self, crawler: Crawler, proxied: bool, cache_size: int, timeout: float) -> None:
         self.stats = crawler.stats
         self.proxied = proxied
+        self.timeout = timeout
         self._logged: set[str] = set()
         self._verdicts: OrderedDict[str, str | None] = OrderedDict()
         self._cache_size = cache_size
@@ -56,7 +71,9 @@ class PrivateNetworkGuard:
         settings = crawler.settings
         if settings.getbool("BACKLINKS_ALLOW_PRIVATE_NETWORKS"):
             raise NotConfigured("BACKLINKS_ALLOW_PRIVATE_NETWORKS is on")
-        return cls(crawler, bool(proxy_hosts()), max(1, settings.getint("DNSCACHE_SIZE")))
+        return cls(
+            crawler, bool(proxy_hosts()), max(1, settings.getint("DNSCACHE_SIZE")), settings.getfloat("DNS_TIMEOUT")
+        )
 
     async def process_request(self, request: Request) -> None:
         host = urlparse_cached(request).hostname or ""
@@ -77,7 +94,7 @@ class PrivateNetworkGuard:
         if host in self._verdicts:
             self._verdicts.move_to_end(host)
             return self._verdicts[host]
-        verdict = self._verdicts[host] = await resolved_refusal(host)
+        verdict = self._verdicts[host] = await resolved_refusal(host, self.timeout)
         if len(self._verdicts) > self._cache_size:
             self._verdicts.popitem(last=False)
         return verdict

@@ -4,9 +4,11 @@ refused at connect time, and all of it allowed by the setting."""
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import pytest
 from twisted.internet.error import DNSLookupError
 
 from backlink_spider.addresses import is_public_ip
+from backlink_spider.guard import resolved_refusal
 from backlink_spider.localweb import LocalWeb, Resource, redirect
 from backlink_spider.resolver import PublicAddressResolver, proxy_hosts
 from tests.conftest import run_crawl
@@ -128,3 +131,32 @@ def test_resolver_refuses_private_answers_and_trusts_proxies(monkeypatch: pytest
     monkeypatch.setenv("http_proxy", "http://proxy.internal:3128")
     monkeypatch.setenv("https_proxy", "squid.lan:8080")
     assert {"proxy.internal", "squid.lan"} <= proxy_hosts()
+
+
+def test_a_name_is_judged_by_every_address_it_resolves_to_and_one_held_back_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    answers = {
+        "public.com": ["93.184.216.34"],
+        "metadata.internal": ["169.254.169.254"],
+        "mixed.com": ["93.184.216.34", "10.0.0.1"],  # round robin: one private answer is enough
+    }
+
+    def getaddrinfo(host: str, *_: object, **__: object) -> list[tuple[object, ...]]:
+        if host == "slow.com":
+            time.sleep(1.0)
+        if host not in answers:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, 0)) for address in answers[host]]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+    async def verdicts() -> list[str | None]:
+        hosts = ("public.com", "metadata.internal", "mixed.com", "unknown.com", "slow.com")
+        return [await resolved_refusal(host, 0.3) for host in hosts]
+
+    public, metadata, mixed, unknown, slow = asyncio.run(verdicts())
+    assert public is None and unknown is None  # a name unknown here is the proxy's to resolve
+    assert metadata == "metadata.internal resolves to non-public address 169.254.169.254"
+    assert mixed == "mixed.com resolves to non-public address 10.0.0.1"
+    assert slow is not None and "did not resolve within 0.3 s" in slow
