@@ -187,6 +187,9 @@ def _resolve(href: str, base_url: str) -> tuple[str, str | None] | None:
         if host is None:
             return None
     netloc = unicode_host(host)
+    if "\ufffd" in netloc:
+        # What the parser made of a NUL or of bytes no encoding reads: no browser goes there.
+        return None
     if ":" in netloc:
         netloc = f"[{netloc}]"
     try:

@@ -428,6 +428,13 @@ def test_absolute_url_property_same_as_urljoin(href: str, base: str) -> None:
     assert absolute_url(href, base) == urljoin_reference(href, base)
 
 
+def test_a_host_holding_a_replacement_character_is_no_link() -> None:
+    # A NUL in a host (U+FFFD once parsed) or undecodable bytes: browsers refuse the URL.
+    hrefs = ("http://targ\x00et.com/", "http://t\ufffdarget.com/b", "/c")
+    page = page_with("".join(f'<a href="{href}">x</a>' for href in hrefs))
+    assert [link.url for link in page.links] == ["https://blog.example.org/c"]
+
+
 def test_percent_encoded_hosts_are_read_as_a_browser_reads_them() -> None:
     # A browser decodes a host before anything else: these links go to target.com.
     page = page_with(
