@@ -7,7 +7,9 @@ Names are judged on the addresses they resolve to: at connect time by
 every name when the operator's proxies are configured, because through a proxy the
 resolver only ever looks up the proxy's own name (and trusts it, wherever it points).
 A name this machine cannot resolve goes to the proxy, whose network it may be on.
-``BACKLINKS_ALLOW_PRIVATE_NETWORKS = True`` switches all of it off (tests, intranets).
+``BACKLINKS_CHECK_PROXIED_NAMES = False`` spares those lookups (a proxy that refuses private
+addresses itself); ``BACKLINKS_ALLOW_PRIVATE_NETWORKS = True`` switches all of it off
+(tests, intranets).
 """
 
 from __future__ import annotations
@@ -58,9 +60,11 @@ async def resolved_refusal(host: str, timeout: float) -> str | None:
 
 
 class PrivateNetworkGuard:
-    def __init__(self, crawler: Crawler, proxied: bool, cache_size: int, timeout: float) -> None:
+    def __init__(self, crawler: Crawler, proxied: bool, check_names: bool, cache_size: int, timeout: float) -> None:
         self.stats = crawler.stats
+        # Whether every name is looked up (proxies configured), or only those of requests with a proxy of their own.
         self.proxied = proxied
+        self.check_names = check_names
         self.timeout = timeout
         self._logged: set[str] = set()
         self._verdicts: OrderedDict[str, str | None] = OrderedDict()
@@ -71,14 +75,20 @@ class PrivateNetworkGuard:
         settings = crawler.settings
         if settings.getbool("BACKLINKS_ALLOW_PRIVATE_NETWORKS"):
             raise NotConfigured("BACKLINKS_ALLOW_PRIVATE_NETWORKS is on")
+        check_names = settings.getbool("BACKLINKS_CHECK_PROXIED_NAMES")
         return cls(
-            crawler, bool(proxy_hosts()), max(1, settings.getint("DNSCACHE_SIZE")), settings.getfloat("DNS_TIMEOUT")
-        )
+            crawler, check_names and bool(proxy_hosts()), check_names,
+            max(1, settings.getint("DNSCACHE_SIZE")), settings.getfloat("DNS_TIMEOUT"),
+        )  # fmt: skip
 
     async def process_request(self, request: Request) -> None:
         host = urlparse_cached(request).hostname or ""
         reason = refusal_reason(host)
-        if reason is None and (self.proxied or "proxy" in request.meta) and parse_ip_literal(host) is None:
+        if (
+            reason is None
+            and (self.proxied or (self.check_names and "proxy" in request.meta))
+            and parse_ip_literal(host) is None
+        ):
             reason = await self._resolved(host)
         if reason is None:
             return

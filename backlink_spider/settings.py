@@ -17,6 +17,10 @@ BACKLINKS_DATABASE_URL = "sqlite:///backlinks.sqlite3"
 BACKLINKS_AUTO_MIGRATE = False
 # Fetch private, loopback, link-local and other non-public addresses (tests, intranets).
 BACKLINKS_ALLOW_PRIVATE_NETWORKS = False
+# Through the operator's proxy, look each host name up here first and refuse it if an address
+# it has is not public (off: a proxy that refuses private addresses itself; the tests and the
+# benchmark, whose names exist only behind their own proxy).
+BACKLINKS_CHECK_PROXIED_NAMES = True
 # Total pages fetched in one crawl (robots.txt not counted); the max_pages argument wins.
 BACKLINKS_MAX_PAGES = 10000
 # Link hops from a seed; 0 fetches only the seeds; the max_depth argument wins.

@@ -95,7 +95,7 @@ def _crawl(
         "-a", f"pages_per_domain={pages}", "-a", f"max_depth={pages * 2}",
         "-s", f"BACKLINKS_DATABASE_URL=sqlite:///{database}", "-s", f"BACKLINKS_RENDER_MODE={mode}",
         "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "LOG_LEVEL=WARNING",
-        "-s", "BACKLINKS_AUTHORITY_AT_CLOSE=False", *budget,
+        "-s", "BACKLINKS_AUTHORITY_AT_CLOSE=False", "-s", "BACKLINKS_CHECK_PROXIED_NAMES=False", *budget,
     ]  # fmt: skip
     returncode, stderr, watch = run_watched(command, ROOT, crawl_env(proxy_url), timeout=900)
     if returncode != 0:

@@ -114,7 +114,10 @@ def test_through_a_proxy_every_name_is_checked_on_what_it_resolves_to_here(tmp_p
     with direct, LocalWeb(sites) as web:
         # The proxy itself is named by that name: connecting to it is the operator's choice.
         proxy = web.proxy_url.replace("127.0.0.1", name)
-        crawl = run_crawl(url, "-a", "target=target.com", "-a", "seeds=http://sneaky.com/", proxy=proxy)
+        crawl = run_crawl(
+            url, "-a", "target=target.com", "-a", "seeds=http://sneaky.com/", proxy=proxy,
+            settings={"BACKLINKS_CHECK_PROXIED_NAMES": "True"},
+        )  # fmt: skip
         with pytest.raises(TimeoutError):
             direct.accept()
     assert crawl.process.returncode == 0, crawl.process.stderr[-2000:]
