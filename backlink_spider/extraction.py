@@ -141,7 +141,12 @@ def _resolve(href: str, base_url: str) -> tuple[str, str | None] | None:
         query = _QUERY_START.search(href)
         cut = query.start() if query else len(href)
         href = href[:cut].replace("\\", "/") + href[cut:]
-    if (href[:3] == "///" or href[:1] in "hH") and (special := _SPECIAL_START.match(href)) is not None:
+    if (
+        # Most hrefs are "/path" or "http(s)://host...": spared the regex.
+        (href[:3] == "///" or href[:1] in "hH")
+        and (not href.startswith(("http://", "https://")) or href.startswith(("http:///", "https:///")))
+        and (special := _SPECIAL_START.match(href)) is not None
+    ):
         href = _as_browsers_read(href, special, base_url)
     # Three shapes of href that most links have, resolved without urljoin (it gives the
     # same: see _resolve_root); anything else (params, dot segments...) takes urljoin.
