@@ -18,13 +18,13 @@ import asyncio
 import ipaddress
 import logging
 import socket
-from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.utils.datatypes import LocalCache
 from scrapy.utils.httpobj import urlparse_cached
 
 from backlink_spider.addresses import is_public_ip, parse_ip_literal, refusal_reason
@@ -67,8 +67,8 @@ class PrivateNetworkGuard:
         self.check_names = check_names
         self.timeout = timeout
         self._logged: set[str] = set()
-        self._verdicts: OrderedDict[str, str | None] = OrderedDict()
-        self._cache_size = cache_size
+        # Scrapy's bounded dict, as its DNS cache: the oldest verdicts go first.
+        self._verdicts: LocalCache[str, str | None] = LocalCache(limit=cache_size)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PrivateNetworkGuard:
@@ -100,11 +100,7 @@ class PrivateNetworkGuard:
         raise IgnoreRequest(f"private network: {reason}")
 
     async def _resolved(self, host: str) -> str | None:
-        """``resolved_refusal(host)``, remembered for the last ``DNSCACHE_SIZE`` hosts."""
-        if host in self._verdicts:
-            self._verdicts.move_to_end(host)
-            return self._verdicts[host]
-        verdict = self._verdicts[host] = await resolved_refusal(host, self.timeout)
-        if len(self._verdicts) > self._cache_size:
-            self._verdicts.popitem(last=False)
-        return verdict
+        """``resolved_refusal(host)``, remembered for ``DNSCACHE_SIZE`` hosts."""
+        if host not in self._verdicts:
+            self._verdicts[host] = await resolved_refusal(host, self.timeout)
+        return self._verdicts[host]

@@ -356,6 +356,7 @@ class BacklinksSpider(scrapy.Spider):
         admit = depth <= self.frontier.max_depth and not self.budget_spent()
         targets, redirects = self.targets, self.redirects
         known = bool(redirects.landings or redirects.waiting or redirects.unanswered)
+        source = domain_of(urlsplit(page.url).hostname or "")
         for link in page.links:
             domain = domain_of(link.host)
             # Scrapy would send a non-ASCII host through IDNA 2003 (straße.de to strasse.de).
@@ -382,14 +383,15 @@ class BacklinksSpider(scrapy.Spider):
                     unsettled.append((url, link.anchor))
                     continue
             via = (page.url, link.anchor, link.rel.text, link.placement, link.snippet, page.nofollow, indexable, url)
-            output.extend(self.redirect_link(url, domain, via))
+            output.extend(self.redirect_link(url, domain, via, source))
             if redirects.unsettled(url) or url not in redirects.landings:
                 unsettled.append((url, link.anchor))
         return output, tuple(unsettled)
 
-    def redirect_link(self, url: str, domain: str, via: Via) -> list[Backlink | scrapy.Request]:
-        """A link that may reach a target through redirects: its backlink when where ``url``
-        leads is known; else it waits, and the first link to ``url`` gets it probed."""
+    def redirect_link(self, url: str, domain: str, via: Via, source: str) -> list[Backlink | scrapy.Request]:
+        """A link that may reach a target through redirects, on a page of the registered domain
+        ``source``: its backlink when where ``url`` leads is known; else it waits, and the first
+        link to ``url`` gets it probed."""
         redirects = self.redirects
         if url in redirects.unanswered:
             return []
@@ -398,7 +400,7 @@ class BacklinksSpider(scrapy.Spider):
             # Once the budget is spent no new probe is made: a link would wait for no answer.
             if url not in redirects.waiting and self.budget_spent():
                 return []
-            priority = redirects.wait(url, domain, via, domain_of(urlsplit(via[0]).hostname or ""))
+            priority = redirects.wait(url, domain, via, source)
             return [self.probe(url, url, 0, via, priority)] if priority is not None else []
         backlink = self.through(via, landing) if landing is not None else None
         return [backlink] if backlink is not None else []
