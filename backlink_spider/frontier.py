@@ -13,8 +13,10 @@ variants of one page (calendars' "next month", faceted search, sort orders): a
 domain gets at most ``variants_per_path`` URLs with a query per path, whatever their queries.
 
 What the frontier remembers of each URL (seen, and for a URL with a query the variants of
-its path) is a 64-bit fingerprint in a ``seen.FingerprintCounter``: about 12 bytes, not
-the URL, so a long crawl's memory stays nearly flat. A URL without a query is no variant
+its path) and of each registered domain (the pages it had admitted) is a 64-bit fingerprint
+in a ``seen.FingerprintCounter``: about 12 bytes, not the URL or the domain's name, and
+beyond ``seen_memory`` of them a counter moves them to disk, so a long crawl's memory is
+bounded however many URLs and domains it meets. A URL without a query is no variant
 (``/page`` and ``/page?sort=1`` are, ``/page`` and ``/other`` are not), so it costs one
 fingerprint, not two.
 """
@@ -29,7 +31,7 @@ from urllib.parse import urlsplit
 from scrapy.linkextractors import IGNORED_EXTENSIONS
 from w3lib.url import canonicalize_url, url_query_cleaner
 
-from backlink_spider.seen import FingerprintCounter, fingerprint
+from backlink_spider.seen import MEMORY, FingerprintCounter, fingerprint
 
 _SKIPPED_EXTENSIONS = frozenset("." + ext for ext in IGNORED_EXTENSIONS)
 MAX_PATH_SEGMENTS = 20
@@ -39,6 +41,8 @@ SESSION_PARAMETERS = (
     "phpsessid", "jsessionid", "sid", "sessionid", "session_id", "session", "aspsessionid", "cfid", "cftoken",
     "zenid", "osCsid", "s", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "fbclid", "gclid",
 )  # fmt: skip
+# Registered domains whose counts a frontier keeps in a dict (~70 bytes each) before merging them.
+DOMAINS_BUFFER = 65_536
 _PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sid)=[^/?#]*", re.IGNORECASE)
 
 
@@ -85,15 +89,19 @@ def variant_key(url: str, domain: str) -> int | None:
 class Frontier:
     """Admits URLs to the crawl within the depth and per-domain budgets."""
 
-    def __init__(self, max_depth: int, pages_per_domain: int, variants_per_path: int = 10) -> None:
+    def __init__(
+        self, max_depth: int, pages_per_domain: int, variants_per_path: int = 10, seen_memory: int = MEMORY
+    ) -> None:
         self.max_depth = max_depth
         self.pages_per_domain = pages_per_domain
         self.variants_per_path = variants_per_path
-        self.per_domain: dict[str, int] = {}
         self.traps: Counter[str] = Counter()
-        # Canonical URLs, and the (domain, path) templates of those with a query admitted.
-        self._seen = FingerprintCounter()
-        self._templates = FingerprintCounter()
+        # Canonical URLs, the (domain, path) templates of those with a query admitted, and
+        # the pages admitted per registered domain.
+        self._seen = FingerprintCounter(memory=seen_memory)
+        self._templates = FingerprintCounter(memory=seen_memory)
+        # Every link asks for its domain's count: the domains met lately stay in the dict.
+        self._domains = FingerprintCounter(buffer=DOMAINS_BUFFER, memory=seen_memory)
 
     def admit(self, url: str, domain: str, depth: int) -> int | None:
         """The priority to request ``url`` with, or None when it must not be requested.
@@ -103,7 +111,8 @@ class Frontier:
         """
         if depth > self.max_depth:
             return None
-        scheduled = self.per_domain.get(domain, 0)
+        domain_key = fingerprint(domain)
+        scheduled = self._domains.count(domain_key)
         if scheduled >= self.pages_per_domain or has_skipped_extension(url):
             return None
         if self._seen.add(fingerprint(canonicalize_url(url))):
@@ -115,7 +124,7 @@ class Frontier:
         if trap is not None:
             self.traps[trap] += 1
             return None
-        self.per_domain[domain] = scheduled + 1
+        self._domains.add(domain_key)
         return -scheduled
 
     def restore(self, url: str, domain: str) -> None:
@@ -123,8 +132,12 @@ class Frontier:
         self._seen.add(fingerprint(canonicalize_url(url)))
         if (variant := variant_key(url, domain)) is not None:
             self._templates.add(variant)
-        self.per_domain[domain] = self.per_domain.get(domain, 0) + 1
+        self._domains.add(fingerprint(domain))
+
+    def admitted(self, domain: str) -> int:
+        """How many URLs of the registered domain ``domain`` were admitted."""
+        return self._domains.count(fingerprint(domain))
 
     def domain_full(self, domain: str) -> bool:
         """True when ``domain`` has spent its page budget."""
-        return self.per_domain.get(domain, 0) >= self.pages_per_domain
+        return self.admitted(domain) >= self.pages_per_domain

@@ -20,7 +20,8 @@ A page looks script-built when any of these holds (thresholds are ``BACKLINKS_RE
 Such a page is rendered from the HTML already fetched (no second request to the site), and its
 rendered links are compared with the raw ones. A host where rendering found links the raw HTML
 lacked has its pages rendered without being judged from then on; a host whose ``FUTILE_RENDERS`` renders found nothing
-new is not rendered again. Rendered or not, the spider extracts a page's links the same way.
+new is not rendered again (verdicts kept for the last ``HOST_VERDICTS`` hosts; one forgotten is
+reached again). Rendered or not, the spider extracts a page's links the same way.
 ``judge`` reaches the verdict ``script_built(page_signals(...))`` would, measuring only what it needs.
 """
 
@@ -28,7 +29,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,6 +40,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from scrapy.settings import BaseSettings
 from scrapy.statscollectors import StatsCollector
+from scrapy.utils.datatypes import LocalCache
 from scrapy.utils.httpobj import urlparse_cached
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -55,6 +56,8 @@ APP_ROOTS = (
 CLOAKS = "[v-cloak], [ng-cloak], [data-ng-cloak], .ng-cloak"
 # Text an empty application root may still hold (a spinner's "Loading...").
 EMPTY_ROOT_CHARS = 20
+# Hosts whose verdict (and count of futile renders) is kept: bounds a long crawl's memory.
+HOST_VERDICTS = 65_536
 _INVISIBLE = ["script", "style", "noscript", "template", "svg"]
 _PLACEHOLDER = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 _JAVASCRIPT = re.compile(r"javascript", re.IGNORECASE)
@@ -273,8 +276,9 @@ class RenderDecider:
         self.futile_limit = crawler.settings.getint("BACKLINKS_RENDER_FUTILE_RENDERS", 3)
         self.waiting_room = crawler.settings.getint("BACKLINKS_RENDER_WAITING_SIZE", 5_000_000)
         self.waiting = 0
-        self.hosts: dict[str, HostState] = {}
-        self.futile: Counter[str] = Counter()
+        # Verdicts of the hosts rendered lately: one forgotten is judged again.
+        self.hosts: LocalCache[str, HostState] = LocalCache(limit=HOST_VERDICTS)
+        self.futile: LocalCache[str, int] = LocalCache(limit=HOST_VERDICTS)
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
 
     @classmethod
@@ -375,11 +379,11 @@ class RenderDecider:
                 self.stats.inc_value("backlinks/render/hosts_rendered")
                 logger.info("Rendering every page of %s from now on: its links are built by script", host)
         elif self.mode == "auto" and host not in self.hosts:
-            self.futile[host] += 1
-            if self.futile[host] >= self.futile_limit:
+            self.futile[host] = futile = self.futile.get(host, 0) + 1
+            if futile >= self.futile_limit:
                 self.hosts[host] = HostState.PLAIN
                 self.stats.inc_value("backlinks/render/hosts_plain")
-                logger.info("Not rendering %s any more: %d renders found no new link", host, self.futile[host])
+                logger.info("Not rendering %s any more: %d renders found no new link", host, futile)
 
 
 def _host(request: Request) -> str:

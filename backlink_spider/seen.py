@@ -1,27 +1,44 @@
-"""What a long crawl has seen, in about 12 bytes an entry: counts of 64-bit fingerprints.
+"""What a long crawl has seen, in about 12 bytes an entry and a bounded memory: counts of
+64-bit fingerprints.
 
-A crawl remembers every URL it has queued (so it never queues one twice) and how many
-variants of each page it has queued (``frontier.py``). In Python sets and dicts of the
-URLs themselves that costs 150 to 250 bytes a URL, and a crawl's memory grows without
-end: ten million URLs would hold gigabytes. ``FingerprintCounter`` keeps 64-bit
-fingerprints of them instead, recent ones in a dict and the rest in sorted NumPy arrays
-(8-byte keys, 4-byte counts), into which the dict is merged when it reaches a sixteenth
-of their size (and at least ``buffer`` entries): a lookup is a dict probe or one binary
-search, and each entry costs 12 bytes once merged (about 18 on average with the dict).
-The floor is small (8,192 entries, half a MiB): a dict entry costs about 70 bytes, and a
-floor of 65,536 made each counter's dict swell by 4.7 MiB through a crawl's first 130,000
-URLs, memory the process kept after the merge freed it.
+A crawl remembers every URL it has queued (so it never queues one twice), how many
+variants of each page and how many pages of each registered domain it has queued
+(``frontier.py``). In Python sets and dicts of the URLs themselves that costs 150 to 250
+bytes a URL, and a crawl's memory grows without end: ten million URLs would hold
+gigabytes. ``FingerprintCounter`` keeps 64-bit fingerprints of them instead, recent ones
+in a dict and the rest in sorted NumPy arrays (8-byte keys, 4-byte counts), into which the
+dict is merged when it reaches a sixteenth of their size (and at least ``buffer``
+entries): a lookup is a dict probe or one binary search, and each entry costs 12 bytes
+once merged (about 18 on average with the dict). The floor is small (8,192 entries, half a
+MiB): a dict entry costs about 70 bytes, and a floor of 65,536 made each counter's dict
+swell by 4.7 MiB through a crawl's first 130,000 URLs, memory the process kept after the
+merge freed it.
+
+Once the arrays hold ``memory`` entries (``BACKLINKS_SEEN_MEMORY``), they move to a
+private temporary SQLite database (``SpilledCounts``: a file in ``SQLITE_TMPDIR`` or
+``TMPDIR``, deleted when the crawl's process ends, about 17 bytes an entry on disk, a
+page cache of 1 MiB in memory), and fill again: so a counter's memory is bounded whatever
+the length of the crawl, as Heritrix keeps its seen-set on disk. A lookup the memory
+cannot answer then costs one indexed read (about 2.6 us against 1.4 for the arrays'
+binary search).
 Two of ten million URLs share a 64-bit fingerprint with a chance of about 3 in a million.
 """
 
 from __future__ import annotations
 
+import sqlite3
+from typing import Self
+
 import numpy as np
 from scrapy import Request
+from scrapy.crawler import Crawler
 from scrapy.dupefilters import RFPDupeFilter
+from scrapy.utils.job import job_dir
 from scrapy.utils.request import RequestFingerprinterProtocol
 
 _KEY_MASK = 2**64 - 1
+# Entries a counter's arrays hold before they move to disk (BACKLINKS_SEEN_MEMORY's default).
+MEMORY = 262_144
 
 
 def fingerprint(text: str) -> int:
@@ -29,19 +46,59 @@ def fingerprint(text: str) -> int:
     return hash(text) & _KEY_MASK
 
 
+class SpilledCounts:
+    """Counts of fingerprints in a private temporary SQLite database on disk."""
+
+    __slots__ = ("_connection", "entries")
+
+    def __init__(self) -> None:
+        # An empty name is a private on-disk database SQLite deletes when it is closed
+        # (or when the process ends); journal and syncs are for files that must survive.
+        self._connection = sqlite3.connect("", isolation_level=None)
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "temp_store=FILE", "cache_size=-1024"):
+            self._connection.execute(f"PRAGMA {pragma}")
+        self._connection.execute("CREATE TABLE counts (key INTEGER PRIMARY KEY, count INTEGER NOT NULL) WITHOUT ROWID")
+        self.entries = 0
+
+    def count(self, key: int) -> int:
+        row = self._connection.execute("SELECT count FROM counts WHERE key = ?", (_signed(key),)).fetchone()
+        return row[0] if row else 0
+
+    def write(self, keys: np.ndarray, counts: np.ndarray, new: int) -> None:
+        """Store these counts (sorted ``keys``, ``new`` of them not stored before), replacing any stored."""
+        rows = zip(keys.view(np.int64).tolist(), counts.tolist(), strict=True)
+        self._connection.execute("BEGIN")
+        self._connection.executemany(
+            "INSERT INTO counts VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET count = excluded.count", rows
+        )
+        self._connection.execute("COMMIT")
+        self.entries += new
+
+
+def _signed(key: int) -> int:
+    """``key`` (0 to 2**64 - 1) as SQLite's signed 64-bit integer."""
+    return key - 2**64 if key >= 2**63 else key
+
+
 class FingerprintCounter:
-    """Counts of 64-bit fingerprints (ints from 0 to 2**64 - 1)."""
+    """Counts of 64-bit fingerprints (ints from 0 to 2**64 - 1), at most about ``memory``
+    of them in memory (0: all of them)."""
 
-    __slots__ = ("_buffer", "_counts", "_keys", "_recent")
+    __slots__ = ("_buffer", "_counts", "_keys", "_memory", "_recent", "_spilled", "_stored_again")
 
-    def __init__(self, buffer: int = 8192) -> None:
+    def __init__(self, buffer: int = 8192, memory: int = MEMORY) -> None:
         self._buffer = buffer
+        self._memory = memory
         self._recent: dict[int, int] = {}
         self._keys = np.empty(0, np.uint64)
         self._counts = np.empty(0, np.uint32)
+        self._spilled: SpilledCounts | None = None
+        # Keys counted again in memory since they were spilled (in the dict or the arrays).
+        self._stored_again = 0
 
     def __len__(self) -> int:
-        return len(self._recent) + len(self._keys)
+        spilled = self._spilled.entries - self._stored_again if self._spilled else 0
+        return len(self._recent) + len(self._keys) + spilled
 
     def __contains__(self, key: int) -> bool:
         return self.count(key) > 0
@@ -52,7 +109,9 @@ class FingerprintCounter:
         if count is not None:
             return count
         at = self._find(key)
-        return int(self._counts[at]) if at >= 0 else 0
+        if at >= 0:
+            return int(self._counts[at])
+        return self._spilled.count(key) if self._spilled else 0
 
     def add(self, key: int) -> int:
         """Count ``key`` once more; how many times it was added before."""
@@ -66,10 +125,13 @@ class FingerprintCounter:
             count = int(self._counts[at])
             self._counts[at] = count + 1
             return count
-        recent[key] = 1
+        # The count on disk, if any, goes on in memory until the arrays are spilled again.
+        count = self._spilled.count(key) if self._spilled else 0
+        self._stored_again += count > 0
+        recent[key] = count + 1
         if len(recent) >= max(self._buffer, len(self._keys) // 16):
             self._merge()
-        return 0
+        return count
 
     def _find(self, key: int) -> int:
         """The index of ``key`` in the merged arrays, or -1."""
@@ -91,6 +153,17 @@ class FingerprintCounter:
         self._keys = np.insert(self._keys, at, keys)
         self._counts = np.insert(self._counts, at, counts)
         recent.clear()
+        if self._memory and len(self._keys) >= self._memory:
+            self._spill()
+
+    def _spill(self) -> None:
+        """Move the arrays to disk."""
+        if self._spilled is None:
+            self._spilled = SpilledCounts()
+        self._spilled.write(self._keys, self._counts, new=len(self._keys) - self._stored_again)
+        self._stored_again = 0
+        self._keys = np.empty(0, np.uint64)
+        self._counts = np.empty(0, np.uint32)
 
 
 class CompactDupeFilter(RFPDupeFilter):
@@ -100,10 +173,25 @@ class CompactDupeFilter(RFPDupeFilter):
     """
 
     def __init__(
-        self, path: str | None = None, debug: bool = False, *, fingerprinter: RequestFingerprinterProtocol | None = None
+        self,
+        path: str | None = None,
+        debug: bool = False,
+        *,
+        fingerprinter: RequestFingerprinterProtocol | None = None,
+        memory: int = MEMORY,
     ) -> None:
         super().__init__(path, debug, fingerprinter=fingerprinter)
-        self._compact = FingerprintCounter()
+        self._compact = FingerprintCounter(memory=memory)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        settings = crawler.settings
+        return cls(
+            job_dir(settings),
+            settings.getbool("DUPEFILTER_DEBUG"),
+            fingerprinter=crawler.request_fingerprinter,
+            memory=settings.getint("BACKLINKS_SEEN_MEMORY", MEMORY),
+        )
 
     def request_seen(self, request: Request) -> bool:
         if self.file:

@@ -30,6 +30,11 @@ BACKLINKS_PAGES_PER_DOMAIN = 20
 # URLs with a query a domain may have per path, whatever the query (the URL without one
 # besides): bounds calendars, faceted search, sort orders and other endless variants of one page.
 BACKLINKS_VARIANTS_PER_PATH = 10
+# Fingerprints each of the frontier's counters (URLs seen, variants of a page, pages of a
+# registered domain) and the duplicate filter hold in memory, 12 bytes each, before they move
+# them to a temporary SQLite file (TMPDIR, deleted when the crawl ends): bounds what a crawl
+# remembers in memory however long it runs. 0: all in memory.
+BACKLINKS_SEEN_MEMORY = 262144
 # Requests held in the frontier per page the budget still allows (lowest priority dropped beyond).
 BACKLINKS_PENDING_PER_PAGE = 2.0
 # Requests held in the frontier at most, whatever the budget (in memory, a link's URL and 10

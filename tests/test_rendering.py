@@ -24,6 +24,7 @@ from scrapy.settings import Settings
 from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
 
+from backlink_spider import rendering
 from backlink_spider.browser import (
     BrowserHandler,
     _redirected,
@@ -33,8 +34,9 @@ from backlink_spider.browser import (
     page_script,
     render_drawing,
 )
+from backlink_spider.extraction import Page
 from backlink_spider.localweb import LocalWeb, Resource
-from backlink_spider.rendering import RenderDecider
+from backlink_spider.rendering import HostState, RenderDecider
 from tests.conftest import Crawl, run_crawl
 from tests.services import missing
 from tests.web import html, most_at_once
@@ -224,6 +226,21 @@ def test_a_page_set_aside_counts_again_once_rendered_even_when_the_render_fails(
     # What the engine backs out on, in the Scrapy this project runs.
     slot.active_size = 1_000_001
     assert slot.needs_backout()
+
+
+def test_the_verdicts_of_the_hosts_rendered_lately_are_kept_and_no_more(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rendering, "HOST_VERDICTS", 3)
+    crawler = get_crawler(settings_dict={"BACKLINKS_RENDER_FUTILE_RENDERS": 2})
+    crawler.stats = MemoryStatsCollector(crawler)
+    decider = RenderDecider(crawler, "auto")
+    for number in range(10):
+        request = Request(f"http://h{number}.com/")
+        fetched = Page(request.url, request.url, nofollow=False)
+        for _ in range(2):
+            decider.judge(request, fetched, fetched)
+    assert dict(decider.hosts) == {f"h{number}.com": HostState.PLAIN for number in (7, 8, 9)}
+    assert len(decider.futile) == 3
+    assert crawler.stats.get_value("backlinks/render/hosts_plain") == 10
 
 
 def test_pages_that_never_settle_are_cut_off_and_the_crawl_goes_on(

@@ -127,3 +127,64 @@ def test_the_frontier_remembers_a_url_in_a_few_dozen_bytes(monkeypatch: pytest.M
     # A set of the URLs and a dict of their (domain, path) took ~180 bytes a URL here (these are short);
     # a fingerprint of each URL's path too, ~40. A URL without a query is no variant of a page: one fingerprint.
     assert _traced_bytes(fill, admit) < 26
+
+
+# -- beyond BACKLINKS_SEEN_MEMORY: on disk -------------------------------------------------
+
+
+@given(st.lists(st.one_of(KEYS, st.sampled_from([0, 1, 2**63 - 1, 2**63, 2**64 - 1])), max_size=300))
+def test_counts_are_exact_across_spills_to_disk(keys: list[int]) -> None:
+    # Merged every 4 keys, spilled to disk whenever the arrays hold 8: keys counted again
+    # after their spill go on counting from what was stored.
+    counter = FingerprintCounter(buffer=4, memory=8)
+    model: Counter[int] = Counter()
+    for key in keys:
+        assert counter.add(key) == model[key]
+        model[key] += 1
+        assert len(counter) == len(model)
+    for key in set(keys) | {12345}:
+        assert counter.count(key) == model[key]
+
+
+def test_a_counter_holds_at_most_its_memory_and_keeps_the_rest_on_disk() -> None:
+    rng = random.Random(9)
+    keys = [rng.getrandbits(64) for _ in range(300_000)]
+
+    def fill() -> FingerprintCounter:
+        counter = FingerprintCounter(memory=20_000)
+        for key in keys:
+            counter.add(key)
+        return counter
+
+    # All in memory, 300,000 keys would hold 3.6 MB in the arrays alone; with 20,000 in
+    # memory, at most the arrays' 240 KB and a dict of 8,192 recent keys (~70 bytes each).
+    assert _traced_bytes(fill, len(keys)) * len(keys) < 1.2 * 2**20
+    counter = fill()
+    assert len(counter) == len(keys)
+    assert all(counter.count(key) == 1 for key in keys[::1000])
+    assert counter.count(2**64 - 1 - keys[0]) == 0
+
+
+def test_past_its_memory_the_frontier_admits_what_it_would_all_in_memory() -> None:
+    rng = random.Random(10)
+    # 60,000 links, half of them found again, over 3,000 domains whose budgets fill up.
+    links = [(f"https://www.s{n % 3000}.com/p/{n % 30_000}?page={n % 7}", f"s{n % 3000}.com") for n in range(60_000)]
+    rng.shuffle(links)
+    in_memory = Frontier(max_depth=5, pages_per_domain=8, variants_per_path=3, seen_memory=0)
+    on_disk = Frontier(max_depth=5, pages_per_domain=8, variants_per_path=3, seen_memory=10_000)
+    assert [on_disk.admit(url, domain, 1) for url, domain in links] == [
+        in_memory.admit(url, domain, 1) for url, domain in links
+    ]
+    assert on_disk.traps == in_memory.traps
+    assert all(on_disk.admitted(f"s{n}.com") == in_memory.admitted(f"s{n}.com") for n in range(3000))
+    assert on_disk._seen._spilled is not None
+
+
+def test_the_duplicate_filter_keeps_what_it_moved_to_disk() -> None:
+    crawler = get_crawler(settings_dict={"BACKLINKS_SEEN_MEMORY": 5_000})
+    dupes = CompactDupeFilter.from_crawler(crawler)
+    requests = [Request(f"https://a.com/{n}") for n in range(20_000)]
+    assert not any(dupes.request_seen(request) for request in requests)
+    assert all(dupes.request_seen(request) for request in requests)
+    assert dupes.request_seen(Request("https://a.com/new")) is False
+    assert dupes._compact._spilled is not None

@@ -45,6 +45,7 @@ from backlink_spider.redirects import (
 from backlink_spider.rendering import RenderDecider, forget_text, was_rendered
 from backlink_spider.scheduler import META_KEY as FRONTIER_ID
 from backlink_spider.seedlists import seed_priority
+from backlink_spider.seen import MEMORY
 from backlink_spider.signals import frontier_restored, request_finished
 from backlink_spider.targets import TargetMatcher
 
@@ -61,6 +62,7 @@ class BacklinksSpider(scrapy.Spider):
         arguments: CrawlArguments,
         keywords: tuple[str, ...] = (),
         variants_per_path: int = 10,
+        seen_memory: int = MEMORY,
         **kwargs: Any,
     ) -> None:
         # kwargs takes what else a runner passes, such as scrapyd's _job.
@@ -69,7 +71,7 @@ class BacklinksSpider(scrapy.Spider):
         self.targets = arguments.targets
         self.max_pages = arguments.max_pages
         self.matcher = TargetMatcher(arguments.targets)
-        self.frontier = Frontier(arguments.max_depth, arguments.pages_per_domain, variants_per_path)
+        self.frontier = Frontier(arguments.max_depth, arguments.pages_per_domain, variants_per_path, seen_memory)
         self.redirects = Redirects(arguments.targets)
         self.keywords = keywords
         self.renderer: RenderDecider  # built with the crawler (from_crawler)
@@ -86,7 +88,7 @@ class BacklinksSpider(scrapy.Spider):
         # What passed the check besides the spider's own arguments: a runner's, such as scrapyd's _job.
         extra = {k: v for k, v in kwargs.items() if k.startswith("_")}
         variants = crawler.settings.getint("BACKLINKS_VARIANTS_PER_PATH")
-        spider = cls(arguments, keywords, variants, **extra)
+        spider = cls(arguments, keywords, variants, crawler.settings.getint("BACKLINKS_SEEN_MEMORY"), **extra)
         spider._set_crawler(crawler)
         spider.renderer = RenderDecider.from_crawler(crawler)
         crawler.signals.connect(spider.restore, signal=frontier_restored)
