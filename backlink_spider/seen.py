@@ -26,6 +26,7 @@ Two of ten million URLs share a 64-bit fingerprint with a chance of about 3 in a
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from typing import Self
 
@@ -35,6 +36,8 @@ from scrapy.crawler import Crawler
 from scrapy.dupefilters import RFPDupeFilter
 from scrapy.utils.job import job_dir
 from scrapy.utils.request import RequestFingerprinterProtocol
+
+logger = logging.getLogger(__name__)
 
 _KEY_MASK = 2**64 - 1
 # Entries a counter's arrays hold before they move to disk (BACKLINKS_SEEN_MEMORY's default).
@@ -47,9 +50,11 @@ def fingerprint(text: str) -> int:
 
 
 class SpilledCounts:
-    """Counts of fingerprints in a private temporary SQLite database on disk."""
+    """Counts of fingerprints in a private temporary SQLite database on disk. A disk that
+    fails it loses nothing the crawl found: a count it cannot read is 0 (a URL may be
+    queued twice), and counts it cannot write stay in memory (``FingerprintCounter``)."""
 
-    __slots__ = ("_connection", "entries")
+    __slots__ = ("_connection", "entries", "failed")
 
     def __init__(self) -> None:
         # An empty name is a private on-disk database SQLite deletes when it is closed
@@ -59,20 +64,36 @@ class SpilledCounts:
             self._connection.execute(f"PRAGMA {pragma}")
         self._connection.execute("CREATE TABLE counts (key INTEGER PRIMARY KEY, count INTEGER NOT NULL) WITHOUT ROWID")
         self.entries = 0
+        self.failed = False
 
     def count(self, key: int) -> int:
-        row = self._connection.execute("SELECT count FROM counts WHERE key = ?", (_signed(key),)).fetchone()
+        try:
+            row = self._connection.execute("SELECT count FROM counts WHERE key = ?", (_signed(key),)).fetchone()
+        except sqlite3.Error as error:
+            self._failed(error)
+            return 0
         return row[0] if row else 0
 
-    def write(self, keys: np.ndarray, counts: np.ndarray, new: int) -> None:
-        """Store these counts (sorted ``keys``, ``new`` of them not stored before), replacing any stored."""
+    def write(self, keys: np.ndarray, counts: np.ndarray, new: int) -> bool:
+        """Store these counts (sorted ``keys``, ``new`` of them not stored before), replacing
+        any stored; False if the disk failed (some may be stored, with these counts)."""
         rows = zip(keys.view(np.int64).tolist(), counts.tolist(), strict=True)
-        self._connection.execute("BEGIN")
-        self._connection.executemany(
-            "INSERT INTO counts VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET count = excluded.count", rows
-        )
-        self._connection.execute("COMMIT")
+        try:
+            self._connection.execute("BEGIN")
+            self._connection.executemany(
+                "INSERT INTO counts VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET count = excluded.count", rows
+            )
+            self._connection.execute("COMMIT")
+        except sqlite3.Error as error:
+            self._failed(error)
+            return False
         self.entries += new
+        return True
+
+    def _failed(self, error: sqlite3.Error) -> None:
+        if not self.failed:
+            self.failed = True
+            logger.error("The seen-set's file failed (%s): what it holds no more stays in memory", error)
 
 
 def _signed(key: int) -> int:
@@ -157,10 +178,12 @@ class FingerprintCounter:
             self._spill()
 
     def _spill(self) -> None:
-        """Move the arrays to disk."""
+        """Move the arrays to disk; keep them, and all to come, in memory if the disk fails."""
         if self._spilled is None:
             self._spilled = SpilledCounts()
-        self._spilled.write(self._keys, self._counts, new=len(self._keys) - self._stored_again)
+        if not self._spilled.write(self._keys, self._counts, new=len(self._keys) - self._stored_again):
+            self._memory = 0
+            return
         self._stored_again = 0
         self._keys = np.empty(0, np.uint64)
         self._counts = np.empty(0, np.uint32)

@@ -188,3 +188,19 @@ def test_the_duplicate_filter_keeps_what_it_moved_to_disk() -> None:
     assert all(dupes.request_seen(request) for request in requests)
     assert dupes.request_seen(Request("https://a.com/new")) is False
     assert dupes._compact._spilled is not None
+
+
+def test_when_the_disk_fails_the_counts_stay_in_memory_and_the_crawl_goes_on(caplog: pytest.LogCaptureFixture) -> None:
+    counter = FingerprintCounter(buffer=4, memory=8)
+    for key in range(8):
+        counter.add(key)
+    spilled = counter._spilled
+    assert spilled is not None and spilled.count(3) == 1
+    spilled._connection.close()  # as a disk that fails
+    for key in range(100, 140):
+        assert counter.add(key) == 0
+    assert all(counter.count(key) == 1 for key in range(100, 140))
+    # What the file held can no longer be read: such a URL may be queued again, none is lost.
+    assert counter.count(3) == 0
+    assert [record.levelname for record in caplog.records] == ["ERROR"]
+    assert "stays in memory" in caplog.text
