@@ -18,7 +18,8 @@ what a plain request is made of: its URL, priority, meta, headers and callbacks,
 ``Request`` is built again when it is popped. In FIFO memory queues (the project's), a plain GET
 whose meta is at most its depth is a record in one ``bytearray`` per priority (``PackedFifo``):
 its URL's bytes and ten more, no Python object of its own, so the pending requests neither cost
-a small object each nor scatter long-lived ones through the allocator's arenas. Other requests
+a small object each nor scatter long-lived ones through the allocator's arenas; the records fill
+blocks of a few fixed sizes, freed as they are read. Other requests
 are held as a tuple (about 250 bytes), and any that is not plain (a POST, cookies, a
 ``Request`` subclass...) as it is.
 """
@@ -56,7 +57,9 @@ Packed = tuple[str, int, dict[str, Any] | int | None, HeaderPairs | None, int]
 RECORD = struct.Struct("<IHi")
 NO_DEPTH = -(2**31)
 HELD_APART = 2**32 - 1
-_APART = RECORD.pack(HELD_APART, 0, 0)
+# Bytes of a PackedFifo's first block of records, and of its blocks once it holds a few.
+FIRST_BLOCK = 512
+BLOCK = 16_384
 
 
 class RequestCodec:
@@ -157,13 +160,25 @@ class PackedQueue:
 
 class PackedFifo:
     """One priority's FIFO memory queue, holding each plain GET of that priority whose meta is
-    at most its depth as a record of bytes (``RECORD`` and its URL) in one ``bytearray``, and
-    what ``RequestCodec`` packs otherwise apart, in order."""
+    at most its depth as a record of bytes (``RECORD`` and its URL), and what ``RequestCodec``
+    packs otherwise apart, in order.
+
+    The records fill blocks of a few sizes (``FIRST_BLOCK`` doubling to ``BLOCK`` bytes), each
+    freed once read: the queue never copies or resizes what it holds, and the allocator gets
+    back blocks it can give again as they are. One growing ``bytearray`` per priority, read
+    from its front, was resized and copied all through a crawl, and each of the dozens of
+    queues left the holes of its old buffers, of every size, in the heap.
+    """
 
     def __init__(self, codec: RequestCodec, priority: int) -> None:
         self.codec = codec
         self.priority = priority
-        self._records = bytearray()
+        # Blocks of records, the first read from ``_head``, the last written at ``_tail``;
+        # ``_ends``: where the records of each block but the last end.
+        self._blocks: deque[bytearray] = deque()
+        self._ends: deque[int] = deque()
+        self._head = 0
+        self._tail = 0
         self._apart: deque[Packed | Request] = deque()
         self._length = 0
 
@@ -172,27 +187,31 @@ class PackedFifo:
         if type(packed) is tuple and self._fits(packed):
             url, _, depth, _, handling = packed
             encoded = url.encode("utf-8", "surrogatepass")
-            self._records += RECORD.pack(len(encoded), handling, NO_DEPTH if depth is None else depth)
-            self._records += encoded
+            at = self._room(RECORD.size + len(encoded))
+            RECORD.pack_into(self._blocks[-1], at, len(encoded), handling, NO_DEPTH if depth is None else depth)
+            self._blocks[-1][at + RECORD.size : self._tail] = encoded
         else:
-            self._records += _APART
+            at = self._room(RECORD.size)
+            RECORD.pack_into(self._blocks[-1], at, HELD_APART, 0, 0)
             self._apart.append(packed)
         self._length += 1
 
     def pop(self) -> Request | None:
         if not self._length:
             return None
-        length, handling, depth = RECORD.unpack_from(self._records)
+        length, handling, depth = RECORD.unpack_from(self._blocks[0], self._head)
         held = self._held(length, handling, depth)
         self._remove(length)
         return self.codec.unpack(held)
 
     def peek(self) -> Request | None:
-        return self.codec.unpack(self._held(*RECORD.unpack_from(self._records))) if self._length else None
+        if not self._length:
+            return None
+        return self.codec.unpack(self._held(*RECORD.unpack_from(self._blocks[0], self._head)))
 
     def drop(self) -> None:
         """Forget the request ``pop`` would return, without building it."""
-        self._remove(RECORD.unpack_from(self._records)[0])
+        self._remove(RECORD.unpack_from(self._blocks[0], self._head)[0])
 
     def close(self) -> None:
         pass
@@ -205,21 +224,43 @@ class PackedFifo:
         plain_depth = depth is None or (type(depth) is int and 0 <= depth < 2**31)
         return priority == self.priority and headers is None and plain_depth
 
+    def _room(self, size: int) -> int:
+        """Where a record of ``size`` bytes goes in the last block (a new one if it is full)."""
+        blocks = self._blocks
+        if not blocks or self._tail + size > len(blocks[-1]):
+            grown = max(min(BLOCK, 2 * len(blocks[-1])) if blocks else FIRST_BLOCK, size)
+            if self._tail:
+                self._ends.append(self._tail)
+            elif blocks:
+                blocks.pop()  # read to its end, and too small for this record
+            blocks.append(bytearray(grown))
+            self._tail = 0
+        at = self._tail
+        self._tail += size
+        return at
+
     def _held(self, length: int, handling: int, depth: int) -> Packed | Request:
         """The first request held, from its record's fields."""
         if length == HELD_APART:
             return self._apart[0]
-        url = self._records[RECORD.size : RECORD.size + length].decode("utf-8", "surrogatepass")
+        start = self._head + RECORD.size
+        url = self._blocks[0][start : start + length].decode("utf-8", "surrogatepass")
         return url, self.priority, None if depth == NO_DEPTH else depth, None, handling
 
     def _remove(self, length: int) -> None:
-        """Take the first record (of URL ``length``) off the queue."""
+        """Take the first record (of URL ``length``) off the queue; free its block once read."""
         if length == HELD_APART:
             self._apart.popleft()
             length = 0
-        # O(1): the bytearray moves its start, and copies what is left once half of it is unused.
-        del self._records[: RECORD.size + length]
+        self._head += RECORD.size + length
         self._length -= 1
+        if self._ends and self._head == self._ends[0]:
+            self._blocks.popleft()
+            self._ends.popleft()
+            self._head = 0
+        elif not self._length:
+            # The last block read to its end: written again from its start.
+            self._head = self._tail = 0
 
 
 class BoundedPriorityQueue(ScrapyPriorityQueue):

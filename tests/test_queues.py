@@ -5,18 +5,30 @@ from __future__ import annotations
 
 import functools
 import tracemalloc
+from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import scrapy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scrapy.core.scheduler import Scheduler
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.test import get_crawler
 
 from backlink_spider import settings as project_settings
 from backlink_spider.budget import STAT_COUNTED
-from backlink_spider.queues import MAX_HANDLINGS, MIN_PENDING, STAT_DROPPED, BoundedPriorityQueue
+from backlink_spider.queues import (
+    BLOCK,
+    FIRST_BLOCK,
+    MAX_HANDLINGS,
+    MIN_PENDING,
+    STAT_DROPPED,
+    BoundedPriorityQueue,
+    PackedFifo,
+    RequestCodec,
+)
 
 
 class BudgetSpider(scrapy.Spider):
@@ -263,3 +275,53 @@ def test_the_lowest_priority_is_dropped_whether_held_as_bytes_or_apart() -> None
         assert built.enqueue_request(request)
     assert len(built) == MIN_PENDING + 2
     assert drain(built)[-2:] == ["http://low2.com/", "http://low3.com/"]
+
+
+_OPERATIONS = st.lists(
+    st.one_of(
+        st.tuples(st.just("push"), st.integers(0, 40_000), st.booleans()),
+        st.tuples(st.sampled_from(["pop", "drop", "peek"]), st.just(0), st.just(False)),
+    ),
+    max_size=400,
+)
+
+
+@settings(deadline=None)
+@given(_OPERATIONS)
+def test_a_priority_s_queue_gives_back_what_it_was_given_in_order_across_its_blocks(
+    operations: list[tuple[str, int, bool]],
+) -> None:
+    # URLs from a few bytes to more than a block, plain ones held as bytes and others apart.
+    queue = PackedFifo(RequestCodec(), priority=-1)
+    model: deque[tuple[str, bool]] = deque()
+    for number, (operation, size, apart) in enumerate(operations):
+        if operation == "push":
+            url = f"http://a.com/{number}/" + "x" * (size % 97 if size > 3_000 and number % 3 else size)
+            headers = {"Accept-Language": "de"} if apart else None
+            queue.push(scrapy.Request(url, priority=-1, headers=headers, meta={"depth": number}))
+            model.append((url, apart))
+        elif operation == "drop" and model:
+            queue.drop()
+            model.popleft()
+        else:
+            request = queue.peek() if operation == "peek" else queue.pop()
+            expected = (model[0] if operation == "peek" else model.popleft()) if model else None
+            assert (request.url, "Accept-Language" in request.headers) == expected if request else expected is None
+        assert len(queue) == len(model)
+    assert [request.url for request in iter(queue.pop, None)] == [url for url, _ in model]
+    # What is read is let go: at most one block beyond those holding what is left.
+    assert len(queue._blocks) <= 1 + sum(len(url) + 10 for url, _ in model) // BLOCK + len(model)
+
+
+def test_a_long_queue_holds_blocks_of_a_few_sizes_and_lets_them_go_as_it_is_read() -> None:
+    queue = PackedFifo(RequestCodec(), priority=0)
+    urls = [f"http://s{n % 500}.com/page/{n}" for n in range(20_000)]
+    for url in urls:
+        queue.push(scrapy.Request(url))
+    assert {len(block) for block in queue._blocks} <= {FIRST_BLOCK * 2**n for n in range(6)}
+    held = sum(map(len, queue._blocks))
+    assert held < 1.05 * sum(len(url) + 10 for url in urls) + BLOCK
+    for _ in range(15_000):
+        queue.pop()
+    assert sum(map(len, queue._blocks)) < 0.3 * held
+    assert [request.url for request in iter(queue.pop, None)] == urls[15_000:]
