@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from typing import Self
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO, Self
 
 import numpy as np
 from scrapy import Request
@@ -192,7 +194,9 @@ class FingerprintCounter:
 class CompactDupeFilter(RFPDupeFilter):
     """Scrapy's duplicate filter (same fingerprints of canonical URL, method and body),
     holding the first 8 bytes of each in a ``FingerprintCounter`` instead of the whole
-    fingerprint in a set (~80 bytes a request). With ``JOBDIR`` it is Scrapy's, file and all.
+    fingerprint in a set (~85 bytes a request). With ``JOBDIR``, whole fingerprints are
+    written to Scrapy's ``requests.seen`` as Scrapy writes them, and read from it at start,
+    so a job directory resumes across either filter; only memory holds less.
     """
 
     def __init__(
@@ -203,8 +207,13 @@ class CompactDupeFilter(RFPDupeFilter):
         fingerprinter: RequestFingerprinterProtocol | None = None,
         memory: int = MEMORY,
     ) -> None:
-        super().__init__(path, debug, fingerprinter=fingerprinter)
+        super().__init__(None, debug, fingerprinter=fingerprinter)
         self._compact = FingerprintCounter(memory=memory)
+        if path:
+            self.file = Path(path, "requests.seen").open("a+b")  # noqa: SIM115 (closed by close(), as Scrapy's)
+            self.file.seek(0)
+            for seen in _read_fingerprints(self.file):
+                self._compact.add(int.from_bytes(seen[:8]))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -217,6 +226,25 @@ class CompactDupeFilter(RFPDupeFilter):
         )
 
     def request_seen(self, request: Request) -> bool:
+        whole = self.fingerprinter.fingerprint(request)
+        if self._compact.add(int.from_bytes(whole[:8])):
+            return True
         if self.file:
-            return super().request_seen(request)
-        return self._compact.add(int.from_bytes(self.fingerprinter.fingerprint(request)[:8])) > 0
+            self.file.write(len(whole).to_bytes(2, "big") + whole)
+        return False
+
+
+def _read_fingerprints(file: BinaryIO, chunk: int = 2**20) -> Iterator[bytes]:
+    """The fingerprints of a ``requests.seen`` file (each after its 2-byte big-endian length),
+    read a MiB at a time. A last one cut short by an unclean shutdown is cut off the file, so
+    that the fingerprints written after it can be read on the next resume."""
+    rest = b""
+    while block := file.read(chunk):
+        data = rest + block
+        at = 0
+        while at + 2 <= len(data) and at + 2 + (size := int.from_bytes(data[at : at + 2], "big")) <= len(data):
+            yield data[at + 2 : at + 2 + size]
+            at += 2 + size
+        rest = data[at:]
+    if rest:
+        file.truncate(file.tell() - len(rest))
