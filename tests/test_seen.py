@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from scrapy import Request
+from scrapy.crawler import Crawler
 from scrapy.dupefilters import RFPDupeFilter
 from scrapy.utils.test import get_crawler
 
@@ -22,15 +23,18 @@ from backlink_spider.seen import CompactDupeFilter, FingerprintCounter, fingerpr
 KEYS = st.integers(min_value=0, max_value=2**64 - 1)
 
 
-@given(st.lists(st.one_of(KEYS, st.sampled_from([0, 1, 2**63, 2**64 - 1])), max_size=300))
-def test_counts_are_exact_across_merges(keys: list[int]) -> None:
-    # A buffer of 4 merges the recent keys into the arrays again and again.
-    counter = FingerprintCounter(buffer=4)
+@pytest.mark.parametrize("memory", [0, 8])
+@given(st.lists(st.one_of(KEYS, st.sampled_from([0, 1, 2**63 - 1, 2**63, 2**64 - 1])), max_size=300))
+def test_counts_are_exact_across_merges_and_spills_to_disk(memory: int, keys: list[int]) -> None:
+    # A buffer of 4 merges the recent keys into the arrays again and again; with a memory of
+    # 8 the arrays go to disk whenever they hold 8, and keys counted again after their spill
+    # go on counting from what was stored.
+    counter = FingerprintCounter(buffer=4, memory=memory)
     model: Counter[int] = Counter()
     for key in keys:
         assert counter.add(key) == model[key]
         model[key] += 1
-    assert len(counter) == len(model)
+        assert len(counter) == len(model)
     for key in set(keys) | {12345}:
         assert counter.count(key) == model[key]
         assert (key in counter) is (model[key] > 0)
@@ -84,33 +88,32 @@ def _traced_bytes(fill: Callable[[], object], entries: int) -> float:
         tracemalloc.stop()
 
 
-def test_a_fingerprint_costs_a_dozen_bytes_once_merged() -> None:
-    rng = random.Random(7)
-    keys = [rng.getrandbits(64) for _ in range(150_000)]
+def _random_keys(seed: int, count: int) -> list[int]:
+    rng = random.Random(seed)
+    return [rng.getrandbits(64) for _ in range(count)]
+
+
+def _filled(keys: list[int], **options: int) -> Callable[[], FingerprintCounter]:
+    """What fills a ``FingerprintCounter(**options)`` with ``keys``."""
 
     def fill() -> FingerprintCounter:
-        counter = FingerprintCounter(buffer=5_000)
+        counter = FingerprintCounter(**options)
         for key in keys:
             counter.add(key)
         return counter
 
+    return fill
+
+
+def test_a_fingerprint_costs_a_dozen_bytes_once_merged() -> None:
     # 12 bytes merged, plus up to a sixteenth in the dict; a set of ints would take ~60.
-    assert _traced_bytes(fill, len(keys)) < 20
+    assert _traced_bytes(_filled(_random_keys(7, 150_000), buffer=5_000), 150_000) < 20
 
 
 def test_the_recent_fingerprints_of_a_crawl_stay_few() -> None:
     # 120,000 URLs, as a crawl of some 40,000 pages queues: the default buffer keeps most
     # of them merged (with a floor of 65,536 over half stayed in the dict: 28 bytes a URL).
-    rng = random.Random(8)
-    keys = [rng.getrandbits(64) for _ in range(120_000)]
-
-    def fill() -> FingerprintCounter:
-        counter = FingerprintCounter()
-        for key in keys:
-            counter.add(key)
-        return counter
-
-    assert _traced_bytes(fill, len(keys)) < 16
+    assert _traced_bytes(_filled(_random_keys(8, 120_000)), 120_000) < 16
 
 
 def test_the_frontier_remembers_a_url_in_a_few_dozen_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -133,30 +136,9 @@ def test_the_frontier_remembers_a_url_in_a_few_dozen_bytes(monkeypatch: pytest.M
 # -- beyond BACKLINKS_SEEN_MEMORY: on disk -------------------------------------------------
 
 
-@given(st.lists(st.one_of(KEYS, st.sampled_from([0, 1, 2**63 - 1, 2**63, 2**64 - 1])), max_size=300))
-def test_counts_are_exact_across_spills_to_disk(keys: list[int]) -> None:
-    # Merged every 4 keys, spilled to disk whenever the arrays hold 8: keys counted again
-    # after their spill go on counting from what was stored.
-    counter = FingerprintCounter(buffer=4, memory=8)
-    model: Counter[int] = Counter()
-    for key in keys:
-        assert counter.add(key) == model[key]
-        model[key] += 1
-        assert len(counter) == len(model)
-    for key in set(keys) | {12345}:
-        assert counter.count(key) == model[key]
-
-
 def test_a_counter_holds_at_most_its_memory_and_keeps_the_rest_on_disk() -> None:
-    rng = random.Random(9)
-    keys = [rng.getrandbits(64) for _ in range(300_000)]
-
-    def fill() -> FingerprintCounter:
-        counter = FingerprintCounter(memory=20_000)
-        for key in keys:
-            counter.add(key)
-        return counter
-
+    keys = _random_keys(9, 300_000)
+    fill = _filled(keys, memory=20_000)
     # All in memory, 300,000 keys would hold 3.6 MB in the arrays alone; with 20,000 in
     # memory, at most the arrays' 240 KB and a dict of 8,192 recent keys (~70 bytes each).
     assert _traced_bytes(fill, len(keys)) * len(keys) < 1.2 * 2**20
@@ -207,34 +189,28 @@ def test_when_the_disk_fails_the_counts_stay_in_memory_and_the_crawl_goes_on(cap
     assert "stays in memory" in caplog.text
 
 
+def _run_filter(crawler: Crawler, kind: type[RFPDupeFilter], answers: dict[str, bool]) -> None:
+    """A crawl's run with a duplicate filter of ``kind`` in its job directory: it asks about
+    each URL of ``answers`` (which says whether it was seen), and stops."""
+    dupes = kind.from_crawler(crawler)
+    assert {url: dupes.request_seen(Request(url)) for url in answers} == answers
+    dupes.close("shutdown")
+
+
 def test_a_job_directory_resumes_across_scrapys_filter_and_ours(tmp_path: Path) -> None:
     crawler = get_crawler(settings_dict={"JOBDIR": str(tmp_path)})
-    theirs = RFPDupeFilter.from_crawler(crawler)
-    assert theirs.request_seen(Request("https://a.com/scrapy")) is False
-    theirs.close("shutdown")
-    ours = CompactDupeFilter.from_crawler(crawler)
-    assert ours.request_seen(Request("https://a.com/scrapy")) is True
-    assert ours.request_seen(Request("https://a.com/ours")) is False
-    ours.close("shutdown")
-    again = RFPDupeFilter.from_crawler(crawler)
-    assert again.request_seen(Request("https://a.com/ours")) is True
-    again.close("finished")
+    _run_filter(crawler, RFPDupeFilter, {"https://a.com/scrapy": False})
+    _run_filter(crawler, CompactDupeFilter, {"https://a.com/scrapy": True, "https://a.com/ours": False})
+    _run_filter(crawler, RFPDupeFilter, {"https://a.com/ours": True})
 
 
 def test_a_fingerprint_cut_short_by_a_kill_is_dropped_and_those_after_it_are_read(tmp_path: Path) -> None:
     crawler = get_crawler(settings_dict={"JOBDIR": str(tmp_path)})
-    dupes = CompactDupeFilter.from_crawler(crawler)
-    dupes.request_seen(Request("https://a.com/1"))
-    dupes.close("shutdown")
+    _run_filter(crawler, CompactDupeFilter, {"https://a.com/1": False})
     with (tmp_path / "requests.seen").open("ab") as seen:
         seen.write(b"\x00\x14half")  # a kill while writing a 20-byte fingerprint
-    resumed = CompactDupeFilter.from_crawler(crawler)
-    assert resumed.request_seen(Request("https://a.com/1")) is True
-    assert resumed.request_seen(Request("https://a.com/2")) is False
-    resumed.close("shutdown")
-    last = CompactDupeFilter.from_crawler(crawler)
-    assert last.request_seen(Request("https://a.com/2")) is True
-    last.close("finished")
+    _run_filter(crawler, CompactDupeFilter, {"https://a.com/1": True, "https://a.com/2": False})
+    _run_filter(crawler, CompactDupeFilter, {"https://a.com/2": True})
 
 
 def test_with_a_job_directory_a_request_seen_costs_a_dozen_bytes(tmp_path: Path) -> None:
