@@ -16,7 +16,7 @@ middlewares are done with it (its cached URL parse, Scrapy's tracking of live ob
 of a long crawl would hold hundreds of MiB. What the queue holds instead (``RequestCodec``) is
 what a plain request is made of: its URL, priority, meta, headers and callbacks, from which the
 ``Request`` is built again when it is popped. In FIFO memory queues (the project's), a plain GET
-whose meta is at most its depth is a record in one ``bytearray`` per priority (``PackedFifo``):
+whose meta is at most its depth is a record of bytes in its priority's queue (``PackedFifo``):
 its URL's bytes and ten more, no Python object of its own, so the pending requests neither cost
 a small object each nor scatter long-lived ones through the allocator's arenas; the records fill
 blocks of a few fixed sizes, freed as they are read. Other requests
