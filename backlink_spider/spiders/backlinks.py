@@ -200,7 +200,7 @@ class BacklinksSpider(scrapy.Spider):
         output.extend(self.learn(response.meta, response.url))
         # The links it leads to are scheduled before the page is recorded: once its record
         # is stored, a resumed crawl (JOBDIR, distributed) never fetches the page again.
-        followed, redirect_links = self.follow(page, depth + 1, indexable)
+        followed, redirect_links = self.follow(page, source_domain, depth + 1, indexable)
         output.extend(followed)
         output.extend(self.left_behind(response))
         output.append(
@@ -347,18 +347,18 @@ class BacklinksSpider(scrapy.Spider):
         return location
 
     def follow(
-        self, page: Page, depth: int, indexable: bool
+        self, page: Page, source: str, depth: int, indexable: bool
     ) -> tuple[list[Backlink | scrapy.Request], tuple[tuple[str, str], ...]]:
-        """Requests for the page's links within the frontier's budgets, and for each link that
-        may reach a target through redirects what ``redirect_link`` gives. Also the (URL, anchor)
-        of those links whose destination this crawl does not know (a probe pending or failed, or
-        none made): their backlinks of type redirect are not lost with the page (``PageRecord``)."""
+        """Requests for the links of the page (of registered domain ``source``) within the
+        frontier's budgets, and for each link that may reach a target through redirects what
+        ``redirect_link`` gives. Also the (URL, anchor) of those links whose destination this
+        crawl does not know (a probe pending or failed, or none made): their backlinks of type
+        redirect are not lost with the page (``PageRecord``)."""
         output: list[Backlink | scrapy.Request] = []
         unsettled: list[tuple[str, str]] = []
         admit = depth <= self.frontier.max_depth and not self.budget_spent()
         targets, redirects = self.targets, self.redirects
         known = bool(redirects.landings or redirects.waiting or redirects.unanswered)
-        source = domain_of(urlsplit(page.url).hostname or "")
         for link in page.links:
             domain = domain_of(link.host)
             # Scrapy would send a non-ASCII host through IDNA 2003 (straße.de to strasse.de).
