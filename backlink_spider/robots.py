@@ -76,7 +76,6 @@ class RobotsPolicy(RobotsTxtMiddleware):
         super().__init__(crawler)
         self.max_age = crawler.settings.getfloat("BACKLINKS_ROBOTS_MAX_AGE")
         self.cache_hosts = max(1, crawler.settings.getint("BACKLINKS_ROBOTS_CACHE"))
-        self.max_crawl_delay = crawler.settings.getfloat("BACKLINKS_MAX_CRAWL_DELAY")
         self._fetched: dict[str, float] = {}
         # Parsed rules by the digest of their robots.txt, while some host still holds them.
         self._shared: weakref.WeakValueDictionary[bytes, RobotParser] = weakref.WeakValueDictionary()
@@ -102,8 +101,9 @@ class RobotsPolicy(RobotsTxtMiddleware):
 
     def process_request_2(self, rp: RobotParser | None, request: Request) -> None:
         super().process_request_2(rp, request)
-        if self.max_crawl_delay <= 0 or rp is None:
+        if rp is None:
             return
+        # The downloader caps it at BACKLINKS_MAX_CRAWL_DELAY (0: not obeyed).
         delay = rp.crawl_delay(self._robotstxt_useragent or self._default_useragent)
         if delay and isinstance(downloader := self.crawler.engine.downloader, Downloader):  # type: ignore[union-attr]
             downloader.obey_crawl_delay(request, delay)
