@@ -2,7 +2,8 @@
 
 The argument is a path to a seed file, a comma-separated list of URLs, or a
 comma-separated list of names of the lists shipped in ``seeds/`` (``directories``,
-``news-and-blogs``...). Without it: every shipped list plus the targets' home pages.
+``news-and-blogs``...). Without it: every shipped list plus the targets' home pages; empty, it
+is an error.
 Candidates files of Common Crawl discovery (``commoncrawl/candidates.py``) may stand
 before the rest of the list: their pages come first and are fetched first.
 """
@@ -91,10 +92,13 @@ def home_pages(targets: list[str]) -> list[str]:
 
 def load_seeds(value: str | None, targets: list[str]) -> list[str]:
     """Start URLs for the ``seeds`` argument (see the module docstring); ValueError if bad."""
-    if value is None or not value.strip():
+    if value is None:
         urls = [url for text in shipped_lists().values() for url in parse_seed_text(text)]
         return list(dict.fromkeys(home_pages(targets) + urls))
     value = value.strip()
+    if not value:
+        # An empty -a seeds= is a variable that was not set, not a wish for the default lists.
+        raise ValueError("is empty: leave it out to start from the shipped lists and the targets' home pages")
     candidates, value = _candidate_seeds(value)
     if candidates:
         others = load_seeds(value, targets) if value else []

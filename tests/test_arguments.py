@@ -93,6 +93,8 @@ def test_integers_are_parsed(settings: Settings, name: str, raw: Any, expected: 
         ({"target": "co.uk"}, "target", "'co.uk' is a public suffix"),
         ({"target": "example.com;rm -rf /"}, "target", "is not a domain, host or URL"),
         ({"target": "example.com,localhost"}, "target", "'localhost' is not a public domain"),
+        ({"target": "example.com", "seeds": ""}, "seeds", "is empty: leave it out to start from the shipped"),
+        ({"target": "example.com", "seeds": " "}, "seeds", "is empty: leave it out to start from the shipped"),
         ({"target": "example.com", "seeds": "no-such-list"}, "seeds", "'no-such-list' is neither a file nor a"),
         ({"target": "example.com", "seeds": "/no/such/file.txt"}, "seeds", "'/no/such/file.txt' is neither a file nor"),
         ({"target": "example.com", "seeds": "ftp://a.com/"}, "seeds", "is not an absolute http(s) URL"),

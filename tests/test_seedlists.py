@@ -117,12 +117,17 @@ def _all_shipped() -> list[str]:
     return [url for text in shipped_lists().values() for url in parse_seed_text(text)]
 
 
-@pytest.mark.parametrize("value", [None, "", "   "])
-def test_default_is_the_targets_home_pages_then_every_shipped_list(value: str | None) -> None:
-    seeds = load_seeds(value, ["example.com", "bücher.de"])
+def test_default_is_the_targets_home_pages_then_every_shipped_list() -> None:
+    seeds = load_seeds(None, ["example.com", "bücher.de"])
     assert seeds[:2] == ["https://example.com/", "https://bücher.de/"]
     assert seeds[2:] == list(dict.fromkeys(_all_shipped()))
     assert len(seeds) == len(set(seeds))
+
+
+@pytest.mark.parametrize("value", ["", "   "])
+def test_an_empty_seeds_argument_is_an_error_not_the_default(value: str) -> None:
+    with pytest.raises(ValueError, match="is empty"):
+        load_seeds(value, ["example.com"])
 
 
 def test_home_pages() -> None:
