@@ -58,20 +58,27 @@ def parse_html(html: str) -> LexborHTMLParser:
 
 
 def decode_html(body: bytes, content_type: str | None) -> str:
-    """Decode a body by its declared charset (header, BOM, ``<meta>``) or a detected one."""
+    """Decode a body by its declared charset (header, BOM, ``<meta>``) or a detected one, as
+    browsers do where w3lib does not (``browser_encoding``)."""
     encoding, text = html_to_unicode(content_type, body)
-    return body.decode("utf-8", "replace") if meta_means_utf8(encoding, body, content_type) else text
+    actual = browser_encoding(encoding, body, content_type)
+    return text if actual is None else body.decode(actual, "replace")
 
 
-def meta_means_utf8(encoding: str, body: bytes, content_type: str | None) -> bool:
-    """Whether a body decoded as ``encoding`` is UTF-8 by the HTML standard: a ``<meta>`` that
-    names UTF-16 means UTF-8 (its prescan's rule: a page in UTF-16 starts with a byte order
-    mark, and a ``<meta>`` readable as ASCII is not UTF-16). Browsers read such pages; w3lib
-    (and so Scrapy) decoded them as UTF-16, CJK noise without a link."""
-    if not resolve_encoding(encoding).startswith("utf-16"):
-        return False
+def browser_encoding(encoding: str, body: bytes, content_type: str | None) -> str | None:
+    """The encoding browsers read a body in where w3lib (and so Scrapy), which decoded it as
+    ``encoding``, reads it otherwise; None where both agree. The HTML standard's rules:
+    - a ``<meta>`` that names UTF-16 means UTF-8 (its prescan's rule: a page in UTF-16 starts
+      with a byte order mark, and a ``<meta>`` readable as ASCII is not UTF-16); w3lib read
+      CJK noise without a link;
+    - the label "utf-16" in the header, with no byte order mark, is little-endian; w3lib
+      follows RFC 2781, big-endian."""
+    if not resolve_encoding(encoding).startswith("utf-16") or read_bom(body)[0] is not None:
+        return None
     header = http_content_type_encoding(content_type) if content_type else None
-    return read_bom(body)[0] is None and not (header and resolve_encoding(header).startswith("utf-16"))
+    if not (header and resolve_encoding(header).startswith("utf-16")):
+        return "utf-8"
+    return "utf-16-le" if header == "utf-16" else None
 
 
 def absolute_url(href: str, base_url: str) -> str | None:

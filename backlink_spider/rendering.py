@@ -45,7 +45,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from backlink_spider.browser import META_DOCUMENT, BrowserRendering, render_mode
-from backlink_spider.extraction import Page, extract_page, meta_means_utf8, parse_html
+from backlink_spider.extraction import Page, browser_encoding, extract_page, parse_html
 
 logger = logging.getLogger(__name__)
 
@@ -209,12 +209,21 @@ def link_count(page: Page) -> int:
 def extract_response(response: Response) -> Page:
     """The spider's extraction of ``response``: its links with every field, read lazily."""
     robots = [value.decode("latin-1") for value in response.headers.getlist("X-Robots-Tag")]
-    content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
-    html: str | bytes = response.body
-    if isinstance(response, TextResponse) and not meta_means_utf8(response.encoding, response.body, content_type):
-        html = response.text
+    content_type = _content_type(response)
+    html = page_text(response) if isinstance(response, TextResponse) else response.body
     links = [value.decode("latin-1") for value in response.headers.getlist("Link")]
     return extract_page(html, response.url, robots, content_type, links)
+
+
+def page_text(response: TextResponse) -> str:
+    """A page's text as browsers decode it: Scrapy's ``response.text`` but where they differ
+    (``extraction.browser_encoding``)."""
+    actual = browser_encoding(response.encoding, response.body, _content_type(response))
+    return response.text if actual is None else response.body.decode(actual, "replace")
+
+
+def _content_type(response: Response) -> str | None:
+    return response.headers.get("Content-Type", b"").decode("latin-1") or None
 
 
 def forget_text(response: Response) -> None:
@@ -317,7 +326,7 @@ class RenderDecider:
             return await self.render(request, response, page)
         if self.mode != "auto" or state is HostState.PLAIN:
             return response, page
-        reason = judge(response.text, self.thresholds, link_count(page))
+        reason = judge(page_text(response), self.thresholds, link_count(page))
         self.stats.inc_value(f"backlinks/render/judged/{reason or 'static'}")
         if reason is None:
             return response, page

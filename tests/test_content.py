@@ -140,6 +140,31 @@ def test_real_html_in_common_encodings_is_accepted(encoding: str, charset: str) 
     assert is_html("text/html", body) is True
 
 
+@pytest.mark.parametrize(
+    ("charset", "encoding"), [("utf-16", "utf-16-le"), ("UTF-16LE", "utf-16-le"), ("utf-16be", "utf-16-be")]
+)
+def test_utf16_without_a_byte_order_mark_is_html_when_the_header_names_it(charset: str, encoding: str) -> None:
+    content_type = f"text/html; charset={charset}"
+    assert is_html(content_type, PAGE.format(charset=charset).encode(encoding)) is True
+    # Mostly CJK text after a few tags.
+    assert is_html(content_type, ("<html><body><p>" + "東京のカフェ案内" * 60).encode(encoding)) is True
+    # Unlabelled, such bytes are as browsers read them: not a page.
+    assert is_html("text/html", PAGE.format(charset=charset).encode(encoding)) is False
+
+
+@pytest.mark.parametrize("name", ["pdf", "mostly-nul", "control-chars", "zip"])
+def test_a_utf16_label_does_not_make_binary_html(name: str) -> None:
+    assert is_html("text/html; charset=utf-16", BINARIES[name]) is False
+
+
+@pytest.mark.parametrize("seed", range(100))
+def test_random_bytes_labelled_utf16_are_rejected(seed: int) -> None:
+    # Read as UTF-16, random bytes have no control characters but are ASCII one code unit in 512.
+    body = random.Random(seed).randbytes(4096)
+    assert is_html("text/html; charset=utf-16", body) is False
+    assert is_html("text/html; charset=utf-16be", body) is False
+
+
 def test_japanese_and_russian_pages_are_accepted() -> None:
     japanese = "<html><body><p>東京のカフェ案内。詳しくは<a href='https://x.jp/'>こちら</a>。</p></body></html>"
     russian = "<html><body><p>Лучшие кофейни Москвы: <a href='https://x.ru/'>подробнее</a>.</p></body></html>"

@@ -844,9 +844,17 @@ def test_a_page_whose_meta_names_utf16_is_utf8_as_browsers_read_it(label: str) -
     assert (link.url, link.anchor) == ("https://a.example/", "Grüße")
 
 
-def test_utf16_named_by_the_header_is_utf16() -> None:
-    html = "<html><body><a href='https://a.example/'>Grüße</a></body></html>".encode("utf-16-le")
-    [link] = extract_page(html, BLOG, content_type="text/html; charset=utf-16le").links
+@pytest.mark.parametrize(
+    ("label", "encoding"), [("utf-16le", "utf-16-le"), ("UTF-16BE", "utf-16-be"), ("utf-16", "utf-16-le")]
+)
+def test_utf16_named_by_the_header_is_utf16_in_the_order_browsers_read(label: str, encoding: str) -> None:
+    """Without a byte order mark, "utf-16" is little-endian for browsers (the HTML standard); w3lib
+    (and so Scrapy's response.text) reads it big-endian, as RFC 2781 says."""
+    html = "<html><body><a href='https://a.example/'>Grüße</a></body></html>".encode(encoding)
+    content_type = f"text/html; charset={label}"
+    [link] = extract_page(html, BLOG, content_type=content_type).links
+    assert (link.url, link.anchor) == ("https://a.example/", "Grüße")
+    [link] = extract_response(HtmlResponse(BLOG, body=html, headers={"Content-Type": content_type})).links
     assert (link.url, link.anchor) == ("https://a.example/", "Grüße")
 
 

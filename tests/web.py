@@ -54,7 +54,7 @@ SITES: Sites = {
             html(
                 '<p><a href="http://target.com/from-nofollow-page">target</a></p>'
                 '<a href="/xrobots">x</a> <a href="/old">old</a> <a href="/binary">bin</a>'
-                ' <a href="/after-binary">after</a> <a href="/huge">huge</a>',
+                ' <a href="/after-binary">after</a> <a href="/huge">huge</a> <a href="/utf16">utf16</a>',
                 head='<meta name="robots" content="noindex, nofollow">',
             )
         ),
@@ -68,6 +68,11 @@ SITES: Sites = {
         # Past DOWNLOAD_MAXSIZE (10 MiB): abandoned unread, links and all.
         "/huge": Resource(html('<p><a href="http://target.com/from-huge">huge</a></p>' + "<p>filler</p>" * 1_000_000)),
         "/after-binary": Resource(html('<p><a href="http://target.com/after-binary">still crawling</a></p>')),
+        # UTF-16 without a byte order mark, as the header says: a page, not binary (as browsers read it).
+        "/utf16": Resource(
+            html('<p><a href="http://target.com/from-utf16">Grüße</a></p>').encode("utf-16-le"),
+            headers={"Content-Type": "text/html; charset=utf-16"},
+        ),
     },
     "shop.co.uk": {
         "/": Resource(
@@ -252,6 +257,19 @@ EXPECTED_BACKLINKS = {
         "http://news.org/after-binary",
         "http://target.com/after-binary",
         "still crawling",
+        "other",
+        "",
+        False,
+        False,
+        False,
+        True,
+        "text",
+        "unknown",
+    ),
+    (
+        "http://news.org/utf16",
+        "http://target.com/from-utf16",
+        "Grüße",
         "other",
         "",
         False,
