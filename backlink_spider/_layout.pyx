@@ -298,12 +298,31 @@ cdef size_t _gather(const lxb_dom_node_t *root, char *out, size_t limit) noexcep
     return length
 
 
+cdef size_t _whole_characters(const unsigned char *text, size_t length) noexcept nogil:
+    """``length`` less the bytes of a UTF-8 character that a cut at ``length`` left incomplete
+    (lexbor's text is valid UTF-8), which would decode as U+FFFD."""
+    cdef size_t lead = length
+    cdef size_t size = 1
+    while lead > 0 and text[lead - 1] & 0xC0 == 0x80:  # continuation bytes
+        lead -= 1
+    if lead == 0:
+        return length
+    lead -= 1
+    if text[lead] & 0xE0 == 0xC0:
+        size = 2
+    elif text[lead] & 0xF0 == 0xE0:
+        size = 3
+    elif text[lead] & 0xF8 == 0xF0:
+        size = 4
+    return lead if length - lead < size else length
+
+
 cdef str _text(const lxb_dom_node_t *root, size_t limit = SIZE_MAX):
     """An element's text as a reader sees it, to be collapsed (``collapse_whitespace``): its
     text nodes' data in document order, a space where a line breaks (``<br>``, the start and
     end of a block: ``<a><h3>Title</h3><p>Summary</p></a>`` reads "Title Summary", not
     "TitleSummary"), and nothing of a script or a style, comments or a ``<template>``'s
-    content (no child of it); its first ``limit`` bytes (UTF-8)."""
+    content (no child of it); its first ``limit`` bytes (UTF-8), but a character cut there."""
     cdef const lxb_dom_node_t *node = root.first_child
     cdef const lxb_dom_node_t *only = NULL
     cdef const lexbor_str_t *data
@@ -322,6 +341,8 @@ cdef str _text(const lxb_dom_node_t *root, size_t limit = SIZE_MAX):
     if buffer == NULL:
         raise MemoryError
     _gather(root, buffer, limit)
+    if length >= limit:
+        length = _whole_characters(<unsigned char *> buffer, length)
     try:
         return PyUnicode_DecodeUTF8(buffer, length, "replace")
     finally:

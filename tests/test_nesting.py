@@ -115,3 +115,13 @@ def test_a_link_in_every_level_of_a_nest_gets_its_own_level_s_snippet_and_placem
     assert "t1000 said 1000" in links[1000].snippet
     # Past BLOCK_TEXT (64 KB) of its block's text, a link's snippet is the block's start.
     assert links[-1].snippet.startswith("t511 said 511")
+
+
+@pytest.mark.parametrize("character", ["é", "€", "😀"])
+@pytest.mark.parametrize("shift", range(4))
+def test_a_snippet_that_reaches_the_cut_of_a_long_block_ends_on_a_whole_character(character: str, shift: int) -> None:
+    # The block's text is read up to BLOCK_TEXT (64 KB): the cut may fall inside a character.
+    markup = f'<body><p>{"a" * (65_490 + shift)} <a href="http://target.com/x">link</a> {character * 40}</p>'
+    [link] = extract_page(markup, "http://example.com/").links
+    assert "\ufffd" not in link.snippet
+    assert link.snippet.endswith(character * 3)
