@@ -1,3 +1,5 @@
 """Types of the compiled ``_nesting`` module (see ``_nesting.pyx``)."""
 
+MAX_ATTRIBUTES: int
+
 def flatten(html: str, limit: int = 512) -> str: ...

@@ -1,5 +1,6 @@
 # cython: language_level=3
-"""Markup nested deeper than browsers build it, flattened before the parse.
+"""Markup nested deeper than browsers build it, flattened before the parse; start tags of
+more attributes than any page needs, cut.
 
 lexbor (selectolax's parser) follows the HTML standard, whose tree builder looks through
 the stack of open elements at many a tag: a page of elements nested N deep costs N² (100,000
@@ -16,6 +17,12 @@ closes (``p``, ``li``, ``td``, ``option``...), the formatting elements the stand
 ``textarea``, ``title``...) and comments are skipped. An end tag closes the innermost open
 element of its name and those above it, as the tree builder does for most elements; one
 with no open element of its name is ignored, as it is.
+
+lexbor's tokenizer checks each attribute of a start tag against those before it (a duplicate
+is dropped), so a tag's attributes cost their square: 20,000 take 0.7 s, and the 800,000 of an
+8 MB tag would take hours. A start tag's attributes are read here as the tokenizer reads them
+(a ``>`` in a quoted value does not end the tag), and those after the first ``MAX_ATTRIBUTES``
+are blanked.
 
 Almost every page is left alone: one read of its text, no copy.
 """
@@ -38,6 +45,11 @@ _RAW_TEXT = "script style textarea title xmp iframe noembed noframes".split()
 cdef enum:
     NAME_CHARS = 7  # a name is known by its length and its first 7 characters
     KNOWN = 128
+    ATTRIBUTES_KEPT = 256  # MAX_ATTRIBUTES, for C
+
+
+# Attributes of a start tag kept at most: 256 cost lexbor 0.15 ms (the most in the corpus: 70).
+MAX_ATTRIBUTES = ATTRIBUTES_KEPT
 
 
 cdef uint64_t _key(const unsigned char *name, Py_ssize_t length) noexcept nogil:
@@ -162,6 +174,46 @@ cdef class _Text:
                     return i
             i += 1
 
+    cdef Py_ssize_t attributes(self, Py_ssize_t i, Py_ssize_t most, Py_ssize_t *cut) except -2:
+        """Read a start tag's attributes from ``i`` (past its name) as the tokenizer does (a ``>``
+        in a quoted value does not end the tag); where its ``>`` is (the end if none). ``cut``:
+        where its attribute ``most`` + 1 starts, or -1 when it has no more than ``most``."""
+        cdef Py_ssize_t count = 0
+        cdef unsigned int c
+        cdef unsigned int quote
+        while True:
+            c = self.at(i)
+            while _space(c) or c == 47:  # /
+                i += 1
+                c = self.at(i)
+            if c == 62 or i >= self.length:  # >
+                return min(i, self.length)
+            count += 1
+            if count == most + 1:
+                cut[0] = i
+            i += 1  # a name's first character may be "=" (a parse error the tokenizer keeps)
+            c = self.at(i)
+            while i < self.length and not (_space(c) or c == 47 or c == 62 or c == 61):  # / > =
+                i += 1
+                c = self.at(i)
+            while _space(c):
+                i += 1
+                c = self.at(i)
+            if c != 61:  # no value
+                continue
+            i += 1
+            c = self.at(i)
+            while _space(c):
+                i += 1
+                c = self.at(i)
+            if c == 34 or c == 39:  # " '
+                quote = c
+                i = self.find(quote, i + 1) + 1
+            else:
+                while i < self.length and not (_space(c) or c == 62):
+                    i += 1
+                    c = self.at(i)
+
     cdef Py_ssize_t comment_end(self, Py_ssize_t i) except -2:
         """Past the ``-->`` that ends the comment whose text starts at ``i``."""
         while True:
@@ -186,6 +238,8 @@ def flatten(str html, Py_ssize_t limit = 512) -> str:
     cdef unsigned char name[NAME_CHARS]
     cdef uint64_t key
     cdef bint closing
+    cdef Py_ssize_t end
+    cdef Py_ssize_t cut
     cdef uint64_t *stack = <uint64_t *> PyMem_Malloc(max(1, limit) * sizeof(uint64_t))
     cdef list blanks = []
     if stack == NULL:
@@ -206,8 +260,11 @@ def flatten(str html, Py_ssize_t limit = 512) -> str:
             if not _letter(text.at(i)):
                 continue
             i = text.name(i, name, &name_length)
-            # Past its ">" (one inside a quoted attribute value ends it early: the rest reads as text).
-            i = text.find(62, i) + 1
+            # Past its ">": a start tag's attributes read as the tokenizer reads them, an end tag's
+            # (which the tokenizer drops unchecked) to the first ">".
+            cut = -1
+            end = text.find(62, i) if closing else text.attributes(i, ATTRIBUTES_KEPT, &cut)
+            i = end + 1
             key = _key(name, name_length)
             if closing:
                 if _known(_not_nesting, _not_nesting_count, key):
@@ -220,18 +277,23 @@ def flatten(str html, Py_ssize_t limit = 512) -> str:
                     if stack[level] == key:
                         depth = level
                         break
-            elif key == _plaintext:
-                break
-            elif _known(_raw_text, _raw_text_count, key):
-                i = text.raw_end(i, key)
-            elif _known(_not_nesting, _not_nesting_count, key):
                 continue
-            elif depth < limit:
-                stack[depth] = key
-                depth += 1
-            else:
-                dropped += 1
-                blanks.append((start, i))
+            if key != _plaintext and not _known(_raw_text, _raw_text_count, key) and not _known(
+                _not_nesting, _not_nesting_count, key
+            ):
+                if depth < limit:
+                    stack[depth] = key
+                    depth += 1
+                else:
+                    dropped += 1
+                    blanks.append((start, i))
+                    cut = -1  # blanked whole
+            if cut >= 0:
+                blanks.append((cut, end))
+            if key == _plaintext:
+                break
+            if _known(_raw_text, _raw_text_count, key):
+                i = text.raw_end(i, key)
     finally:
         PyMem_Free(stack)
     if not blanks:

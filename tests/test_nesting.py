@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from backlink_spider._nesting import flatten
+from backlink_spider._nesting import MAX_ATTRIBUTES, flatten
 from backlink_spider.extraction import MAX_NESTING, extract_page, parse_html
 from backlink_spider.localweb import LocalWeb, Resource
 from tests.conftest import run_crawl
@@ -81,11 +81,66 @@ def test_deep_nesting_of_every_shape_is_bounded(unit: str) -> None:
     assert (link.url, link.anchor) == ("http://target.com/", "deep")
 
 
-def test_a_small_page_of_deep_nesting_does_not_stall_the_crawl(tmp_path: Path) -> None:
-    # 200,000 nested <div>, 1.6 KB gzipped: lexbor alone takes minutes over it (100,000: 45 s).
-    bomb = gzip.compress((html("<div>" * 200_000 + '<a href="http://target.com/deep">deep</a>')).encode())
+def attributes(count: int, start: int = 0) -> str:
+    return " ".join(f"a{n}=1" for n in range(start, start + count))
+
+
+def test_a_start_tag_keeps_its_first_attributes_and_the_rest_are_blanked() -> None:
+    # lexbor checks each attribute against those before it: a tag's attributes cost their square.
+    markup = f'<body><a href="http://target.com/x" {attributes(5_000)} title="t">x</a><p id="after">after</p>'
+    flat = flatten(markup, MAX_NESTING)
+    assert len(flat) == len(markup)  # blanked, nothing moves
+    tag = parse_html(flat).css_first("a")
+    assert tag is not None and len(tag.attributes) == MAX_ATTRIBUTES
+    assert tag.attributes["href"] == "http://target.com/x" and f"a{MAX_ATTRIBUTES - 2}" in tag.attributes
+    assert "title" not in tag.attributes and parse_html(flat).css_first("#after") is not None
+    (link,) = extract_page(markup, "http://example.com/").links
+    assert (link.url, link.anchor) == ("http://target.com/x", "x")
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        '<div title="a > b"',  # a ">" in a quoted value does not end the tag
+        "<div title='x>y' data-x",
+        "<svg><path d=x",
+        "<div =odd",  # an attribute name may start with "="
+    ],
+)
+def test_every_way_of_writing_attributes_is_counted(head: str) -> None:
+    markup = f"<body>{head} {attributes(3_000)}><a href='http://target.com/in'>in</a></div>"
+    tag = parse_html(flatten(markup, MAX_NESTING)).css_first("div, path")
+    assert tag is not None and len(tag.attributes) == MAX_ATTRIBUTES
+    (link,) = extract_page(markup, "http://example.com/").links
+    assert link.url == "http://target.com/in"
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        # Long values, few attributes: as they are.
+        '<body><svg><path d="' + "M0 0 L1 1 " * 20_000 + '"/></svg>',
+        "<body><div data-state='" + '{"a": "<b> & >"}, ' * 20_000 + "'>x</div>",
+        f"<body><div {attributes(MAX_ATTRIBUTES)}>x</div>",
+        # End tags' attributes are dropped by the tokenizer without a check.
+        f"<body><div>x</div {attributes(5_000)}>",
+    ],
+)
+def test_tags_of_at_most_the_attributes_kept_are_left_alone(markup: str) -> None:
+    assert flatten(markup, MAX_NESTING) is markup
+
+
+# 200,000 nested <div>, 1.6 KB gzipped: lexbor alone takes minutes over it (100,000: 45 s).
+DEEP = html("<div>" * 200_000 + '<a href="http://target.com/deep">deep</a>')
+# A tag of 800,000 attributes (8 MB): lexbor alone would take hours.
+WIDE = html(f"<div {attributes(800_000)}>" + '<a href="http://target.com/deep">deep</a>')
+
+
+@pytest.mark.parametrize("bomb", [DEEP, WIDE], ids=["deep", "wide"])
+def test_a_small_page_of_hostile_markup_does_not_stall_the_crawl(tmp_path: Path, bomb: str) -> None:
+    gzipped = {"Content-Type": "text/html", "Content-Encoding": "gzip"}
     sites = {
-        "bomb.com": {"/": Resource(bomb, headers={"Content-Type": "text/html", "Content-Encoding": "gzip"})},
+        "bomb.com": {"/": Resource(gzip.compress(bomb.encode()), headers=gzipped)},
         "good.com": {"/": Resource(html('<p><a href="http://target.com/good">good</a></p>'), delay=1.0)},
     }
     url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
