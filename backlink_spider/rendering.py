@@ -156,7 +156,8 @@ def script_built(signals: PageSignals, thresholds: Thresholds) -> str | None:
     if text_light and signals.links < thresholds.min_links and scripted:
         return "scripts"
     sparse = signals.links < thresholds.links_per_kib * signals.html_chars / 1024
-    if signals.html_chars >= thresholds.large_page and sparse:
+    # A page without a script has no script to add links: however few it has, they are all.
+    if signals.html_chars >= thresholds.large_page and sparse and (signals.script_files or signals.inline_script_chars):
         return "few_links"
     return None
 
@@ -174,17 +175,18 @@ def judge(html: str, thresholds: Thresholds, links: int) -> str | None:
     may_script = links < thresholds.min_links and (
         thresholds.script_files <= 0 or thresholds.script_chars <= 0 or b"<script" in raw
     )
-    sparse = len(html) >= thresholds.large_page and links < thresholds.links_per_kib * len(html) / 1024
-    if not (maybe_root or maybe_cloak or maybe_noscript or may_script):
-        return "few_links" if sparse else None
+    sparse = (
+        len(html) >= thresholds.large_page and links < thresholds.links_per_kib * len(html) / 1024 and b"<script" in raw
+    )
+    if not (maybe_root or maybe_cloak or maybe_noscript or may_script or sparse):
+        return None
     tree = parse_html(html)
     # What page_signals measures before it strips the invisible elements, when a rule needs it.
     cloaked = maybe_cloak and tree.css_first(CLOAKS) is not None
     asks = maybe_noscript and any(_JAVASCRIPT.search(n.text(deep=True, separator=" ")) for n in tree.css("noscript"))
-    scripted = False
-    if may_script:
-        files, inline = _scripts(tree)
-        scripted = files >= thresholds.script_files or inline >= thresholds.script_chars
+    files, inline = _scripts(tree) if may_script or sparse else (0, 0)
+    scripted = may_script and (files >= thresholds.script_files or inline >= thresholds.script_chars)
+    sparse = sparse and bool(files or inline)
     tree.strip_tags(_INVISIBLE)
     if maybe_root and any(_is_empty(root) for root in tree.css(APP_ROOTS)):
         return "app_root"

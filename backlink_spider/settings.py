@@ -201,7 +201,7 @@ BACKLINKS_RENDER_SCRIPT_FILES = 1
 BACKLINKS_RENDER_SCRIPT_CHARS = 20000
 # auto: pages at least this long (characters of HTML) are judged by their link density.
 BACKLINKS_RENDER_LARGE_PAGE = 32768
-# auto: fewer links than this per KiB of HTML make such a page look script-built.
+# auto: fewer links than this per KiB of HTML make such a page look script-built, if it has a script.
 BACKLINKS_RENDER_LINKS_PER_KIB = 0.1
 # --- end of JavaScript-built pages ----------------------------------------------------
 

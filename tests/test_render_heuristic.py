@@ -150,6 +150,22 @@ def test_a_large_page_with_very_few_links_for_its_size_is_script_built() -> None
     assert script_built(page_signals(dense), DEFAULT) is None
 
 
+@pytest.mark.parametrize(
+    "html",
+    [
+        f"<body><p>{PROSE * 3}</p><a href='/'>home</a><pre>{'data ' * 20_000}</pre></body>",
+        # A hostile tag of 100,000 attributes: the browser would be handed all of them.
+        "<body><div " + " ".join(f"a{n}=1" for n in range(100_000)) + "><a href='/'>home</a></div></body>",
+        # JSON-LD is data, not a script.
+        f"<body><a href='/'>home</a><script type='application/ld+json'>{json.dumps(['x' * 100] * 400)}</script>",
+    ],
+)
+def test_a_large_page_with_few_links_and_no_script_is_not_rendered(html: str) -> None:
+    # No script, nothing to add a link: the links it has are all it has.
+    assert script_built(page_signals(html), DEFAULT) is None
+    assert judge(html, DEFAULT, link_count(extract_page(html, URL))) is None
+
+
 def test_links_are_those_the_spider_follows_but_for_template_placeholders() -> None:
     html = (
         '<a href="javascript:void(0)">x</a><a href="#top">top</a><a href="{{ url }}">t</a><a href="/real">r</a>'
@@ -201,6 +217,9 @@ VARIANTS = [
     '<div id="root"><template><a href="/t">t</a></template></div><script src="/a.js"></script>',
     f"<body><p>{PROSE}</p>{'<a href=mailto:us@example.com>us</a>' * 40}{'y' * 40_000}</body>",
     f"<body><noscript>Enable JavaScript</noscript><script src=/a.js></script>{'<a href=/x>x</a>' * 40}{'y' * 40_000}",
+    f"<body><p>{PROSE}</p><script></script>{'y' * 40_000}</body>",
+    f"<body><p>{PROSE}</p><!-- <script>x</script> -->{'y' * 40_000}</body>",
+    f"<body><p>{PROSE}</p><script src=/a.js></script>{'y' * 40_000}</body>",
 ]
 THRESHOLDS = [DEFAULT, Thresholds(script_files=0), Thresholds(script_chars=0, min_links=0), Thresholds(large_page=10)]
 
