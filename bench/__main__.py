@@ -319,7 +319,10 @@ def soak_lines(so: dict[str, Any]) -> list[tuple[str, str, str, str, str, str]]:
     stored, expected = so["backlinks_stored"], so["backlinks_expected"]
     memory, limit = so["peak_memory_mib"], so["memory_limit_mib"]
     forbidden = len(so["forbidden_requests"])
-    where = f"{so['pages_fetched']} pages, {so['hostile_domains']} hostile domains"
+    where = (
+        f"{so['pages_fetched']} pages, {so['pages_rendered']} rendered, {so['hostile_domains']} hostile domains,"
+        f" {so['scripted_domains']} built by script"
+    )
 
     def met(ok: bool) -> str:
         return "yes" if ok else "NO"

@@ -8,7 +8,8 @@ redirect limit, redirects and links to private addresses, a page that answers af
 the download timeout, gzip and brotli bombs, an endless body, a body over the size cap, a
 binary body labelled ``text/html``, pages in declared and undeclared legacy encodings, a
 truncated page, NUL bytes and invalid surrogates in anchors and URLs, a 5,000-character
-URL, 5,000 links on one page, markup nested 10,000 deep, and a robots.txt that forbids a
+URL, 5,000 links on one page, markup nested 10,000 deep, a tag of 100,000 attributes, a page
+in UTF-16 without a byte order mark (named by its header), and a robots.txt that forbids a
 path (or, on one hostile domain in four, a robots.txt that answers 503).
 
 The web is served in this process by ``LocalWeb``, which records what it served; the
@@ -19,7 +20,9 @@ off, a 3 s download timeout so that the slow pages cost seconds). Reported:
   answered in full, hostile pages included (must be all), and any stored that were not expected;
 - requests that must never arrive: private addresses, robots-disallowed paths, hosts whose
   robots.txt failed (must be none);
-- the peak memory of the crawl's process tree, the browser's included (target: < 1.5 GB);
+- the peak memory of the crawl's process tree, the browser's included (target: < 1.5 GB): one
+  site in ten builds its pages by script (when the browser is there), so the browser renders all
+  through the soak;
 - errors by kind, from the crawl's own stats, and whether the crawl ended on its own.
 """
 
@@ -39,7 +42,9 @@ from typing import Any
 
 import brotli
 
+from backlink_spider.browser import find_browser
 from backlink_spider.localweb import LocalWeb, Resource, redirect
+from backlink_spider.settings import BACKLINKS_RENDER_BROWSER
 from bench.crawl import TARGET, run_ours
 from bench.web import ROBOTS_TXT, SyntheticWeb, WebSpec
 
@@ -89,6 +94,7 @@ class HostilePages:
         long_url = f"{target}/{'x' * 5000}"
         many = "".join(f'<a href="/many/{n}">item {n}</a> ' for n in range(5000))
         deep = "<div>" * 10_000 + f'<a href="{target}/deep">deep down</a>' + "</div>" * 10_000
+        wide = "<div " + " ".join(f"a{n}=1" for n in range(100_000)) + f'><a href="{target}/wide">wide</a></div>'
         pages: dict[str, tuple[bytes | str, dict[str, str], set[str]]] = {
             "/cp1252": (
                 _html(f'<p>{_TEXT} Caf\xe9 na\xefve <a href="{target}/cp1252">R\xe9sum\xe9 \u2013 target</a></p>', "")
@@ -121,6 +127,11 @@ class HostilePages:
                 _html(f'<p>{_TEXT}</p>{many}<p><a href="{target}/many">last</a></p>'), {}, {f"{target}/many"}
             ),
             "/deep": (_html(deep), {}, {f"{target}/deep"}),
+            "/wide": (_html(wide), {}, {f"{target}/wide"}),
+            "/utf16": (
+                _html(f'<p>{_TEXT} <a href="{target}/utf16">UTF-16 \u2013 target</a></p>').encode("utf-16-le"),
+                {"Content-Type": "text/html; charset=utf-16"}, {f"{target}/utf16"},
+            ),
             "/private/secret": (_html(f'<a href="{target}/disallowed">never fetched</a>'), {}, set()),
             "/slow": (_html(f'<a href="{target}/slow">too late</a>'), {}, set()),
         }  # fmt: skip
@@ -198,7 +209,9 @@ class SoakWeb(Mapping[str, Mapping[str, Resource]]):
         body = page.body
         if hostile is not None:
             body = body.replace(b'<body class="home blog">', b'<body class="home blog">' + hostile.nav, 1)
-        self._serve(host, path, {match.decode() for match in _TARGET_HREF.findall(body)})
+        # A script-built page carries its markup as a JSON string, quotes escaped.
+        markup = body.replace(b'\\"', b'"') if self.web.scripted(self.web.index[host]) else body
+        self._serve(host, path, {match.decode() for match in _TARGET_HREF.findall(markup)})
         return Resource(body)
 
     def _serve(self, host: str, path: str, targets: set[str]) -> None:
@@ -234,7 +247,12 @@ def _stored(database: Path) -> set[tuple[str, str]]:
 
 
 def run(domains: int = 300, hostile_every: int = 10, pages_per_domain: int = 50, max_depth: int = 4) -> dict[str, Any]:
-    spec = WebSpec(domains=domains, max_site_pages=30, min_site_pages=5, linker_share=0.2, target_rate=0.5)
+    # One site in ten built by script, when the browser is there to render it: its backlinks count too.
+    scripted_every = 10 if find_browser(BACKLINKS_RENDER_BROWSER) else 0
+    spec = WebSpec(
+        domains=domains, max_site_pages=30, min_site_pages=5, linker_share=0.2, target_rate=0.5,
+        scripted_every=scripted_every,
+    )  # fmt: skip
     soak = SoakWeb(SyntheticWeb(spec), hostile_every)
     seeds = soak.web.seed_urls() + [f"http://{host}/" for host in soak.hostile]
     with LocalWeb(soak) as web, tempfile.TemporaryDirectory(prefix="bench-soak-") as tmp:
@@ -257,7 +275,9 @@ def run(domains: int = 300, hostile_every: int = 10, pages_per_domain: int = 50,
     return {
         "domains": domains,
         "hostile_domains": len(soak.hostile),
+        "scripted_domains": sum(map(soak.web.scripted, range(len(soak.web.domains)))),
         "pages_fetched": crawl.pages,
+        "pages_rendered": stats.get("backlinks/render/pages", 0),
         "requests": len(requests),
         "ended": crawl.meter.get("reason"),
         "returncode": crawl.returncode,

@@ -234,6 +234,8 @@ def test_smoke_run_of_every_benchmark(tmp_path: Path) -> None:
     assert hostile["backlinks_stored"] == hostile["backlinks_expected"] and hostile["backlinks_unexpected"] == 0
     assert hostile["forbidden_requests"] == []
     assert hostile["peak_memory_mib"] < hostile["memory_limit_mib"]
+    # With a browser, the sites built by script are rendered (and their backlinks were expected).
+    assert (hostile["pages_rendered"] > 0) == (hostile["scripted_domains"] > 0)
     errors = hostile["errors_by_kind"]
     assert errors["backlinks/guard/refused"] > 0 and errors["backlinks/robots/unreachable"] > 0
     assert errors["backlinks/skipped/not_html_binary"] > 0 and "spider_exceptions/count" not in errors
