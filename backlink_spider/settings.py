@@ -159,7 +159,8 @@ BACKLINKS_RENDER_MODE = "auto"
 BACKLINKS_RENDER_BROWSER = ["/usr/bin/chromium-headless-shell", "/usr/bin/chromium"]
 # More Chromium flags (those that keep it quiet and safe, and --no-sandbox as root, are always passed).
 BACKLINKS_RENDER_BROWSER_ARGS: list[str] = []
-# Pages rendered at once (in one browser context).
+# Pages rendered at once (in one browser context). 12 render about 5 % more where the cores have
+# room, for about a quarter more of the browser's memory (docs/performance-log.md).
 BACKLINKS_RENDER_MAX_PAGES = 8
 # Bytes of fetched pages waiting for the browser (or being rendered) that do not count toward
 # SCRAPER_SLOT_MAX_ACTIVE_SIZE, so that plain pages keep being fetched while renders wait.
