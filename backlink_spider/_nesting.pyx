@@ -1,6 +1,7 @@
 # cython: language_level=3
 """Markup nested deeper than browsers build it, flattened before the parse; start tags of
-more attributes than any page needs, cut.
+more attributes than any page needs, cut; formatting elements the tree builder would make again
+and again, dropped.
 
 lexbor (selectolax's parser) follows the HTML standard, whose tree builder looks through
 the stack of open elements at many a tag: a page of elements nested N deep costs N² (100,000
@@ -24,6 +25,12 @@ is dropped), so a tag's attributes cost their square: 20,000 take 0.7 s, and the
 (a ``>`` in a quoted value does not end the tag), and those after the first ``MAX_ATTRIBUTES``
 are blanked.
 
+The tree builder makes a formatting element (``b``, ``font``...) that the end of a block closed
+again at each element or text after it: 2,000 of them left open in a paragraph and 2,000
+paragraphs after make 4 million elements (1.5 GB) of 37 KB. ``_Formatting`` counts the copies
+that could be made, and past ``MAX_REOPENED`` blanks the formatting start tags still open and
+those after.
+
 Almost every page is left alone: one read of its text, no copy.
 """
 
@@ -41,15 +48,23 @@ _NOT_NESTING = (
     "html head body"
 ).split()
 _RAW_TEXT = "script style textarea title xmp iframe noembed noframes".split()
+# Formatting elements the tree builder reopens after a block that closed them (but ``a``, of which
+# it keeps one at most), and the void elements that close none.
+_FORMATTING = "b big code em font i nobr s small strike strong tt u".split()
+_VOID = "area base br col embed img input link meta param source track wbr keygen basefont bgsound frame image".split()
 
 cdef enum:
     NAME_CHARS = 7  # a name is known by its length and its first 7 characters
     KNOWN = 128
     ATTRIBUTES_KEPT = 256  # MAX_ATTRIBUTES, for C
+    REOPENED_KEPT = 50_000  # MAX_REOPENED, for C
 
 
 # Attributes of a start tag kept at most: 256 cost lexbor 0.15 ms (the most in the corpus: 70).
 MAX_ATTRIBUTES = ATTRIBUTES_KEPT
+# Formatting elements the tree builder may make again after the blocks that closed them, at most
+# (as ``_Formatting`` counts them): about 33 MB of lexbor's tree.
+MAX_REOPENED = REOPENED_KEPT
 
 
 cdef uint64_t _key(const unsigned char *name, Py_ssize_t length) noexcept nogil:
@@ -63,8 +78,12 @@ cdef uint64_t _key(const unsigned char *name, Py_ssize_t length) noexcept nogil:
 # The keys of those names, sorted, for a binary search.
 cdef uint64_t _not_nesting[KNOWN]
 cdef uint64_t _raw_text[KNOWN]
+cdef uint64_t _formatting[KNOWN]
+cdef uint64_t _void[KNOWN]
 cdef Py_ssize_t _not_nesting_count = 0
 cdef Py_ssize_t _raw_text_count = 0
+cdef Py_ssize_t _formatting_count = 0
+cdef Py_ssize_t _void_count = 0
 cdef uint64_t _plaintext
 
 
@@ -79,6 +98,8 @@ cdef Py_ssize_t _fill(uint64_t *keys, list names) except -1:
 
 _not_nesting_count = _fill(_not_nesting, _NOT_NESTING)
 _raw_text_count = _fill(_raw_text, _RAW_TEXT)
+_formatting_count = _fill(_formatting, _FORMATTING)
+_void_count = _fill(_void, _VOID)
 _plaintext = _key(b"plaintext", 9)
 
 
@@ -107,6 +128,61 @@ cdef inline bint _letter(unsigned int c) noexcept nogil:
 
 cdef inline bint _space(unsigned int c) noexcept nogil:
     return c == 32 or c == 9 or c == 10 or c == 12 or c == 13
+
+
+@cython.final
+cdef class _Formatting:
+    """The formatting elements open (started, not ended), and how many copies of them the tree
+    builder may make: one that a block's end (or a start tag closing a paragraph, a list item...)
+    closed is made again at each element or text after (the standard's "reconstruct the active
+    formatting elements"), so ``<p><b id=1>...<b id=2000></p>`` and 2,000 ``<p>x</p>`` make 4
+    million elements of 37 KB (1.5 GB, 1.4 s). Counted as if every tag but a void one closed those
+    open and every start tag made them again; past ``budget``, those open and every formatting start
+    tag after are blanked. Formatting left open is rare: no page of the corpus is touched."""
+
+    cdef list open  # (key, start, end) of each, in document order
+    cdef Py_ssize_t closed  # how many of the first ones some tag may have closed
+    cdef Py_ssize_t copies
+    cdef Py_ssize_t budget
+    cdef bint over
+
+    def __cinit__(self, Py_ssize_t budget):
+        self.open = []
+        self.closed = 0
+        self.copies = 0
+        self.budget = budget
+        self.over = False
+
+    cdef bint started(self, uint64_t key, Py_ssize_t start, Py_ssize_t end, list blanks) except -1:
+        """A start tag from ``start`` to ``end``: True when it is a formatting one (counted, or
+        blanked past the budget)."""
+        if not _known(_formatting, _formatting_count, key):
+            self.copies += self.closed
+            if self.copies > self.budget and not self.over:
+                self.over = True
+                blanks.extend((opened, ended) for _, opened, ended in self.open)
+                self.open.clear()
+            if not _known(_void, _void_count, key):
+                self.closed = len(self.open)
+            return False
+        if self.over:
+            blanks.append((start, end))
+        else:
+            self.open.append((key, start, end))
+        return True
+
+    cdef void ended(self, uint64_t key) noexcept:
+        """An end tag: a formatting one ends the last one open of its name, any other may close them all."""
+        cdef Py_ssize_t index
+        if not _known(_formatting, _formatting_count, key):
+            self.closed = len(self.open)
+            return
+        for index in range(len(self.open) - 1, -1, -1):
+            if self.open[index][0] == key:
+                del self.open[index]
+                if index < self.closed:
+                    self.closed -= 1
+                return
 
 
 @cython.final
@@ -242,6 +318,7 @@ def flatten(str html, Py_ssize_t limit = 512) -> str:
     cdef Py_ssize_t cut
     cdef uint64_t *stack = <uint64_t *> PyMem_Malloc(max(1, limit) * sizeof(uint64_t))
     cdef list blanks = []
+    cdef _Formatting formatting = _Formatting(REOPENED_KEPT)
     if stack == NULL:
         raise MemoryError
     try:
@@ -267,6 +344,7 @@ def flatten(str html, Py_ssize_t limit = 512) -> str:
             i = end + 1
             key = _key(name, name_length)
             if closing:
+                formatting.ended(key)
                 if _known(_not_nesting, _not_nesting_count, key):
                     continue
                 if dropped:
@@ -278,7 +356,9 @@ def flatten(str html, Py_ssize_t limit = 512) -> str:
                         depth = level
                         break
                 continue
-            if key != _plaintext and not _known(_raw_text, _raw_text_count, key) and not _known(
+            if formatting.started(key, start, i, blanks):
+                cut = -1 if formatting.over else cut  # blanked whole
+            elif key != _plaintext and not _known(_raw_text, _raw_text_count, key) and not _known(
                 _not_nesting, _not_nesting_count, key
             ):
                 if depth < limit:
@@ -300,7 +380,10 @@ def flatten(str html, Py_ssize_t limit = 512) -> str:
         return html
     parts = []
     i = 0
-    for start, end in blanks:
+    for start, end in sorted(blanks):  # a tag blanked whole may hold attributes blanked before
+        if end <= i:
+            continue
+        start = max(start, i)
         parts.append(html[i:start])
         parts.append(" " * (end - start))
         i = end

@@ -8,7 +8,8 @@ redirect limit, redirects and links to private addresses, a page that answers af
 the download timeout, gzip and brotli bombs, an endless body, a body over the size cap, a
 binary body labelled ``text/html``, pages in declared and undeclared legacy encodings, a
 truncated page, NUL bytes and invalid surrogates in anchors and URLs, a 5,000-character
-URL, 5,000 links on one page, markup nested 10,000 deep, a tag of 100,000 attributes, a page
+URL, 5,000 links on one page, markup nested 10,000 deep, a tag of 100,000 attributes, 5,000
+formatting elements reopened in each of 5,000 paragraphs, a page
 in UTF-16 without a byte order mark (named by its header), and a robots.txt that forbids a
 path (or, on one hostile domain in four, a robots.txt that answers 503).
 
@@ -95,6 +96,8 @@ class HostilePages:
         many = "".join(f'<a href="/many/{n}">item {n}</a> ' for n in range(5000))
         deep = "<div>" * 10_000 + f'<a href="{target}/deep">deep down</a>' + "</div>" * 10_000
         wide = "<div " + " ".join(f"a{n}=1" for n in range(100_000)) + f'><a href="{target}/wide">wide</a></div>'
+        # 5,000 formatting elements the paragraph's end closes, which each paragraph after makes again.
+        reopened = "<p>" + "".join(f"<b id={n}>" for n in range(5_000)) + "</p>" + "<p>x</p>" * 5_000
         pages: dict[str, tuple[bytes | str, dict[str, str], set[str]]] = {
             "/cp1252": (
                 _html(f'<p>{_TEXT} Caf\xe9 na\xefve <a href="{target}/cp1252">R\xe9sum\xe9 \u2013 target</a></p>', "")
@@ -128,6 +131,9 @@ class HostilePages:
             ),
             "/deep": (_html(deep), {}, {f"{target}/deep"}),
             "/wide": (_html(wide), {}, {f"{target}/wide"}),
+            "/reopened": (
+                _html(f'{reopened}<p><a href="{target}/reopened">reopened</a></p>'), {}, {f"{target}/reopened"}
+            ),
             "/utf16": (
                 _html(f'<p>{_TEXT} <a href="{target}/utf16">UTF-16 \u2013 target</a></p>').encode("utf-16-le"),
                 {"Content-Type": "text/html; charset=utf-16"}, {f"{target}/utf16"},

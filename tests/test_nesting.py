@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from backlink_spider._nesting import MAX_ATTRIBUTES, flatten
+from backlink_spider._nesting import MAX_ATTRIBUTES, MAX_REOPENED, flatten
 from backlink_spider.extraction import MAX_NESTING, extract_page, parse_html
 from backlink_spider.localweb import LocalWeb, Resource
 from tests.conftest import run_crawl
@@ -127,6 +127,43 @@ def test_every_way_of_writing_attributes_is_counted(head: str) -> None:
     ],
 )
 def test_tags_of_at_most_the_attributes_kept_are_left_alone(markup: str) -> None:
+    assert flatten(markup, MAX_NESTING) is markup
+
+
+def elements(markup: str, tag: str) -> int:
+    return len(parse_html(markup).css(tag))
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        # 1,000 formatting elements that the end of their paragraph closes, each reopened in every
+        # paragraph after it: a million elements of 17 KB.
+        "<body><p>" + "".join(f"<b id={n}>" for n in range(1_000)) + "</p>" + "<p>x</p>" * 1_000,
+        # Three alike are all the standard keeps (its "Noah's Ark"), yet a million paragraphs reopen them.
+        "<body><p><b><b><b></p>" + "<p>x</p>" * 400_000,
+    ],
+)
+def test_formatting_elements_reopened_after_every_block_are_bounded(markup: str) -> None:
+    markup += '<p><a href="http://target.com/after">after</a></p>'
+    flat = flatten(markup, MAX_NESTING)
+    assert len(flat) == len(markup)
+    assert elements(flat, "b") <= MAX_REOPENED + 1_000
+    (link,) = extract_page(markup, "http://example.com/").links
+    assert (link.url, link.anchor) == ("http://target.com/after", "after")
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<body>" + "<p><b>bold</b> <i>and <em>so on</em></i></p>" * 50_000,
+        # Left open, but never closed by a block: nothing to reopen.
+        "<body><font face=arial><b>" + "<span>x</span>" * 10_000,
+        # An <a> left open is closed by the next one: never counted.
+        "<body>" + "<p><a href=/x>x" * 50_000,
+    ],
+)
+def test_formatting_that_is_closed_or_stays_open_is_left_alone(markup: str) -> None:
     assert flatten(markup, MAX_NESTING) is markup
 
 
