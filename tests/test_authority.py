@@ -50,7 +50,7 @@ def test_an_empty_graph_ranks_nothing() -> None:
 def test_crawl_stores_the_domain_graph_and_authority(crawl: Crawl) -> None:
     graph = {(s, t): (links, bool(f)) for s, t, links, f in crawl.rows("SELECT * FROM domain_links")}
     assert graph[("blog.com", "target.com")] == (10, True)
-    assert graph[("news.org", "target.com")] == (4, True)
+    assert graph[("news.org", "target.com")] == (5, True)
     # The meta-nofollow page's link counts, but not as followable.
     nofollow_page = text_key("http://news.org/")
     assert crawl.rows(

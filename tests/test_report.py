@@ -69,7 +69,7 @@ def test_terminal_summary(crawl: Crawl) -> None:
     totals = " ".join(" ".join(lines[1:3]).split())  # the console may wrap it
     assert totals.startswith(
         # One is on news.org/, whose meta robots says noindex, nofollow.
-        "4 referring domains, 15 backlinks (60% dofollow, 1 on unindexed pages), 0 lost; last crawl: +15 new, -0 lost"
+        "4 referring domains, 16 backlinks (62% dofollow, 1 on unindexed pages), 0 lost; last crawl: +16 new, -0 lost"
     )
     for title in ("Top referring domains by authority", "Top anchors", "Anchor classes", "Placement", "Follow status"):
         assert title in process.stdout
@@ -101,7 +101,7 @@ def test_html_report_renders_its_charts_and_table_in_chromium(crawl: Crawl, tmp_
         assert page.locator("#card-domains").text_content() == "4"
         assert page.locator("#card-unindexed").text_content() == "1"  # news.org/ is noindex
         page.fill("#filter", "news.org")
-        assert page.locator("#shown").text_content() == f"4 of {len(EXPECTED_BACKLINKS)} shown"
+        assert page.locator("#shown").text_content() == f"5 of {len(EXPECTED_BACKLINKS)} shown"
         page.fill("#filter", "")
         page.locator("th", has_text="Quality").click()
         page.locator("th", has_text="Quality").click()
