@@ -76,13 +76,7 @@ class PageBudget:
         if counted is None:
             self.counted = max(self.counted, self.max_pages)
             self.stats.set_value(STAT_COUNTED, self.counted)
-            if not self.stats.get_value(STAT_EXHAUSTED):
-                self.stats.set_value(STAT_EXHAUSTED, True)
-                logger.info("Page budget of %d spent: finishing what is in flight", self.max_pages)
-                # Close once the fetches in flight are done, rather than dropping every
-                # queued request one by one (hours for a large frontier).
-                assert self.crawler.engine is not None
-                self._closing = asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="max_pages"))
+            self._spent()
             self.stats.inc_value("backlinks/budget/dropped")
             raise IgnoreRequest("max_pages reached")
         self.counted = counted
@@ -90,3 +84,17 @@ class PageBudget:
         request.meta[FETCH_COUNTED] = True
         self.stats.set_value(STAT_FETCHES, self.fetches)
         self.stats.set_value(STAT_COUNTED, counted)
+        if counted >= self.max_pages:
+            # The budget's last fetch: the spider admits no link from now on, so no request may
+            # come after it to close the crawl, which would then end as "finished".
+            self._spent()
+
+    def _spent(self) -> None:
+        """Close the crawl with ``max_pages`` once the fetches in flight are done (this one
+        included), rather than drop every queued request one by one (hours for a large frontier)."""
+        if self.stats.get_value(STAT_EXHAUSTED):
+            return
+        self.stats.set_value(STAT_EXHAUSTED, True)
+        logger.info("Page budget of %d spent: finishing what is in flight", self.max_pages)
+        assert self.crawler.engine is not None
+        self._closing = asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="max_pages"))

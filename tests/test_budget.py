@@ -52,6 +52,19 @@ def test_max_pages_stops_the_crawl_and_keeps_everything_found(big_web: LocalWeb,
     assert json.loads(stats)["backlinks/budget/fetches"] == 7
 
 
+def test_a_budget_spent_on_its_last_fetch_ends_the_crawl_as_max_pages(tmp_path: Path) -> None:
+    # A chain, one link a page: once the third page is fetched, the spider admits no link, so no
+    # fourth request ever comes to the budget. The crawl still ends for its budget, not as finished.
+    sites = {"one.com": {f"/p{n}": Resource(html(f'<a href="/p{n + 1}">next</a>')) for n in range(6)}}
+    with LocalWeb(sites) as web:
+        url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+        crawl = run_crawl(url, "-a", "target=target.com", "-a", "seeds=http://one.com/p0", "-a", "max_pages=3",
+                          proxy=web.proxy_url)  # fmt: skip
+        assert crawl.process.returncode == 0, crawl.process.stderr[-2000:]
+        assert fetched_pages(web) == ["http://one.com/p0", "http://one.com/p1", "http://one.com/p2"]
+    assert crawl.rows("SELECT finish_reason FROM crawls") == [("max_pages",)]
+
+
 def test_pages_per_domain_spreads_the_crawl_across_domains(big_web: LocalWeb, tmp_path: Path) -> None:
     crawl = crawl_big_web(big_web, tmp_path, "-a", "pages_per_domain=4", "-a", "max_depth=50")
     assert dict(crawl.rows("SELECT domain, count(*) FROM pages GROUP BY domain")) == {"one.com": 4, "two.org": 4}
