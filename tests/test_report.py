@@ -70,6 +70,7 @@ def test_terminal_summary(crawl: Crawl) -> None:
     assert totals.startswith(
         # One is on news.org/, whose meta robots says noindex, nofollow.
         "4 referring domains, 16 backlinks (62% dofollow, 1 on unindexed pages), 0 lost; last crawl: +16 new, -0 lost"
+        " (1 crawl)"
     )
     for title in ("Top referring domains by authority", "Top anchors", "Anchor classes", "Placement", "Follow status"):
         assert title in process.stdout

@@ -93,11 +93,11 @@ def print_summary(report: Report, console: Console) -> None:
     summary = report.summary()
     console.print(f"[bold]Backlinks of {report.target}[/bold]")
     console.print(
-        f"{summary['referring_domains']} referring domains, {summary['backlinks']} backlinks "
+        f"{_count(summary['referring_domains'], 'referring domain')}, {_count(summary['backlinks'], 'backlink')} "
         f"({summary['dofollow_share']:.0%} dofollow, {summary['from_unindexed_pages']} on unindexed pages), "
         f"{summary['lost_backlinks']} lost; "
         f"last crawl: +{summary['new_in_last_crawl']} new, -{summary['lost_in_last_crawl']} lost "
-        f"({summary['crawls']} crawls)"
+        f"({_count(summary['crawls'], 'crawl')})"
     )
     domains = Table(title="Top referring domains by authority")
     for column in ("domain", "authority", "backlinks", "dofollow"):
@@ -122,3 +122,8 @@ def print_summary(report: Report, console: Console) -> None:
         for kind, count in pairs:
             table.add_row(kind, str(count))
         console.print(table)
+
+
+def _count(number: int, noun: str) -> str:
+    """``number`` and ``noun``, plural unless one: "1 crawl", "3 crawls"."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
