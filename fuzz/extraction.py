@@ -22,7 +22,10 @@ with atheris.instrument_imports():
     from backlink_spider.targets import TargetMatcher
 
 MATCHER = TargetMatcher(["example.com", "bücher.de"])
-CONTENT_TYPES = (None, "text/html", "text/html; charset=utf-8", "text/html; charset=shift_jis", "application/xhtml+xml")
+CONTENT_TYPES = (
+    None, "text/html", "text/html; charset=utf-8", "text/html; charset=shift_jis", "text/html; charset=utf-16",
+    "application/xhtml+xml",
+)  # fmt: skip
 
 
 def check(data: bytes) -> None:
