@@ -2,5 +2,6 @@
 
 MAX_ATTRIBUTES: int
 MAX_REOPENED: int
+MAX_OPTIONS: int
 
 def flatten(html: str, limit: int = 512) -> str: ...

@@ -1,7 +1,7 @@
 # cython: language_level=3
 """Markup nested deeper than browsers build it, flattened before the parse; start tags of
 more attributes than any page needs, cut; formatting elements the tree builder would make again
-and again, dropped.
+and again, and a select's options past a thousand, dropped.
 
 lexbor (selectolax's parser) follows the HTML standard, whose tree builder looks through
 the stack of open elements at many a tag: a page of elements nested N deep costs N² (100,000
@@ -31,6 +31,9 @@ paragraphs after make 4 million elements (1.5 GB) of 37 KB. ``_Formatting`` coun
 that could be made, and past ``MAX_REOPENED`` blanks the formatting start tags still open and
 those after.
 
+lexbor's options cost their square in a select (16,000: 0.8 s; a 10 MiB select would take an
+hour); a select holds no link, and its options past ``MAX_OPTIONS`` are blanked.
+
 Almost every page is left alone: one read of its text, no copy.
 """
 
@@ -57,6 +60,7 @@ cdef enum:
     NAME_CHARS = 7  # a name is known by its length and its first 7 characters
     KNOWN = 128
     ATTRIBUTES_KEPT = 256  # MAX_ATTRIBUTES, for C
+    OPTIONS_KEPT = 1000  # MAX_OPTIONS, for C
     REOPENED_KEPT = 50_000  # MAX_REOPENED, for C
 
 
@@ -65,6 +69,9 @@ MAX_ATTRIBUTES = ATTRIBUTES_KEPT
 # Formatting elements the tree builder may make again after the blocks that closed them, at most
 # (as ``_Formatting`` counts them): about 33 MB of lexbor's tree.
 MAX_REOPENED = REOPENED_KEPT
+# Options of a select kept at most: lexbor's cost a select's options their square (16,000 in
+# one: 0.8 s); a select holds no link.
+MAX_OPTIONS = OPTIONS_KEPT
 
 
 cdef uint64_t _key(const unsigned char *name, Py_ssize_t length) noexcept nogil:
@@ -85,6 +92,11 @@ cdef Py_ssize_t _raw_text_count = 0
 cdef Py_ssize_t _formatting_count = 0
 cdef Py_ssize_t _void_count = 0
 cdef uint64_t _plaintext
+cdef uint64_t _select
+cdef uint64_t _option
+cdef uint64_t _input
+cdef uint64_t _keygen
+cdef uint64_t _textarea
 
 
 cdef Py_ssize_t _fill(uint64_t *keys, list names) except -1:
@@ -101,6 +113,11 @@ _raw_text_count = _fill(_raw_text, _RAW_TEXT)
 _formatting_count = _fill(_formatting, _FORMATTING)
 _void_count = _fill(_void, _VOID)
 _plaintext = _key(b"plaintext", 9)
+_select = _key(b"select", 6)
+_option = _key(b"option", 6)
+_input = _key(b"input", 5)
+_keygen = _key(b"keygen", 6)
+_textarea = _key(b"textarea", 8)
 
 
 cdef inline bint _known(const uint64_t *keys, Py_ssize_t count, uint64_t key) noexcept nogil:
@@ -314,6 +331,8 @@ def flatten(str html, Py_ssize_t limit = 512) -> str:
     cdef unsigned char name[NAME_CHARS]
     cdef uint64_t key
     cdef bint closing
+    cdef bint in_select = False
+    cdef Py_ssize_t options = 0
     cdef Py_ssize_t end
     cdef Py_ssize_t cut
     cdef uint64_t *stack = <uint64_t *> PyMem_Malloc(max(1, limit) * sizeof(uint64_t))
@@ -345,6 +364,8 @@ def flatten(str html, Py_ssize_t limit = 512) -> str:
             key = _key(name, name_length)
             if closing:
                 formatting.ended(key)
+                if key == _select:
+                    in_select = False
                 if _known(_not_nesting, _not_nesting_count, key):
                     continue
                 if dropped:
@@ -356,6 +377,15 @@ def flatten(str html, Py_ssize_t limit = 512) -> str:
                         depth = level
                         break
                 continue
+            if key == _select:
+                in_select, options = not in_select, 0  # a select in a select ends it
+            elif key == _input or key == _keygen or key == _textarea:
+                in_select = False
+            elif key == _option and in_select:
+                options += 1
+                if options > OPTIONS_KEPT:
+                    blanks.append((start, i))
+                    continue
             if formatting.started(key, start, i, blanks):
                 cut = -1 if formatting.over else cut  # blanked whole
             elif key != _plaintext and not _known(_raw_text, _raw_text_count, key) and not _known(
