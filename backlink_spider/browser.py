@@ -66,7 +66,7 @@ from scrapy.responsetypes import responsetypes
 from scrapy.settings import BaseSettings
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
-from backlink_spider.content import is_html
+from backlink_spider.content import content_type_of, is_html
 from backlink_spider.domainlimit import DomainLimit
 from backlink_spider.guard import PrivateNetworkGuard
 from backlink_spider.processes import memory_bytes, process_tree
@@ -400,7 +400,7 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
         if not request.meta.get("playwright"):
             return await super().download_request(request)
         document = request.meta.pop(META_DOCUMENT, None) or await self._document(request)
-        content_type = document.headers.get("Content-Type", b"").decode("latin-1") or None
+        content_type = content_type_of(document)
         if self.broken or document.status != 200 or not is_html(content_type, document.body):
             return document
         render = _Render(request, document)

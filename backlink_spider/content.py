@@ -6,6 +6,7 @@ yields garbage links, so the magic bytes are checked before any parse.
 
 from __future__ import annotations
 
+from scrapy.http import Response
 from w3lib.encoding import http_content_type_encoding
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -76,9 +77,14 @@ def _not_utf16_markup(text: str) -> bool:
     return controls > len(text) // 20 or "<" not in text or ascii_units < UTF16_MIN_ASCII
 
 
-def _utf16_order(content_type: str | None) -> str | None:
+def content_type_of(response: Response) -> str | None:
+    """A response's Content-Type header, None when it has none."""
+    return response.headers.get("Content-Type", b"").decode("latin-1") or None
+
+
+def header_utf16(content_type: str | None) -> str | None:
     """The UTF-16 a Content-Type names: its order, little-endian for plain "utf-16" (as browsers
-    read it); None when it names no UTF-16."""
+    read it, where RFC 2781 and so w3lib say big-endian); None when it names no UTF-16."""
     encoding = http_content_type_encoding(content_type) if content_type else None
     if encoding is None or not encoding.startswith("utf-16"):
         return None
@@ -87,4 +93,4 @@ def _utf16_order(content_type: str | None) -> str | None:
 
 def is_html(content_type: str | None, body: bytes) -> bool:
     """True when a response is worth parsing as an HTML page."""
-    return is_html_type(content_type) and not looks_binary(body, _utf16_order(content_type))
+    return is_html_type(content_type) and not looks_binary(body, header_utf16(content_type))

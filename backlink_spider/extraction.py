@@ -18,13 +18,14 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import idna
 from selectolax.lexbor import LexborHTMLParser
-from w3lib.encoding import html_to_unicode, http_content_type_encoding, read_bom, resolve_encoding
+from w3lib.encoding import html_to_unicode, read_bom, resolve_encoding
 from w3lib.html import HTML5_WHITESPACE
 from w3lib.url import safe_url_string
 
 from backlink_spider._layout import SNIPPET_CHARS as SNIPPET_CHARS
 from backlink_spider._layout import Layout, Link
 from backlink_spider._nesting import flatten
+from backlink_spider.content import header_utf16
 from backlink_spider.directives import ROBOTS_META_NAMES, Rel, header_canonical, header_says, robots_say
 from backlink_spider.domains import unicode_host
 
@@ -75,10 +76,10 @@ def browser_encoding(encoding: str, body: bytes, content_type: str | None) -> st
       follows RFC 2781, big-endian."""
     if not resolve_encoding(encoding).startswith("utf-16") or read_bom(body)[0] is not None:
         return None
-    header = http_content_type_encoding(content_type) if content_type else None
-    if not (header and resolve_encoding(header).startswith("utf-16")):
+    order = header_utf16(content_type)
+    if order is None:
         return "utf-8"
-    return "utf-16-le" if header == "utf-16" else None
+    return None if resolve_encoding(encoding) == order else order
 
 
 def absolute_url(href: str, base_url: str) -> str | None:

@@ -11,7 +11,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
-from backlink_spider.content import is_html, is_html_type
+from backlink_spider.content import content_type_of, is_html, is_html_type
 from backlink_spider.robots import is_robots_request
 
 
@@ -27,7 +27,7 @@ class HtmlOnly:
     def process_response(self, request: Request, response: Response) -> Response:
         if response.status != 200 or is_robots_request(request):
             return response
-        content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
+        content_type = content_type_of(response)
         if is_html(content_type, response.body):
             return response
         kind = "type" if not is_html_type(content_type) else "binary"

@@ -45,6 +45,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from backlink_spider.browser import META_DOCUMENT, BrowserRendering, render_mode
+from backlink_spider.content import content_type_of
 from backlink_spider.extraction import Page, browser_encoding, extract_page, parse_html
 
 logger = logging.getLogger(__name__)
@@ -211,7 +212,7 @@ def link_count(page: Page) -> int:
 def extract_response(response: Response) -> Page:
     """The spider's extraction of ``response``: its links with every field, read lazily."""
     robots = [value.decode("latin-1") for value in response.headers.getlist("X-Robots-Tag")]
-    content_type = _content_type(response)
+    content_type = content_type_of(response)
     html = page_text(response) if isinstance(response, TextResponse) else response.body
     links = [value.decode("latin-1") for value in response.headers.getlist("Link")]
     return extract_page(html, response.url, robots, content_type, links)
@@ -220,12 +221,8 @@ def extract_response(response: Response) -> Page:
 def page_text(response: TextResponse) -> str:
     """A page's text as browsers decode it: Scrapy's ``response.text`` but where they differ
     (``extraction.browser_encoding``)."""
-    actual = browser_encoding(response.encoding, response.body, _content_type(response))
+    actual = browser_encoding(response.encoding, response.body, content_type_of(response))
     return response.text if actual is None else response.body.decode(actual, "replace")
-
-
-def _content_type(response: Response) -> str | None:
-    return response.headers.get("Content-Type", b"").decode("latin-1") or None
 
 
 def forget_text(response: Response) -> None:
