@@ -227,6 +227,13 @@ cdef inline const lxb_dom_node_t *_next(const lxb_dom_node_t *root, const lxb_do
     return NULL if node == root else node.next
 
 
+cdef inline bint _inside(const lxb_dom_node_t *node, const lxb_dom_node_t *ancestor) noexcept nogil:
+    """Whether ``node`` is ``ancestor`` or one of its descendants."""
+    while node != NULL and node != ancestor:
+        node = node.parent
+    return node != NULL
+
+
 # Elements whose text is the natural context of a link inside them.
 BLOCKS = frozenset(
     ["p", "li", "td", "th", "dd", "dt", "blockquote", "figcaption", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "caption"]
@@ -546,7 +553,7 @@ cdef class Layout:
 
     cpdef str anchor(self, Py_ssize_t index):
         """The link's text, whitespace collapsed; for a link without text, its image's
-        alt (or its own, for an image map's ``<area>``), title or aria-label."""
+        alt, else its name for a screen reader (``_label``)."""
         cdef object anchor = self._anchors[index]
         cdef lxb_dom_node_t *node
         if anchor is not None:
@@ -611,21 +618,33 @@ cdef class Layout:
         return snippet
 
     cdef tuple _label(self, const lxb_dom_node_t *node):
-        """The anchor and link type of a link without text: its first image's alt,
-        else its title or aria-label (an ``<area>``'s own alt first)."""
-        cdef const lxb_dom_node_t *image = node.first_child
-        cdef str label
-        while image != NULL:
-            if image.type == LXB_DOM_NODE_TYPE_ELEMENT and image.local_name == LXB_TAG_IMG:
-                return collapse_whitespace(_value(_attr(image, LXB_DOM_ATTR_ALT, b"alt", True)) or ""), "image"
-            image = _next(node, image)
-        label = collapse_whitespace(
-            _value(_attr(node, LXB_DOM_ATTR_TITLE, b"title", True)) or _value(_attr(node, 0, b"aria-label", True)) or ""
-        )
+        """The anchor and link type of a link without text: its first image's alt, else its
+        name for a screen reader: its aria-label, the first aria-label inside it (an icon's,
+        not one hidden from screen readers), its title (an ``<area>``'s own alt first)."""
+        cdef const lxb_dom_node_t *inner = node.first_child
+        cdef const lxb_dom_node_t *image = NULL
+        cdef const lxb_dom_node_t *hidden = NULL
+        cdef str label = collapse_whitespace(_value(_attr(node, 0, b"aria-label", True)) or "")
+        cdef str alt
+        while inner != NULL and not (label and image != NULL):
+            if inner.type == LXB_DOM_NODE_TYPE_ELEMENT:
+                if image == NULL and inner.local_name == LXB_TAG_IMG:
+                    image = inner
+                    alt = collapse_whitespace(_value(_attr(inner, LXB_DOM_ATTR_ALT, b"alt", True)) or "")
+                    if alt:
+                        return alt, "image"
+                if hidden != NULL and not _inside(inner, hidden):
+                    hidden = NULL
+                if hidden == NULL and _value(_attr(inner, 0, b"aria-hidden", True)) == "true":
+                    hidden = inner
+                if not label and hidden == NULL:
+                    label = collapse_whitespace(_value(_attr(inner, 0, b"aria-label", True)) or "")
+            inner = _next(node, inner)
+        label = label or collapse_whitespace(_value(_attr(node, LXB_DOM_ATTR_TITLE, b"title", True)) or "")
         if self._tag(node) == "area":
             # A hotspot of an image map: its alt is its anchor.
             return collapse_whitespace(_value(_attr(node, LXB_DOM_ATTR_ALT, b"alt", True)) or "") or label, "image"
-        return label, "text"
+        return label, "image" if image != NULL else "text"
 
     cdef Py_ssize_t _block_of(self, Py_ssize_t index) except -1:
         """The nearest block of the link (0 if none)."""
@@ -825,7 +844,7 @@ cdef class Link:
     @property
     def anchor(self) -> str:
         """The link's text, whitespace collapsed; for a link without text, its image's
-        alt (or its own, for an image map's ``<area>``), title or aria-label."""
+        alt, else its name for a screen reader."""
         return self._layout.anchor(self._index)
 
     @property

@@ -525,6 +525,28 @@ def test_links_without_text_use_title_or_aria_label() -> None:
     ]
 
 
+def test_links_without_text_use_their_name_for_a_screen_reader() -> None:
+    # Icon links (social profiles, share buttons) carry their name on the icon; a link's
+    # aria-label comes before its title and before a decorative image's empty alt.
+    page = page_with(
+        '<a href="https://a.example/svg"><svg aria-label="Mastodon"><path d="M0 0"/></svg></a>'
+        '<a href="https://a.example/icon"><i class="icon" aria-label=" Share\non X "></i></a>'
+        '<a href="https://a.example/hidden"><span aria-hidden="true"><i aria-label="Hidden"></i></span>'
+        '<span aria-label="Shown"></span></a>'
+        '<a href="https://a.example/own" title="Tooltip" aria-label="Own label"><i aria-label="Inner"></i></a>'
+        '<a href="https://a.example/decorative" aria-label="Home"><img src="logo.png" alt=""></a>'
+        '<a href="https://a.example/untitled" title="Logo"><img src="logo.png"></a>'
+    )
+    assert [(link.anchor, link.link_type) for link in page.links] == [
+        ("Mastodon", "text"),
+        ("Share on X", "text"),
+        ("Shown", "text"),
+        ("Own label", "text"),
+        ("Home", "image"),
+        ("Logo", "image"),
+    ]
+
+
 def test_image_map_areas_use_their_alt() -> None:
     page = page_with(
         '<img src="map.png" usemap="#m"><map name="m">'

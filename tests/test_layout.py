@@ -47,7 +47,7 @@ _ATTRIBUTES = [
     " href=/x", ' href=""', " href", " HREF=/y", " xlink:href=/z", ' href="https://t.example/&amp;a\x00"',
     " rel=nofollow", " rel", " title=' T  t '", " title", " aria-label=L\u2003", " Aria-Label=M", " alt=A",
     " alt", " class=nav", " class=''", " role=navigation", " id=comments", " name=robots", " content=nofollow",
-    " data-x=1",
+    " data-x=1", " aria-hidden=true", " aria-hidden=false",
 ]  # fmt: skip
 _TEXTS = [
     "x", "words in a sentence", " ", "\t\n", "\xa0", "\u2003", "\x1c", "\x00", "&amp;", "&nbsp;", "&#0;",
@@ -67,15 +67,28 @@ _MARKUP = st.lists(
 )  # fmt: skip
 
 
+def _hidden(inner: LexborNode, link: LexborNode) -> bool:
+    """Whether ``inner`` or an element between it and ``link`` is hidden from screen readers."""
+    node: LexborNode | None = inner
+    while node is not None and node != link:
+        if node.attributes.get("aria-hidden") == "true":
+            return True
+        node = node.parent
+    return False
+
+
 def _label(node: LexborNode) -> tuple[str, str]:
     image = node.css_first("img")
-    if image is not None:
-        return normalise_anchor(image.attributes.get("alt") or ""), "image"
+    alt = normalise_anchor(image.attributes.get("alt") or "") if image is not None else ""
+    if alt:
+        return alt, "image"
     attrs = node.attributes
-    label = normalise_anchor(attrs.get("title") or attrs.get("aria-label") or "")
+    inner = [element.attributes.get("aria-label") for element in node.css("[aria-label]") if not _hidden(element, node)]
+    names = (normalise_anchor(name or "") for name in (attrs.get("aria-label"), *inner, attrs.get("title")))
+    label = next((name for name in names if name), "")
     if node.tag == "area":
         return normalise_anchor(attrs.get("alt") or "") or label, "image"
-    return label, "text"
+    return label, "image" if image is not None else "text"
 
 
 # Where a reader's line breaks (``_read``), as ``_layout`` lists them, and what is not read.
