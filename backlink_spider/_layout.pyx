@@ -135,6 +135,7 @@ cdef extern from *:
         LXB_TAG_LINK
         LXB_TAG_META
         LXB_TAG_IMG
+        LXB_TAG_TITLE
         LXB_DOM_ATTR_HREF
         LXB_DOM_ATTR_REL
         LXB_DOM_ATTR_CLASS
@@ -257,11 +258,12 @@ _flag(BLOCKS, BLOCK)
 _flag(REGION_TAGS, REGION)
 _flag(("body", "html"), ROOT)
 # A line breaks at a <br> and around a block (as a browser's innerText reads it); a
-# script's or a style's text is never shown.
+# script's or a style's text is never shown, nor an SVG's title (its name, a tooltip) or
+# description.
 _flag((*BLOCKS, "br", "hr", "div", "section", "article", "main", "header", "footer", "nav", "aside",
        "ul", "ol", "dl", "table", "tr", "address", "figure", "form", "fieldset", "legend", "details",
        "summary"), BREAK)
-_flag(("script", "style"), HIDDEN)
+_flag(("script", "style", "title", "desc"), HIDDEN)
 
 
 cdef size_t _gather(const lxb_dom_node_t *root, char *out, size_t limit) noexcept nogil:
@@ -619,8 +621,9 @@ cdef class Layout:
 
     cdef tuple _label(self, const lxb_dom_node_t *node):
         """The anchor and link type of a link without text: its first image's alt, else its
-        name for a screen reader: its aria-label, the first aria-label inside it (an icon's,
-        not one hidden from screen readers), its title (an ``<area>``'s own alt first)."""
+        name for a screen reader: its aria-label, the first aria-label or SVG title inside it
+        (an icon's, not one hidden from screen readers), its title (an ``<area>``'s own alt
+        first)."""
         cdef const lxb_dom_node_t *inner = node.first_child
         cdef const lxb_dom_node_t *image = NULL
         cdef const lxb_dom_node_t *hidden = NULL
@@ -639,6 +642,9 @@ cdef class Layout:
                     hidden = inner
                 if not label and hidden == NULL:
                     label = collapse_whitespace(_value(_attr(inner, 0, b"aria-label", True)) or "")
+                    if not label and inner.local_name == LXB_TAG_TITLE:
+                        # An icon's <svg><title>: its name, as an image's alt.
+                        label = collapse_whitespace(_text(inner))
             inner = _next(node, inner)
         label = label or collapse_whitespace(_value(_attr(node, LXB_DOM_ATTR_TITLE, b"title", True)) or "")
         if self._tag(node) == "area":

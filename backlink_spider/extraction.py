@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import lru_cache
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, unquote, urljoin, urlsplit, urlunsplit
 
 import idna
 from selectolax.lexbor import LexborHTMLParser
@@ -84,7 +84,9 @@ def browser_encoding(encoding: str, body: bytes, content_type: str | None) -> st
 
 def absolute_url(href: str, base_url: str) -> str | None:
     """Resolve ``href`` against ``base_url``; None unless the result is an http(s) URL
-    (``javascript:``, ``mailto:``, ``tel:``, ``data:`` and fragment-only links give None).
+    (``javascript:``, ``mailto:``, ``tel:``, ``data:`` links give None) other than the base
+    itself (an empty or fragment-only href; ``extract_page`` keeps those a ``<base>`` sends
+    to another page).
 
     The scheme and host are lowercased, the host kept in Unicode, the fragment dropped.
     """
@@ -94,19 +96,20 @@ def absolute_url(href: str, base_url: str) -> str | None:
 
 def request_url(url: str) -> str:
     """One spelling of the address ``url`` (as ``absolute_url`` gives it) names: the one a
-    browser requests. Its host in ASCII (punycode by IDNA 2008, as browsers encode it;
-    w3lib's IDNA 2003 would send ``straße.de`` to ``strasse.de``), its path without dot
-    segments, a space or a non-ASCII character percent-encoded as UTF-8, and every escape
-    in uppercase hex (``/caf%c3%a9``, ``/caf%C3%A9`` and ``/café`` are one address)."""
+    browser requests, as Scrapy does. Its host in ASCII (punycode by IDNA 2008, as browsers
+    encode it; w3lib's IDNA 2003 would send ``straße.de`` to ``strasse.de``), its path without
+    dot segments (``.``, ``..``, or written ``%2e``), a space or a non-ASCII character
+    percent-encoded as UTF-8 (and what w3lib escapes besides: ``{ } [ ] | ^`` and the backtick),
+    every escape in uppercase hex (``/caf%c3%a9``, ``/caf%C3%A9`` and ``/café`` are one
+    address), and no empty query (``/?`` is ``/``)."""
     parts = urlsplit(url)
     if not parts.netloc.isascii():
         with suppress(idna.IDNAError, ValueError):
             host = idna.encode(parts.hostname or "", uts46=True).decode("ascii")
             port = parts.port
             parts = parts._replace(netloc=f"{host}:{port}" if port is not None else host)
-    if "/." in parts.path:
-        # urljoin removes an absolute path's dot segments (RFC 3986, 5.2.4).
-        parts = parts._replace(path=urlsplit(urljoin("http://h/", parts.path)).path)
+    if "/." in parts.path or "%2" in parts.path:
+        parts = parts._replace(path=remove_dot_segments(parts.path))
     url = safe_url_string(urlunsplit(parts))
     return _ESCAPE.sub(_upper, url) if "%" in url else url
 
@@ -190,6 +193,8 @@ def _resolve(href: str, base_url: str) -> tuple[str, str | None] | None:
         parts = urlsplit(href) if absolute else None
         if parts is None or not parts.netloc:
             parts = urlsplit(urljoin(base_url, href))
+            if "//" in href or base_url.count("//") > 1:
+                parts = _keep_empty_segments(parts, href, base_url)
         host = parts.hostname
     except ValueError:
         return None
@@ -215,6 +220,37 @@ def _resolve(href: str, base_url: str) -> tuple[str, str | None] | None:
     if port is not None and port != (80 if parts.scheme == "http" else 443):
         netloc = f"{netloc}:{port}"
     return urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, "")), plain_host
+
+
+def _keep_empty_segments(parts: SplitResult, href: str, base_url: str) -> SplitResult:
+    """``parts`` of ``urljoin(base_url, href)`` with the path a browser resolves a relative-path
+    ``href`` to: urljoin drops the empty segments of both (``a//b`` is not ``a/b``)."""
+    reference = urlsplit(href)
+    if reference.scheme or reference.netloc or not reference.path or reference.path[:1] == "/":
+        return parts
+    base_path = urlsplit(base_url).path
+    merged = base_path[: base_path.rfind("/") + 1] + reference.path if base_path else "/" + reference.path
+    return parts._replace(path=remove_dot_segments(merged))
+
+
+_DOT = frozenset([".", "%2e", "%2E"])
+_DOT_DOT = frozenset(["..", ".%2e", ".%2E", "%2e.", "%2E.", "%2e%2e", "%2E%2E", "%2e%2E", "%2E%2e"])
+
+
+def remove_dot_segments(path: str) -> str:
+    """An absolute ``path`` without its ``.`` and ``..`` segments, as browsers resolve them
+    (RFC 3986, 5.2.4, and the URL standard's ``%2e`` for a dot); empty segments are kept."""
+    segments = path.split("/")
+    kept: list[str] = []
+    for segment in segments[1:]:
+        if segment in _DOT_DOT:
+            if kept:
+                kept.pop()
+        elif segment not in _DOT:
+            kept.append(segment)
+    if segments[-1] in _DOT or segments[-1] in _DOT_DOT:
+        kept.append("")
+    return "/" + "/".join(kept)
 
 
 # Code points a browser refuses in a host once it is percent-decoded (the URL standard's
@@ -290,6 +326,12 @@ def _parses(base_url: str) -> bool:
     return True
 
 
+def _names_base(href: str) -> bool:
+    """Whether ``href`` resolves to its base URL itself: empty, or only a fragment."""
+    href = href.strip(HTML5_WHITESPACE)
+    return not href or href.startswith("#")
+
+
 # Rel is immutable, and pages repeat a few rel values.
 _parse_rel = lru_cache(maxsize=1024)(Rel.parse)
 # Most links have none: its parse, without a call to the cache.
@@ -348,6 +390,9 @@ def extract_page(
         if layout.canonical_href
         else _canonical_elsewhere(header_canonical(link_headers), url, url),
     )
+    # An empty or fragment-only href names the base: the page itself (no outlink), or the page
+    # a <base> names.
+    base_itself = _resolve(base_url, base_url) if base_url != url else None
     # Pages repeat their hrefs (menus, footers): each is resolved once.
     targets: dict[str | None, tuple[str, str | None] | None] = {}
     links = page.links
@@ -355,6 +400,8 @@ def extract_page(
         resolved = targets.get(href, _UNSEEN)
         if resolved is _UNSEEN:
             resolved = targets[href] = _resolve(href or "", base_url)
+            if resolved is None and base_itself is not None and _names_base(href or ""):
+                resolved = targets[href] = base_itself
         if resolved is None:
             continue
         target, host = resolved

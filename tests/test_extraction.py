@@ -271,6 +271,15 @@ def test_base_without_href_is_ignored() -> None:
     assert [link.url for link in extract_page(html, BLOG).links] == ["https://blog.example.org/2024/05/x"]
 
 
+def test_empty_and_fragment_hrefs_link_to_the_page_a_base_names() -> None:
+    # A browser goes to the base itself: on a page whose <base> names another, an outlink.
+    html = (
+        '<html><head><base href="https://other.example/home?x=1#top"></head><body>'
+        '<a href="#top">top</a><a href="">empty</a><a href>bare</a><a href=" #x ">spaced</a></body></html>'
+    )
+    assert [link.url for link in extract_page(html, BLOG).links] == ["https://other.example/home?x=1"] * 4
+
+
 @pytest.mark.parametrize("island", ["svg", "math"])
 def test_a_base_inside_svg_or_mathml_rebases_nothing(island: str) -> None:
     # Browsers take an HTML <base> only: one in a foreign island would turn relative links into backlinks.
@@ -368,6 +377,26 @@ def test_absolute_url_property_result_is_http_without_fragment(href: str) -> Non
         assert absolute_url(result, BLOG) == result
 
 
+def _rfc3986_without_dots(path: str) -> str:
+    """RFC 3986's remove_dot_segments (5.2.4), step by step as it is written."""
+    output = ""
+    while path:
+        if path.startswith(("../", "./")):
+            path = path.partition("/")[2]
+        elif path.startswith("/./") or path == "/.":
+            path = "/" + path[3:]
+        elif path.startswith("/../") or path == "/..":
+            path = "/" + path[4:]
+            output = output[: output.rfind("/")] if "/" in output else ""
+        elif path in (".", ".."):
+            path = ""
+        else:
+            end = path.find("/", 1)
+            end = len(path) if end < 0 else end
+            output, path = output + path[:end], path[end:]
+    return output
+
+
 def urljoin_reference(href: str, base: str) -> str | None:
     """``absolute_url`` through ``urljoin`` alone, without its shortcuts for common hrefs."""
     href = href.strip(" \t\n\f\r").replace("\t", "").replace("\n", "").replace("\r", "")
@@ -389,8 +418,14 @@ def urljoin_reference(href: str, base: str) -> str | None:
     try:
         parts = urlsplit(urljoin(base, href))
         host, port = parts.hostname, parts.port
+        reference = urlsplit(href)
     except ValueError:
         return None
+    base_path = urlsplit(base).path or "/"
+    relative = not reference.scheme and not reference.netloc and reference.path[:1] not in ("", "/")
+    if relative and ("//" in reference.path or "//" in base_path):
+        # urljoin drops the empty segments of a relative path and of its base: RFC 3986 does not.
+        parts = parts._replace(path=_rfc3986_without_dots(base_path[: base_path.rfind("/") + 1] + reference.path))
     if parts.scheme not in ("http", "https") or not host:
         return None
     if "%" in host:
@@ -420,7 +455,29 @@ _HREFS = st.builds(
         st.text(alphabet="/?#;.:@%a\u00e9 \t", max_size=12),
     ),
 )
-_BASES = [BLOG, "http://a.com:8080/x/y?q", "https://xn--bcher-kva.de/", "ftp://files.example/", "http://[bad/"]
+_BASES = [
+    BLOG,
+    "http://a.com:8080/x/y?q",
+    "https://xn--bcher-kva.de/",
+    "ftp://files.example/",
+    "http://[bad/",
+    "http://a.com//x//y",
+]
+
+
+@pytest.mark.parametrize(
+    ("href", "base", "expected"),
+    [
+        # urljoin would give /2024/05/a/b and /a/b/x: a browser keeps an empty segment.
+        ("a//b", BLOG, "https://blog.example.org/2024/05/a//b"),
+        ("x", "http://a.com/a//b/page", "http://a.com/a//b/x"),
+        ("../x", "http://a.com/a//b/page", "http://a.com/a//x"),
+        ("%20http://www.x.co.uk/a", BLOG, "https://blog.example.org/2024/05/%20http://www.x.co.uk/a"),
+        ("y//../z", "http://a.com/a/", "http://a.com/a/y/z"),
+    ],
+)
+def test_relative_paths_resolve_as_browsers_resolve_them(href: str, base: str, expected: str) -> None:
+    assert absolute_url(href, base) == expected
 
 
 @given(_HREFS, st.sampled_from(_BASES))
@@ -536,6 +593,9 @@ def test_links_without_text_use_their_name_for_a_screen_reader() -> None:
         '<a href="https://a.example/own" title="Tooltip" aria-label="Own label"><i aria-label="Inner"></i></a>'
         '<a href="https://a.example/decorative" aria-label="Home"><img src="logo.png" alt=""></a>'
         '<a href="https://a.example/untitled" title="Logo"><img src="logo.png"></a>'
+        # An SVG's title names it, as an image's alt; neither it nor its description is text shown.
+        '<a href="https://a.example/titled"><svg><title>Example</title><desc>The logo, in blue</desc></svg></a>'
+        '<a href="https://a.example/home">Home <svg><title>House icon</title><path d="M0 0"/></svg></a>'
     )
     assert [(link.anchor, link.link_type) for link in page.links] == [
         ("Mastodon", "text"),
@@ -544,6 +604,8 @@ def test_links_without_text_use_their_name_for_a_screen_reader() -> None:
         ("Own label", "text"),
         ("Home", "image"),
         ("Logo", "image"),
+        ("Example", "text"),
+        ("Home", "text"),
     ]
 
 
@@ -1076,6 +1138,13 @@ def test_fuzz_inputs_give_every_field(path: Path) -> None:
         # IDNA 2008, as browsers encode it: not w3lib's IDNA 2003 "strasse.de".
         ("http://straße.de:8080/x", "http://xn--strae-oqa.de:8080/x"),
         ("https://example.com/plain?a=1&b=2", "https://example.com/plain?a=1&b=2"),
+        # Empty segments are kept; a dot segment written %2e is one for a browser.
+        ("http://target.com/a//b/../c", "http://target.com/a//c"),
+        ("http://target.com/a/%2e/b/%2E%2e/c", "http://target.com/a/c"),
+        ("http://target.com/a/%2ex/%20", "http://target.com/a/%2Ex/%20"),
+        # What Scrapy escapes besides (w3lib), and an empty query, which servers read as none.
+        ("http://target.com/p{a}?q=[b]|c", "http://target.com/p%7Ba%7D?q=%5Bb%5D%7Cc"),
+        ("http://target.com/?", "http://target.com/"),
     ],
 )
 def test_request_url_is_one_spelling_of_an_address(url: str, expected: str) -> None:

@@ -42,6 +42,7 @@ def test_the_installed_selectolax_is_the_one_the_lexbor_headers_came_from() -> N
 _TAGS = [
     "a", "area", "p", "li", "td", "table", "div", "nav", "aside", "header", "main", "article", "span", "b",
     "svg", "math", "template", "noscript", "img", "base", "meta", "body", "html", "h1", "pre", "caption", "x-card",
+    "title", "desc",
 ]  # fmt: skip
 _ATTRIBUTES = [
     " href=/x", ' href=""', " href", " HREF=/y", " xlink:href=/z", ' href="https://t.example/&amp;a\x00"',
@@ -77,13 +78,19 @@ def _hidden(inner: LexborNode, link: LexborNode) -> bool:
     return False
 
 
+def _name(element: LexborNode) -> str:
+    """What an element inside a link names it by: its aria-label, or an SVG title's text."""
+    label = normalise_anchor(element.attributes.get("aria-label") or "")
+    return label or (normalise_anchor(_read(element)) if element.tag == "title" else "")
+
+
 def _label(node: LexborNode) -> tuple[str, str]:
     image = node.css_first("img")
     alt = normalise_anchor(image.attributes.get("alt") or "") if image is not None else ""
     if alt:
         return alt, "image"
     attrs = node.attributes
-    inner = [element.attributes.get("aria-label") for element in node.css("[aria-label]") if not _hidden(element, node)]
+    inner = [_name(element) for element in node.css("*") if not _hidden(element, node)]
     names = (normalise_anchor(name or "") for name in (attrs.get("aria-label"), *inner, attrs.get("title")))
     label = next((name for name in names if name), "")
     if node.tag == "area":
@@ -96,7 +103,7 @@ _BREAKS = BLOCKS | {
     "br", "hr", "div", "section", "article", "main", "header", "footer", "nav", "aside", "ul", "ol", "dl", "table",
     "tr", "address", "figure", "form", "fieldset", "legend", "details", "summary",
 }  # fmt: skip
-_HIDDEN = {"script", "style"}
+_HIDDEN = {"script", "style", "title", "desc"}
 
 
 def _read(node: LexborNode) -> str:
