@@ -9,12 +9,13 @@ worked out in C over the tree by ``_layout``. This module resolves and keeps the
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import lru_cache
-from urllib.parse import SplitResult, unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, quote_from_bytes, unquote, urljoin, urlsplit, urlunsplit
 
 import idna
 from selectolax.lexbor import LexborHTMLParser
@@ -61,9 +62,14 @@ def parse_html(html: str) -> LexborHTMLParser:
 def decode_html(body: bytes, content_type: str | None) -> str:
     """Decode a body by its declared charset (header, BOM, ``<meta>``) or a detected one, as
     browsers do where w3lib does not (``browser_encoding``)."""
+    return _decode(body, content_type)[1]
+
+
+def _decode(body: bytes, content_type: str | None) -> tuple[str, str]:
+    """``decode_html``'s encoding and text."""
     encoding, text = html_to_unicode(content_type, body)
     actual = browser_encoding(encoding, body, content_type)
-    return text if actual is None else body.decode(actual, "replace")
+    return (encoding, text) if actual is None else (actual, body.decode(actual, "replace"))
 
 
 def browser_encoding(encoding: str, body: bytes, content_type: str | None) -> str | None:
@@ -326,6 +332,31 @@ def _parses(base_url: str) -> bool:
     return True
 
 
+def _query_encoding(encoding: str | None) -> str | None:
+    """The encoding a browser percent-encodes a link's query in where it is not UTF-8 (as
+    Scrapy's requests do): the page's, but UTF-8 on a UTF-16 page (the URL standard)."""
+    if encoding is None:
+        return None
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        return None
+    return None if name == "utf-8" or name.startswith("utf-16") else name
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _query_encoded(url: str, encoding: str) -> str:
+    """``url`` with the non-ASCII characters of its query percent-encoded in ``encoding``, as
+    ``&#N;`` where it has none for them (the URL standard's query encoding)."""
+    path, mark, query = url.partition("?")
+    if not mark or query.isascii():
+        return url
+    encoded = _NON_ASCII.sub(lambda run: quote_from_bytes(run[0].encode(encoding, "xmlcharrefreplace"), ""), query)
+    return f"{path}?{encoded}"
+
+
 def _names_base(href: str) -> bool:
     """Whether ``href`` resolves to its base URL itself: empty, or only a fragment."""
     href = href.strip(HTML5_WHITESPACE)
@@ -363,15 +394,19 @@ def extract_page(
     robots_headers: Iterable[str] = (),
     content_type: str | None = None,
     link_headers: Iterable[str] = (),
+    encoding: str | None = None,
 ) -> Page:
     """Parse ``html`` once and return every http(s) outlink with all its fields.
 
     ``url`` is the page's final URL (after redirects); ``<base href>`` overrides it for
     resolving links. ``robots_headers`` are the ``X-Robots-Tag`` values the page came with,
     ``link_headers`` its ``Link`` values (a canonical there counts when the head names none).
+    ``encoding`` is the one a text ``html`` was decoded from (bytes are decoded here): a
+    link's query is percent-encoded in it, as browsers do.
     """
     if isinstance(html, bytes):
-        html = decode_html(html, content_type)
+        encoding, html = _decode(html, content_type)
+    query_encoding = _query_encoding(encoding)
     # NULs are left to the parser, which treats them as browsers do (dropped from text,
     # U+FFFD in attribute values).
     layout = Layout(parse_html(html))
@@ -402,6 +437,8 @@ def extract_page(
             resolved = targets[href] = _resolve(href or "", base_url)
             if resolved is None and base_itself is not None and _names_base(href or ""):
                 resolved = targets[href] = base_itself
+            elif resolved is not None and query_encoding is not None and not resolved[0].isascii():
+                resolved = targets[href] = (_query_encoded(resolved[0], query_encoding), resolved[1])
         if resolved is None:
             continue
         target, host = resolved

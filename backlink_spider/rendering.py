@@ -213,16 +213,23 @@ def extract_response(response: Response) -> Page:
     """The spider's extraction of ``response``: its links with every field, read lazily."""
     robots = [value.decode("latin-1") for value in response.headers.getlist("X-Robots-Tag")]
     content_type = content_type_of(response)
-    html = page_text(response) if isinstance(response, TextResponse) else response.body
+    text = isinstance(response, TextResponse)
+    html = page_text(response) if text else response.body
     links = [value.decode("latin-1") for value in response.headers.getlist("Link")]
-    return extract_page(html, response.url, robots, content_type, links)
+    return extract_page(html, response.url, robots, content_type, links, page_encoding(response) if text else None)
+
+
+def page_encoding(response: TextResponse) -> str:
+    """The encoding browsers read a page in: Scrapy's ``response.encoding`` but where they
+    differ (``extraction.browser_encoding``)."""
+    return browser_encoding(response.encoding, response.body, content_type_of(response)) or response.encoding
 
 
 def page_text(response: TextResponse) -> str:
     """A page's text as browsers decode it: Scrapy's ``response.text`` but where they differ
     (``extraction.browser_encoding``)."""
-    actual = browser_encoding(response.encoding, response.body, content_type_of(response))
-    return response.text if actual is None else response.body.decode(actual, "replace")
+    encoding = page_encoding(response)
+    return response.text if encoding == response.encoding else response.body.decode(encoding, "replace")
 
 
 def forget_text(response: Response) -> None:

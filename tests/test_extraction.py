@@ -943,6 +943,34 @@ def test_utf16_named_by_the_header_is_utf16_in_the_order_browsers_read(label: st
 
 
 @pytest.mark.parametrize(
+    ("charset", "query", "expected"),
+    [
+        ("windows-1252", "café", "caf%E9"),
+        ("shift_jis", "日本", "%93%FA%96%7B"),
+        # What the page's encoding cannot hold (written &#26085; in it) is sent as that reference.
+        ("windows-1252", "日本", "%26%2326085%3B%26%2326412%3B"),
+        ("koi8-r", "ф&x=ё", "%C6&x=%A3"),
+        ("utf-8", "café", "caf%C3%A9"),
+        # A UTF-16 page's links are sent in UTF-8 (the URL standard).
+        ("utf-16le", "café", "caf%C3%A9"),
+    ],
+)
+def test_a_query_is_percent_encoded_in_the_page_encoding_as_browsers_send_it(
+    charset: str, query: str, expected: str
+) -> None:
+    # A legacy-encoded site's search or tag links: its server reads the query in its own encoding.
+    # The path is always UTF-8.
+    body = f'<a href="http://example.org/café?q={query}">x</a>'.encode(charset, "xmlcharrefreplace")
+    content_type = f"text/html; charset={charset}"
+    for page in (
+        extract_page(body, BLOG, content_type=content_type),
+        extract_response(HtmlResponse(BLOG, body=body, headers={"Content-Type": content_type})),
+    ):
+        [link] = page.links
+        assert request_url(link.url) == f"http://example.org/caf%C3%A9?q={expected}"
+
+
+@pytest.mark.parametrize(
     ("body", "content_type", "expected"),
     [
         ("Grüße".encode(), None, "Grüße"),
