@@ -296,5 +296,8 @@ class DatabasePipeline:
                     self.crawl_id, error, path, path,
                 )  # fmt: skip
         finally:
+            # Its last connection closed, SQLite folds the write-ahead log into the database
+            # file: the file alone (copied, backed up) then holds the whole crawl.
+            await self._in_thread(self.writer.engine.dispose)
             self._thread.shutdown(wait=True)
         logger.info(summary(self.crawl_id, reason, stats, new, lost))

@@ -6,6 +6,8 @@ Runs once on SQLite and once on the real PostgreSQL.
 from __future__ import annotations
 
 import json
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from backlink_spider import settings
@@ -108,6 +110,24 @@ def test_a_second_run_adds_no_rows_and_updates_last_seen(database_url: str, web:
     assert after.keys() == before.keys()
     assert all(after[key] > before[key] for key in before)
     assert again.rows("SELECT count(*) FROM crawls") == [(2,)]
+
+
+def test_the_sqlite_file_alone_holds_the_crawl_once_it_ends(tmp_path: Path) -> None:
+    # A user who copies backlinks.sqlite3 without its -wal file must not lose the last crawl.
+    site = {"/": Resource(html('<p><a href="http://target.com/">Target</a></p>'))}
+    database = tmp_path / "db.sqlite3"
+    with LocalWeb({"blog.com": site}) as web:
+        crawl = run_crawl(
+            f"sqlite:///{database}", "-a", "target=target.com", "-a", "seeds=http://blog.com/", proxy=web.proxy_url
+        )
+    assert crawl.process.returncode == 0, crawl.process.stderr[-2000:]
+    assert not database.with_name("db.sqlite3-wal").exists()
+    copy = tmp_path / "copy.sqlite3"
+    copy.write_bytes(database.read_bytes())
+    with closing(sqlite3.connect(copy)) as connection:
+        assert connection.execute("SELECT source_url, target_url FROM backlinks").fetchall() == [
+            ("http://blog.com/", "http://target.com/")
+        ]
 
 
 def test_links_from_pages_search_engines_do_not_index_are_stored_marked_so(database_url: str) -> None:
