@@ -3,7 +3,8 @@
 Counts every page fetch (robots.txt excluded). Once the budget is spent, the spider
 stops creating requests, the crawl closes with ``max_pages`` as its finish reason,
 and the fetches already in flight finish and are stored first (Scrapy's close waits
-for them); the requests still queued are left (in JOBDIR's frontier, for a resume).
+for them); the requests still queued are left (in JOBDIR's frontier, for a resume), and so
+are those it refused.
 A resumed crawl starts from the fetches its JOBDIR recorded (``signals.frontier_restored``);
 in distributed mode the budget is the whole crawl's, counted in Redis by every worker.
 """
@@ -20,7 +21,7 @@ from scrapy.exceptions import IgnoreRequest
 
 from backlink_spider.distributed import shared_fetch_counter
 from backlink_spider.robots import is_robots_request
-from backlink_spider.scheduler import FETCH_COUNTED
+from backlink_spider.scheduler import FETCH_COUNTED, FETCH_REFUSED
 from backlink_spider.signals import frontier_restored
 
 logger = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ class PageBudget:
             self.stats.set_value(STAT_COUNTED, self.counted)
             self._spent()
             self.stats.inc_value("backlinks/budget/dropped")
+            request.meta[FETCH_REFUSED] = True
             raise IgnoreRequest("max_pages reached")
         self.counted = counted
         self.fetches += 1

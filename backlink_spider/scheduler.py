@@ -36,8 +36,10 @@ logger = logging.getLogger(__name__)
 # counted (robots.txt disallowed it, say).
 PENDING, IN_FLIGHT, DONE, SKIPPED = 0, 1, 2, 3
 META_KEY = "frontier_id"
-# Set by the page budget (budget.py) in the meta of a request whose fetch it counted.
+# Set by the page budget (budget.py) in the meta of a request whose fetch it counted, and
+# of one it refused, the budget spent: that one stays queued, for a crawl that goes on.
 FETCH_COUNTED = "backlinks_fetch_counted"
+FETCH_REFUSED = "backlinks_fetch_refused"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS frontier (
@@ -62,6 +64,15 @@ def ended_frontier(jobdir: str) -> int | None:
     with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
         total, left = db.execute("SELECT count(*), count(*) FILTER (WHERE state < ?) FROM frontier", (DONE,)).fetchone()
     return total if total and not left else None
+
+
+def frontier_fetches(jobdir: str) -> int:
+    """How many fetches the frontier of ``jobdir`` counts against ``max_pages`` (0 without one)."""
+    path = Path(jobdir, "frontier.sqlite3")
+    if not path.exists():
+        return 0
+    with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+        return db.execute("SELECT count(*) FROM frontier WHERE state = ?", (DONE,)).fetchone()[0]
 
 
 class DurableScheduler:
@@ -172,7 +183,12 @@ class DurableScheduler:
         self._finish(request_ids)
 
     def _request_finished(self, request: Request) -> None:
-        if META_KEY in request.meta:
+        if META_KEY not in request.meta:
+            return
+        if request.meta.get(FETCH_REFUSED):
+            self._finish([request.meta[META_KEY]], PENDING)
+            self.pending += 1
+        else:
             self._finish([request.meta[META_KEY]], DONE if request.meta.get(FETCH_COUNTED) else SKIPPED)
 
 

@@ -242,6 +242,23 @@ def test_two_workers_share_the_crawl_s_budgets(shared: SharedRedis, tmp_path: Pa
         assert shared.keys() == []  # the crawl is over: its keys, budgets included, are deleted
 
 
+def test_a_crawl_stopped_by_max_pages_goes_on_with_a_larger_one_and_loses_no_link(
+    shared: SharedRedis, tmp_path: Path
+) -> None:
+    """The links of the pages fetched as the budget ran out stay queued in Redis, with the
+    requests it refused: workers started with a larger max_pages crawl the rest, nothing twice."""
+    with LocalWeb(distributed_web(delay=0.1)) as web, shared_database() as database:
+        first = start_worker(database, web, shared, tmp_path / "first.log", "-a", "max_pages=3")
+        wait_for(first, tmp_path / "first.log", timeout=90)
+        assert sum(pages_fetched(web).values()) == 3
+        more = start_worker(database, web, shared, tmp_path / "more.log", "-a", "max_pages=1000")
+        wait_for(more, tmp_path / "more.log", timeout=90)
+        assert pages_fetched(web) == Counter(EVERY_PAGE)
+        assert stored_backlinks(database) == EXPECTED_BACKLINKS
+        assert [reason for reason, _ in crawl_stats(database)] == ["max_pages", "finished"]
+    assert shared.keys() == []
+
+
 def held_by(shared: SharedRedis, pid: int, articles: int, timeout: float) -> list[str]:
     """The URLs a worker process holds in flight, once it holds ``articles`` (slow) articles: mid-crawl."""
     deadline = time.monotonic() + timeout

@@ -104,27 +104,58 @@ def fetched_after(web: LocalWeb, start: int) -> list[str]:
     return [url for url in web.requests[start:] if url.startswith("http://slow.com/p")]
 
 
-def test_a_job_directory_whose_crawl_has_ended_is_refused_and_the_crawl_s_row_kept(tmp_path: Path) -> None:
-    """Started again, a JOBDIR whose every request has ended would crawl nothing, blame the
-    seeds, and overwrite the end of its crawl in ``crawls``: it is refused in one line."""
+@pytest.mark.parametrize(
+    ("budget", "reason", "pages", "refusal"),
+    [
+        # Every request ended: the chain's pages within max_depth (p0 to p6).
+        ("max_depth=3", "finished", 7, "holds a crawl that has ended"),
+        # Requests are left, but the page budget they would be fetched within is spent.
+        ("max_pages=4", "max_pages", 4, "holds a crawl that has fetched 4 pages, its max_pages of 4"),
+    ],
+)
+def test_a_job_directory_with_nothing_left_to_fetch_is_refused_and_the_crawl_s_row_kept(
+    tmp_path: Path, budget: str, reason: str, pages: int, refusal: str
+) -> None:
+    """Started again, such a JOBDIR would crawl nothing, blame the seeds, and overwrite the
+    end of its crawl in ``crawls``: it is refused in one line."""
     database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     settings = {"JOBDIR": str(tmp_path / "job"), "BACKLINKS_FLUSH_INTERVAL": "0.1"}
-    arguments = (*ARGUMENTS, "-a", "max_pages=4")
+    arguments = (*ARGUMENTS, "-a", budget)
     with LocalWeb({"slow.com": slow_chain()}) as web:
         first = run_crawl(database_url, *arguments, proxy=web.proxy_url, settings=settings)
         assert first.process.returncode == 0, first.process.stderr[-2000:]
         ended = first.rows("SELECT finish_reason, pages, finished_at FROM crawls")
-        assert [(reason, pages) for reason, pages, _ in ended] == [("max_pages", 4)]
+        assert [(reason_, pages_) for reason_, pages_, _ in ended] == [(reason, pages)]
         fetched = len(web.requests)
         again = run_crawl(database_url, *arguments, proxy=web.proxy_url, settings=settings)
         assert len(web.requests) == fetched
     assert again.process.returncode == 1
     last = again.process.stderr.strip().splitlines()[-1]
-    assert last.startswith(f"scrapy crawl backlinks: error: JOBDIR {tmp_path / 'job'} holds a crawl that has ended"), (
-        last
-    )
+    assert last.startswith(f"scrapy crawl backlinks: error: JOBDIR {tmp_path / 'job'} {refusal}"), last
     assert "Traceback" not in again.process.stderr
     assert again.rows("SELECT finish_reason, pages, finished_at FROM crawls") == ended
+
+
+def test_a_crawl_stopped_by_max_pages_goes_on_with_a_larger_one_and_loses_no_link(tmp_path: Path) -> None:
+    """The links of the pages fetched as the budget ran out, and the requests it refused, stay
+    in the job directory: a larger max_pages fetches the rest of the web, nothing twice."""
+    database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    settings = {"JOBDIR": str(tmp_path / "job"), "BACKLINKS_FLUSH_INTERVAL": "0.1"}
+    with LocalWeb({"slow.com": slow_chain()}) as web:
+        first = run_crawl(database_url, *ARGUMENTS, "-a", "max_pages=4", proxy=web.proxy_url, settings=settings)
+        assert first.process.returncode == 0, first.process.stderr[-2000:]
+        assert first.rows("SELECT finish_reason, pages FROM crawls") == [("max_pages", 4)]
+        more = run_crawl(database_url, *ARGUMENTS, "-a", "max_pages=1000", proxy=web.proxy_url, settings=settings)
+        assert more.process.returncode == 0, more.process.stderr[-2000:]
+        fetched = fetched_after(web, 0)
+    assert len(fetched) == len(set(fetched)) == PAGES + 2
+    assert {row[0] for row in more.rows("SELECT url FROM pages WHERE status = 200")} == {
+        f"http://slow.com/p{n}" for n in range(PAGES)
+    }
+    assert {row[0] for row in more.rows("SELECT target_url FROM backlinks")} == {
+        f"http://target.com/{n}" for n in range(PAGES)
+    }
+    assert more.rows("SELECT id, pages, finish_reason FROM crawls") == [(1, PAGES + 2, "finished")]
 
 
 def test_a_job_directory_has_ended_when_every_request_in_it_has(

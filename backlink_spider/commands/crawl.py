@@ -4,8 +4,8 @@ A spider class may define ``check_arguments(kwargs, settings)``; an ``ArgumentEr
 it raises becomes a one-line message on stderr and exit code 2, not a traceback, and so
 does a project setting that cannot be used (``settingcheck.py``). When
 the database pipeline is on, the database must be reachable and its schema current
-(a new one is created), and a ``JOBDIR`` must hold a crawl with something left to fetch:
-otherwise one line on stderr and exit code 1. A crawl that
+(a new one is created), and a ``JOBDIR`` must hold a crawl with something left to fetch
+within ``max_pages``: otherwise one line on stderr and exit code 1. A crawl that
 ran but failed (see ``monitoring.problems``) logs why and exits with code 1, so cron and
 scrapyd users notice.
 """
@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from backlink_spider.arguments import ArgumentError
 from backlink_spider.monitoring import problems
-from backlink_spider.scheduler import ended_frontier
+from backlink_spider.scheduler import ended_frontier, frontier_fetches
 from backlink_spider.settingcheck import SettingError, check_settings
 from pipelines.database import database_problem, database_url
 from pipelines.migrate import SchemaBehind, prepare_database
@@ -36,19 +36,19 @@ class Command(ScrapyCrawlCommand):
     crawler: Crawler | None = None
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        check = None
+        check = arguments = None
         if len(args) == 1 and self.crawler_process is not None:
             spider_class = self.crawler_process.spider_loader.load(args[0])
             check = getattr(spider_class, "check_arguments", None)
             if check is not None:
                 try:
                     check_settings(self.settings)  # first: the arguments' defaults are settings
-                    check(opts.spargs, self.settings)
+                    arguments = check(opts.spargs, self.settings)
                 except (ArgumentError, SettingError) as error:
                     print(f"scrapy crawl {args[0]}: error: {error}", file=sys.stderr)
                     self.exitcode = 2
                     return
-            problem = self._ended_jobdir() or self._database_problem()
+            problem = self._ended_jobdir(getattr(arguments, "max_pages", 0)) or self._database_problem()
             if problem:
                 print(f"scrapy crawl {args[0]}: error: {problem}", file=sys.stderr)
                 self.exitcode = 1
@@ -64,18 +64,26 @@ class Command(ScrapyCrawlCommand):
         self.crawler = super()._create_crawler(spidercls)
         return self.crawler
 
-    def _ended_jobdir(self) -> str | None:
-        """A JOBDIR whose crawl has ended would start a crawl of nothing, and its end would
-        overwrite the one in the crawl's row."""
+    def _ended_jobdir(self, max_pages: int) -> str | None:
+        """A JOBDIR whose crawl has ended, or has spent a page budget of ``max_pages``, would
+        start a crawl of nothing, and its end would overwrite the one in the crawl's row."""
         assert self.settings is not None
         jobdir = self.settings.get("JOBDIR")
-        requests = ended_frontier(jobdir) if jobdir else None
-        if requests is None:
+        if not jobdir:
             return None
-        return (
-            f"JOBDIR {jobdir} holds a crawl that has ended: none of its {requests} requests is left to fetch; "
-            "delete it, or give a new JOBDIR"
-        )
+        requests = ended_frontier(jobdir)
+        if requests is not None:
+            return (
+                f"JOBDIR {jobdir} holds a crawl that has ended: none of its {requests} requests is left to fetch; "
+                "delete it, or give a new JOBDIR"
+            )
+        fetched = frontier_fetches(jobdir)
+        if max_pages and fetched >= max_pages:
+            return (
+                f"JOBDIR {jobdir} holds a crawl that has fetched {fetched} pages, its max_pages of {max_pages}: "
+                "give a larger max_pages to go on, or delete it, or give a new JOBDIR"
+            )
+        return None
 
     def _database_problem(self) -> str | None:
         assert self.settings is not None

@@ -75,6 +75,10 @@ class BacklinksSpider(scrapy.Spider):
         self.redirects = Redirects(arguments.targets)
         self.keywords = keywords
         self.renderer: RenderDecider  # built with the crawler (from_crawler)
+        # Whether the queue outlives this process (JOBDIR, distributed mode): then the links of
+        # the pages fetched as the page budget runs out are queued too, for a crawl that goes on
+        # with a larger one.
+        self.frontier_kept = False
 
     @classmethod
     def check_arguments(cls, kwargs: dict[str, Any], settings: BaseSettings) -> CrawlArguments:
@@ -91,6 +95,7 @@ class BacklinksSpider(scrapy.Spider):
         spider = cls(arguments, keywords, variants, crawler.settings.getint("BACKLINKS_SEEN_MEMORY"), **extra)
         spider._set_crawler(crawler)
         spider.renderer = RenderDecider.from_crawler(crawler)
+        spider.frontier_kept = bool(crawler.settings.get("JOBDIR")) or crawler.settings.getbool("BACKLINKS_DISTRIBUTED")
         crawler.signals.connect(spider.restore, signal=frontier_restored)
         return spider
 
@@ -356,7 +361,7 @@ class BacklinksSpider(scrapy.Spider):
         redirect are not lost with the page (``PageRecord``)."""
         output: list[Backlink | scrapy.Request] = []
         unsettled: list[tuple[str, str]] = []
-        admit = depth <= self.frontier.max_depth and not self.budget_spent()
+        admit = depth <= self.frontier.max_depth and (self.frontier_kept or not self.budget_spent())
         targets, redirects = self.targets, self.redirects
         known = bool(redirects.landings or redirects.waiting or redirects.unanswered)
         for link in page.links:
