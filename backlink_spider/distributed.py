@@ -57,6 +57,7 @@ Needs a single Redis (the scripts name keys they compute, which Redis Cluster re
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import os
@@ -82,6 +83,7 @@ from scrapy_redis.scheduler import Scheduler
 
 from backlink_spider import signals as backlink_signals
 from backlink_spider.domains import domain_of
+from backlink_spider.redaction import redact
 from backlink_spider.scheduler import META_KEY
 
 logger = logging.getLogger(__name__)
@@ -90,6 +92,8 @@ BUSY, IDLE, SEEDS_DONE = b"busy", b"idle", b"done"
 STAT_REQUEUED = "backlinks/distributed/requeued"
 STAT_GIVEN_BACK = "backlinks/distributed/given_back"
 STAT_DB_UNSAVED = "backlinks/db/unsaved"
+# The crawl's fetches, all workers', when this one closed for want of work.
+STAT_CRAWL_FETCHES = "backlinks/distributed/crawl_fetches"
 
 # Move the first request of the queue into this worker's in-flight set (same score) and mark it busy.
 # KEYS: the queue, the in-flight set, the alive key; ARGV[1]: the lease TTL in ms.
@@ -186,6 +190,22 @@ def connect(settings: BaseSettings) -> redis.Redis:
     """A client of the configured Redis, with scrapy-redis's connection defaults and ``REDIS_PARAMS``."""
     params = {**scrapy_redis_defaults.REDIS_PARAMS, **settings.getdict("REDIS_PARAMS")}
     return get_redis(url=redis_url(settings), **params)
+
+
+def redis_problem(settings: BaseSettings) -> str | None:
+    """One line saying why the Redis of distributed mode cannot be used (its password hidden),
+    None when it answers or distributed mode is off."""
+    if not settings.getbool("BACKLINKS_DISTRIBUTED"):
+        return None
+    try:
+        client = connect(settings)
+        try:
+            client.ping()
+        finally:
+            client.close()
+    except (redis.RedisError, ValueError) as error:
+        return f"Redis {redact(redis_url(settings))} of distributed mode is not usable: {error}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -614,6 +634,8 @@ class DistributedScheduler(Scheduler):
         logger.info(
             "Nothing left in crawl %s for %.0f s: worker %s closes", self.keys.base, self.idle_close, self.worker
         )
+        with contextlib.suppress(redis.RedisError, ValueError):
+            self.stats.set_value(STAT_CRAWL_FETCHES, int(self.server.get(self.keys.fetches) or 0))
 
     def _crawl_busy(self) -> bool:
         """True while another worker may still queue requests (this one is idle)."""

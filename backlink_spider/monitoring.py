@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from backlink_spider.budget import STAT_FETCHES
+from backlink_spider.distributed import STAT_CRAWL_FETCHES
+
 # Records of pages gone or moved (404, 410, a redirect): stored with no links, never parsed.
 STAT_LEFT = "backlinks/pages/gone_or_moved"
 
@@ -37,7 +40,9 @@ def problems(stats: dict[str, Any]) -> list[str]:
     # A resumed run may have had only probes left to answer: what they found counts.
     parsed = stats.get("backlinks/stored/pages", 0) - stats.get(STAT_LEFT, 0)
     backlinks = stats.get("backlinks/stored/backlinks", 0)
-    if parsed <= 0 and not backlinks and not stats.get("backlinks/budget/exhausted"):
+    # One that joined a crawl its other workers had all the work of has not failed either.
+    idle_worker = not stats.get(STAT_FETCHES) and stats.get(STAT_CRAWL_FETCHES)
+    if parsed <= 0 and not backlinks and not stats.get("backlinks/budget/exhausted") and not idle_worker:
         found.append("no page was fetched and parsed (are the seeds reachable?)")
     if stats.get("backlinks/db/unsaved"):
         found.append(f"{stats['backlinks/db/unsaved']} rows could not be stored (see unsaved-backlinks-*.jsonl)")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import pickle
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -22,7 +23,7 @@ from sqlalchemy import create_engine, text
 
 from backlink_spider.localweb import LocalWeb, Resource, Sites
 from pipelines.migrate import prepare_database
-from tests.conftest import start_crawl
+from tests.conftest import run_crawl, start_crawl
 from tests.faultproxy import FaultProxy
 from tests.services import postgres_database, redis_url
 from tests.web import PROSE, html
@@ -257,6 +258,59 @@ def test_a_crawl_stopped_by_max_pages_goes_on_with_a_larger_one_and_loses_no_lin
         assert stored_backlinks(database) == EXPECTED_BACKLINKS
         assert [reason for reason, _ in crawl_stats(database)] == ["max_pages", "finished"]
     assert shared.keys() == []
+
+
+def test_a_worker_that_found_no_work_has_not_failed(shared: SharedRedis, tmp_path: Path) -> None:
+    """A worker that joins a crawl whose every request another worker holds closes with nothing
+    fetched: the crawl went well, and its exit code says so (cron and systemd would report it)."""
+    logs = [tmp_path / "first.log", tmp_path / "second.log"]
+    gate = threading.Event()
+    with LocalWeb(distributed_web(delay=0, gate=gate)) as web, shared_database() as database:
+        # The crawl is the four home pages (max_depth=0), all held by the first worker.
+        first = start_worker(database, web, shared, logs[0], "-a", "max_depth=0")
+        deadline = time.monotonic() + 60
+        while sum(shared.client.zcard(key) for key in shared.keys("*:inflight:*")) < len(HOMES):
+            assert time.monotonic() < deadline, "the first worker never held every home page"
+            time.sleep(0.05)
+        second = start_worker(database, web, shared, logs[1], "-a", "max_depth=0")
+        wait_until_joined(shared, 2, timeout=60)
+        gate.set()
+        for worker, log in zip([first, second], logs, strict=True):
+            wait_for(worker, log, timeout=90)
+        fetches = [stats.get("backlinks/budget/fetches", 0) for _, stats in crawl_stats(database)]
+    assert fetches == [len(HOMES), 0]
+    assert "The crawl failed" not in logs[1].read_text()
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        (
+            "redis://:secret@127.0.0.1:{port}/13",
+            "Redis redis://:***@127.0.0.1:{port}/13 of distributed mode is not usable: ",
+        ),
+        ("notaurl", "Redis notaurl of distributed mode is not usable: Redis URL must specify"),
+    ],
+)
+def test_a_redis_that_cannot_be_used_is_one_line_before_the_crawl_starts(
+    url: str, said: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = _closed_port()
+    monkeypatch.setenv("REDIS_URL", url.format(port=port))
+    crawl = run_crawl(
+        f"sqlite:///{tmp_path / 'db.sqlite3'}", "-a", "target=target.com", "-a", "seeds=http://blog.com/",
+        settings={"BACKLINKS_DISTRIBUTED": "True"},
+    )  # fmt: skip
+    assert crawl.process.returncode == 1
+    last = crawl.process.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"scrapy crawl backlinks: error: {said.format(port=port)}"), last
+    assert "Traceback" not in crawl.process.stderr and "secret" not in crawl.process.stderr
 
 
 def held_by(shared: SharedRedis, pid: int, articles: int, timeout: float) -> list[str]:

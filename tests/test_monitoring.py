@@ -32,6 +32,10 @@ def test_problems_of_a_failed_crawl() -> None:
     assert problems({**left, "backlinks/stored/backlinks": 2}) == []
     # A worker of a distributed crawl whose budget the other workers spent.
     assert problems({"backlinks/budget/exhausted": True}) == []
+    # A worker that found no work (the others held it all), and one whose own fetches all failed.
+    assert problems({"backlinks/distributed/crawl_fetches": 40}) == []
+    worker_failed = {"backlinks/distributed/crawl_fetches": 40, "backlinks/budget/fetches": 5}
+    assert problems(worker_failed) == ["no page was fetched and parsed (are the seeds reachable?)"]
     assert problems({"backlinks/stored/pages": 3, "backlinks/db/unsaved": 9, "log_count/CRITICAL": 1}) == [
         "9 rows could not be stored (see unsaved-backlinks-*.jsonl)",
         "1 critical errors were logged",

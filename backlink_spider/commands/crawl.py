@@ -4,8 +4,9 @@ A spider class may define ``check_arguments(kwargs, settings)``; an ``ArgumentEr
 it raises becomes a one-line message on stderr and exit code 2, not a traceback, and so
 does a project setting that cannot be used (``settingcheck.py``). When
 the database pipeline is on, the database must be reachable and its schema current
-(a new one is created), and a ``JOBDIR`` must hold a crawl with something left to fetch
-within ``max_pages``: otherwise one line on stderr and exit code 1. A crawl that
+(a new one is created), a ``JOBDIR`` must hold a crawl with something left to fetch
+within ``max_pages``, and distributed mode's Redis must answer: otherwise one line on
+stderr and exit code 1. A crawl that
 ran but failed (see ``monitoring.problems``) logs why and exits with code 1, so cron and
 scrapyd users notice.
 """
@@ -22,6 +23,7 @@ from scrapy.crawler import Crawler
 from sqlalchemy.exc import SQLAlchemyError
 
 from backlink_spider.arguments import ArgumentError
+from backlink_spider.distributed import redis_problem
 from backlink_spider.monitoring import problems
 from backlink_spider.scheduler import ended_frontier, frontier_fetches
 from backlink_spider.settingcheck import SettingError, check_settings
@@ -48,7 +50,11 @@ class Command(ScrapyCrawlCommand):
                     print(f"scrapy crawl {args[0]}: error: {error}", file=sys.stderr)
                     self.exitcode = 2
                     return
-            problem = self._ended_jobdir(getattr(arguments, "max_pages", 0)) or self._database_problem()
+            problem = (
+                self._ended_jobdir(getattr(arguments, "max_pages", 0))
+                or self._database_problem()
+                or redis_problem(self.settings)
+            )
             if problem:
                 print(f"scrapy crawl {args[0]}: error: {problem}", file=sys.stderr)
                 self.exitcode = 1
