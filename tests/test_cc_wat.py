@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 
 from backlink_spider.commoncrawl.candidates import LINKS, CandidateLink, read_candidates
 from backlink_spider.commoncrawl.rows import commoncrawl_row
-from backlink_spider.commoncrawl.sources import expand_inputs
+from backlink_spider.commoncrawl.sources import SourceError, expand_inputs
 from backlink_spider.commoncrawl.wat import WatReader, WatStats
 from backlink_spider.extraction import extract_page, request_url
 from backlink_spider.localweb import LocalWeb, Resource
@@ -212,6 +212,25 @@ def test_a_list_of_paths_served_over_http_on_loopback(
     assert (stats.files, stats.files_failed) == (2, 1)
 
 
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"crawl-data/CC-MAIN-2024-22/segments/1/wat/a.warc.wat.gz\nindex.html\n",
+        b"crawl-data/CC-MAIN-2024-22/segments/1/wat/a.warc.wat.gz\nhttp://127.0.0.1:9/a b.warc.wat.gz\n",
+        gzip.compress(b"0\tcom.example\n1\torg.example\n"),
+        b"# a list with nothing in it\n\n",
+    ],
+    ids=["a page's path", "a space", "not paths", "no path"],
+)
+def test_a_list_that_names_anything_but_wat_files_is_refused_before_a_fetch(tmp_path: Path, content: bytes) -> None:
+    listed = tmp_path / "list.txt"
+    listed.write_bytes(content)
+    # A loopback port nobody listens on: a fetch would be retried, not refused at once.
+    inputs = expand_inputs([str(listed)], "http://127.0.0.1:9/")
+    with pytest.raises(SourceError, match=r"list\.txt: not a WAT file nor a list of WAT paths"):
+        next(inputs)
+
+
 def test_memory_is_bounded_by_a_record_not_by_the_file(tmp_path: Path) -> None:
     # One page captured again and again: the resolver's bounded caches stay the same size,
     # so what grows with the file would be the reader's own doing.
@@ -292,3 +311,23 @@ def test_cc_wat_reports_an_unreadable_input_in_one_line_after_reading_the_others
     )
     assert "nope.warc.wat.gz" in process.stderr and "Traceback" not in process.stderr
     assert f"{len(EXPECTED)} links stored" in process.stdout
+
+
+def test_cc_wat_names_each_input_that_is_not_wat_in_one_line(tmp_path: Path) -> None:
+    inputs = {
+        "v.txt.gz": gzip.compress(b"0\tcom.example\n"),
+        "words.txt": b"some text, not a list of paths\n",
+        "random.bin": bytes(range(256)) * 8,
+        "cut.gz": gzip.compress(b"crawl-data/a.warc.wat.gz\n" * 100)[:40],
+        "empty": b"",
+    }
+    for name, content in inputs.items():
+        (tmp_path / name).write_bytes(content)
+    output = tmp_path / "links.tsv"
+    paths = [str(tmp_path / name) for name in inputs]
+    process = cc_wat("sqlite://", "target.com", *paths, "--no-store", "-o", str(output))
+    assert process.returncode == 1
+    assert "Traceback" not in process.stderr
+    lines = process.stderr.strip().splitlines()
+    assert lines[-1] == "scrapy cc-wat: error: 5 of 5 inputs could not be read (see above)"
+    assert [line.split(": ")[1] for line in lines[:-1]] == [f"could not read {path}" for path in paths]

@@ -60,6 +60,9 @@ def _open_url(url: str, user_agent: str) -> BinaryIO:
             if error.code not in _RETRIED_STATUSES or attempt == _TRIES:
                 raise SourceError(f"{url}: HTTP {error.code} {error.reason}") from None
             problem = f"HTTP {error.code}"
+        except ValueError as error:
+            # http.client refuses a URL with a control character or a host it cannot spell.
+            raise SourceError(f"{url}: not a URL that can be fetched ({error})") from None
         except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
             if attempt == _TRIES:
                 reason = getattr(error, "reason", error)
@@ -122,10 +125,51 @@ def _kind_by_name(location: str) -> str | None:
     return None
 
 
+def _names_warc_file(line: str) -> bool:
+    """True when a list's line is a URL or path of a WARC/WAT/WET file: no space or control
+    character, and a name such a file has (``*.warc.wat.gz``), as in Common Crawl's lists."""
+    return line.isprintable() and not any(char.isspace() for char in line) and _kind_by_name(line) == "warc"
+
+
+def _list_lines(stream: io.BufferedReader) -> Iterator[tuple[int, str]]:
+    """(line number, line) of a list file, gzip or plain, read as it arrives; ``#`` comments
+    and blank lines are skipped."""
+    raw: BinaryIO = stream
+    if stream.peek(2)[:2] == b"\x1f\x8b":
+        raw = gzip.GzipFile(fileobj=stream)  # type: ignore[assignment]
+    for number, line in enumerate(io.TextIOWrapper(raw, encoding="utf-8", errors="strict"), 1):
+        line = line.strip()
+        if line and not line.startswith("#"):
+            yield number, line
+
+
+def read_warc_list(stream: io.BufferedReader, location: str, base: str) -> list[str]:
+    """The WARC/WAT/WET files a list names, resolved against ``base``. A list is read whole
+    and checked before anything it names is fetched: one that is damaged, not text, empty,
+    or has a line that names no such file is refused with a ``SourceError`` naming it."""
+    refused = f"{location}: not a WAT file nor a list of WAT paths"
+    paths: list[str] = []
+    try:
+        for number, line in _list_lines(stream):
+            if not _names_warc_file(line):
+                raise SourceError(f"{refused} (line {number}: {line[:60]!r})")
+            paths.append(join(base, line))
+    except UnicodeDecodeError:
+        raise SourceError(f"{refused} (binary data)") from None
+    except (EOFError, zlib.error, gzip.BadGzipFile) as error:
+        raise SourceError(f"{location}: damaged gzip ({error})") from None
+    except OSError as error:
+        raise SourceError(f"{location}: {error.strerror or error}") from None
+    if not paths:
+        raise SourceError(f"{refused} (no path in it)")
+    return paths
+
+
 def expand_inputs(locations: list[str], base: str, user_agent: str = USER_AGENT) -> Iterator[str]:
     """Every WARC/WAT/WET file named by ``locations``: each is such a file, or a list of
     paths (as Common Crawl publishes them), whose entries are resolved against ``base``.
-    The name tells which (``*.warc.wat.gz``, ``*.paths.gz``); failing that, the content."""
+    The name tells which (``*.warc.wat.gz``, ``*.paths.gz``); failing that, the content.
+    A list that names no such file raises ``SourceError`` (``read_warc_list``)."""
     for location in locations:
         if _kind_by_name(location) == "warc":
             yield location
@@ -134,7 +178,7 @@ def expand_inputs(locations: list[str], base: str, user_agent: str = USER_AGENT)
             if is_warc(stream):
                 yield location
                 continue
-            yield from read_path_list(stream, base)
+            yield from read_warc_list(stream, location, base)
 
 
 def expand_graph_inputs(locations: list[str], base: str, user_agent: str = USER_AGENT) -> list[str]:
