@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
+from sqlalchemy import create_engine
 
 from backlink_spider.quality import link_quality
 from backlink_spider.reporting import CONTRACT_COLUMNS
+from pipelines.migrate import head_revision, upgrade
 from tests.conftest import ROOT, Crawl, crawl_env
 from tests.services import missing
 from tests.web import EXPECTED_BACKLINKS
@@ -163,6 +165,20 @@ def test_an_empty_missing_or_unreachable_database_is_one_line(tmp_path: Path) ->
     assert unreachable.returncode == 1
     assert unreachable.stderr.startswith("scrapy report: error: database postgresql://nobody:***@127.0.0.1:1/none")
     assert "secret" not in unreachable.stderr and "Traceback" not in unreachable.stderr
+
+
+@pytest.mark.parametrize("revision", ["0001", "0004"])
+def test_a_database_of_an_older_schema_says_to_run_scrapy_migrate(tmp_path: Path, revision: str) -> None:
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    engine = create_engine(url)
+    upgrade(engine, revision)
+    engine.dispose()
+    process = report(url, "target.com")
+    assert process.returncode == 1
+    assert process.stderr.strip() == (
+        f"scrapy report: error: database {url}: the database schema is at revision {revision}, this version needs "
+        f"{head_revision()}: run `scrapy migrate` (or set BACKLINKS_AUTO_MIGRATE=True)"
+    )
 
 
 def test_the_report_goes_to_standard_output_with_o_dash_and_a_file_it_cannot_write_is_one_line(

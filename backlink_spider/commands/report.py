@@ -18,6 +18,7 @@ from backlink_spider.report_html import render_html
 from backlink_spider.reporting import Report, ReportError, load_report, to_csv, to_json
 from backlink_spider.targets import parse_one_target
 from pipelines.database import database_problem, database_url, engine_at, missing_sqlite_file, safe_url
+from pipelines.migrate import SchemaBehind, ensure_schema
 
 FORMATS = ("table", "csv", "json", "html")
 
@@ -57,11 +58,12 @@ class Command(ScrapyCommand):
             with engine_at(url) as engine:
                 if "backlinks" not in inspect(engine).get_table_names():
                     raise ReportError(f"the database {safe_url(url)} holds no backlinks yet; crawl first")
+                ensure_schema(engine, self.settings.getbool("BACKLINKS_AUTO_MIGRATE"))
                 report = load_report(engine, target)
         except ReportError as error:
             self._fail(str(error))
             return
-        except SQLAlchemyError as error:
+        except (SQLAlchemyError, SchemaBehind) as error:
             self._fail(database_problem(url, error))
             return
         try:
