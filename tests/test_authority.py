@@ -72,3 +72,17 @@ def test_the_authority_command_recomputes(crawl: Crawl) -> None:
     assert process.returncode == 0, process.stderr
     assert process.stdout.splitlines()[1].split() == ["100.0", "target.com", "(4", "referring", "domains)"]
     assert crawl.rows("SELECT count(*) FROM domains")[0][0] > 5
+
+
+def test_the_authority_command_says_1_referring_domain(crawl: Crawl) -> None:
+    env = crawl_env(None) | {"BACKLINKS_DATABASE_URL": crawl.database_url}
+    process = subprocess.run(
+        [sys.executable, "-m", "scrapy", "authority", "--top", "1000"],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert process.returncode == 0, process.stderr
+    ones = {domain for (domain,) in crawl.rows("SELECT domain FROM domains WHERE referring_domains = 1")}
+    assert ones
+    lines = {line.split()[1]: line for line in process.stdout.splitlines()[1:]}
+    for domain in ones:
+        assert lines[domain].endswith(f"{domain}  (1 referring domain)")

@@ -9,14 +9,19 @@ import json
 import shutil
 import subprocess
 import sys
+from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
+from rich.console import Console
 from sqlalchemy import create_engine
 
+from backlink_spider.commands.report import print_summary
 from backlink_spider.quality import link_quality
-from backlink_spider.reporting import CONTRACT_COLUMNS
+from backlink_spider.report_html import render_html
+from backlink_spider.reporting import CONTRACT_COLUMNS, Report
 from pipelines.migrate import head_revision, upgrade
 from tests.conftest import ROOT, Crawl, crawl_env
 from tests.services import missing
@@ -77,6 +82,34 @@ def test_terminal_summary(crawl: Crawl) -> None:
     for title in ("Top referring domains by authority", "Top anchors", "Anchor classes", "Placement", "Follow status"):
         assert title in process.stdout
     assert "blog.com" in process.stdout and "Target pricing" in process.stdout
+
+
+def one_link_report() -> Report:
+    """A report of one live backlink from one referring domain, found by one crawl."""
+    seen = datetime(2024, 5, 18, tzinfo=UTC)
+    quality = link_quality(40.0, "content", True, "branded")
+    row = {
+        "target_domain": "target.com", "target_url": "http://target.com/", "source_url": "http://blog.com/post",
+        "source_host": "blog.com", "source_domain": "blog.com", "anchor_text": "Target", "anchor_class": "branded",
+        "rel": "", "nofollow": False, "ugc": False, "sponsored": False, "dofollow": True, "link_type": "text",
+        "placement": "content", "snippet": "See Target", "first_seen": seen, "last_seen": seen, "lost_at": None,
+        "discovered_via": "crawl", "indexable": True, "via_url": None, "first_crawl_id": 1, "last_crawl_id": 1,
+        "lost_crawl_id": None, "source_authority": 40.0, "quality": quality.score,
+        **{name: value for name, value in asdict(quality).items() if name != "score"},
+    }  # fmt: skip
+    return Report(target="target.com", backlinks=[row], crawls=[{"id": 1, "target": "target.com"}])
+
+
+def test_one_of_anything_is_counted_in_the_singular() -> None:
+    console = Console(file=io.StringIO(), width=200)
+    print_summary(one_link_report(), console)
+    totals = console.file.getvalue().splitlines()[1]  # type: ignore[attr-defined]
+    assert totals.startswith("1 referring domain, 1 backlink (100% dofollow")
+    assert totals.endswith("(1 crawl)")
+    html = render_html(one_link_report())
+    assert "from 1 crawl by backlink_spider" in html
+    assert '<b id="card-domains">1</b>referring domain</div>' in html
+    assert '<b id="card-backlinks">1</b>backlink</div>' in html
 
 
 def test_html_report_renders_its_charts_and_table_in_chromium(crawl: Crawl, tmp_path: Path) -> None:

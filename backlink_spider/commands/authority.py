@@ -10,6 +10,7 @@ from scrapy.exceptions import UsageError
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from backlink_spider.reporting import count_of
 from pipelines.database import database_problem, database_url, engine_at
 from pipelines.graph import compute_authority
 from pipelines.migrate import SchemaBehind, ensure_schema
@@ -46,6 +47,9 @@ class Command(ScrapyCommand):
             print(f"scrapy authority: error: {database_problem(url, error)}", file=sys.stderr)
             self.exitcode = 1
             return
-        print(f"Authority of {run.domains} domains from {run.edges} domain links in {run.seconds:.2f} s")
+        print(
+            f"Authority of {count_of(run.domains, 'domain')} from {count_of(run.edges, 'domain link')} "
+            f"in {run.seconds:.2f} s"
+        )
         for domain, authority, referring in top:
-            print(f"{authority:6.1f}  {domain}  ({referring} referring domains)")
+            print(f"{authority:6.1f}  {domain}  ({count_of(referring, 'referring domain')})")

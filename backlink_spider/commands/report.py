@@ -15,7 +15,7 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
 
 from backlink_spider.report_html import render_html
-from backlink_spider.reporting import Report, ReportError, load_report, to_csv, to_json
+from backlink_spider.reporting import Report, ReportError, count_of, load_report, to_csv, to_json
 from backlink_spider.targets import parse_one_target
 from pipelines.database import database_problem, database_url, engine_at, missing_sqlite_file, safe_url
 from pipelines.migrate import SchemaBehind, ensure_schema
@@ -95,11 +95,11 @@ def print_summary(report: Report, console: Console) -> None:
     summary = report.summary()
     console.print(f"[bold]Backlinks of {report.target}[/bold]")
     console.print(
-        f"{_count(summary['referring_domains'], 'referring domain')}, {_count(summary['backlinks'], 'backlink')} "
+        f"{count_of(summary['referring_domains'], 'referring domain')}, {count_of(summary['backlinks'], 'backlink')} "
         f"({summary['dofollow_share']:.0%} dofollow, {summary['from_unindexed_pages']} on unindexed pages), "
         f"{summary['lost_backlinks']} lost; "
         f"last crawl: +{summary['new_in_last_crawl']} new, -{summary['lost_in_last_crawl']} lost "
-        f"({_count(summary['crawls'], 'crawl')})"
+        f"({count_of(summary['crawls'], 'crawl')})"
     )
     domains = Table(title="Top referring domains by authority")
     for column in ("domain", "authority", "backlinks", "dofollow"):
@@ -124,8 +124,3 @@ def print_summary(report: Report, console: Console) -> None:
         for kind, count in pairs:
             table.add_row(kind, str(count))
         console.print(table)
-
-
-def _count(number: int, noun: str) -> str:
-    """``number`` and ``noun``, plural unless one: "1 crawl", "3 crawls"."""
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
