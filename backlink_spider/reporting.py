@@ -23,9 +23,12 @@ CONTRACT_COLUMNS = (
     "rel", "nofollow", "ugc", "sponsored", "dofollow", "link_type", "placement", "snippet", "first_seen",
     "last_seen", "lost_at", "discovered_via",
 )  # fmt: skip
+# Every column of the backlinks table but its internal keys (id, link_key, source_key),
+# then what the report adds: the referring domain's authority and the link's quality.
+TABLE_COLUMNS = (*CONTRACT_COLUMNS, "indexable", "via_url", "first_crawl_id", "last_crawl_id", "lost_crawl_id")
 REPORT_COLUMNS = (
-    *CONTRACT_COLUMNS, "indexable", "via_url", "source_authority", "quality", "authority_factor", "placement_factor",
-    "follow_factor", "anchor_factor",
+    *TABLE_COLUMNS, "source_authority", "quality", "authority_factor", "placement_factor", "follow_factor",
+    "anchor_factor",
 )  # fmt: skip
 
 
@@ -148,16 +151,9 @@ def _utc(value: datetime | None) -> datetime | None:
 def load_report(engine: Engine, target: str) -> Report:
     """Every backlink of ``target`` (a registered domain) with its referring domain's
     authority and its quality, and the crawls of the target, oldest first."""
-    columns = [getattr(BacklinkRow, name) for name in CONTRACT_COLUMNS]
+    columns = [getattr(BacklinkRow, name) for name in TABLE_COLUMNS]
     query = (
-        select(
-            *columns,
-            BacklinkRow.indexable,
-            BacklinkRow.via_url,
-            BacklinkRow.first_crawl_id,
-            BacklinkRow.lost_crawl_id,
-            DomainRow.authority,
-        )
+        select(*columns, DomainRow.authority)
         .outerjoin(DomainRow, DomainRow.domain == BacklinkRow.source_domain)
         .where(BacklinkRow.target_domain == target)
         .order_by(BacklinkRow.source_domain, BacklinkRow.source_url, BacklinkRow.target_url, BacklinkRow.id)

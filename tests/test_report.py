@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from backlink_spider.quality import link_quality
 from backlink_spider.report_html import render_html
 from backlink_spider.reporting import CONTRACT_COLUMNS, Report
 from pipelines.migrate import head_revision, upgrade
+from pipelines.schema import BacklinkRow
 from tests.conftest import ROOT, Crawl, crawl_env
 from tests.services import missing
 from tests.web import EXPECTED_BACKLINKS
@@ -53,6 +55,34 @@ def test_csv_has_one_row_per_backlink_with_every_contract_column_and_authority(c
         assert float(row["source_authority"]) == authority[row["source_domain"]]
     quality = {r["target_url"]: float(r["quality"]) for r in rows if r["source_url"] == "http://blog.com/post"}
     assert quality["https://www.target.com/pricing"] > quality["http://target.com/paid"] > 0
+
+
+def readme_backlink_columns() -> set[str]:
+    """The columns the README's table of ``backlinks`` documents."""
+    text = Path(ROOT, "README.md").read_text(encoding="utf-8")
+    table = text.split("Table `backlinks`", 1)[1].split("\n\n", 2)[1]
+    return {name for line in table.splitlines()[2:] for name in re.findall(r"`(\w+)`", line.split(" | ")[0])}
+
+
+def test_csv_and_json_hold_every_column_the_readme_documents(crawl: Crawl) -> None:
+    documented = readme_backlink_columns()
+    assert {"target_domain", "first_crawl_id", "last_crawl_id", "lost_crawl_id", "indexable"} <= documented
+    internal = {"id", "link_key", "source_key"}
+    assert documented == set(BacklinkRow.__table__.columns.keys()) - internal
+    process = report(crawl.database_url, "target.com", "--format", "csv")
+    assert process.returncode == 0, process.stderr
+    rows = list(csv.DictReader(io.StringIO(process.stdout)))
+    assert documented <= set(rows[0])
+    crawls = "SELECT first_crawl_id, last_crawl_id, lost_crawl_id FROM backlinks WHERE target_domain = 'target.com'"
+    stored = [tuple(row) for row in crawl.rows(crawls)]
+    assert stored and all(first is not None for first, _, _ in stored)
+    as_json = json.loads(report(crawl.database_url, "target.com", "--format", "json").stdout)
+    assert list(as_json[0]) == list(rows[0])
+    ids = ("first_crawl_id", "last_crawl_id", "lost_crawl_id")
+    assert sorted(tuple(r[name] for name in ids) for r in as_json) == sorted(stored)
+    assert sorted(tuple(r[name] for name in ids) for r in rows) == sorted(
+        tuple("" if value is None else str(value) for value in row) for row in stored
+    )
 
 
 def test_json_matches_the_csv(crawl: Crawl, tmp_path: Path) -> None:
