@@ -32,6 +32,10 @@ REPORT_COLUMNS = (
 )  # fmt: skip
 
 
+# Said wherever follow_mix is shown.
+FOLLOW_OVERLAP = 'Follow status counts overlap: a link with rel="nofollow ugc" counts as nofollow and as ugc.'
+
+
 def plural(number: int, noun: str) -> str:
     """``noun`` as it follows ``number``: "crawl" after 1, "crawls" after any other."""
     return noun if number == 1 else f"{noun}s"
@@ -80,6 +84,9 @@ class Report:
         return Counter(row[column] for row in self.live).most_common()
 
     def follow_mix(self) -> list[tuple[str, int]]:
+        """Live backlinks that are dofollow, that carry each rel flag, and that are nofollow only
+        by their page. A link may carry several flags (``rel="nofollow ugc"``) and counts under
+        each (``FOLLOW_OVERLAP``), so the counts may add up to more than the live backlinks."""
         kinds: Counter[str] = Counter()
         for row in self.live:
             if row["dofollow"]:

@@ -4,6 +4,7 @@ Chromium), asserted against a crawl of the test web; and its one-line errors."""
 from __future__ import annotations
 
 import csv
+import html as html_module
 import io
 import json
 import re
@@ -22,7 +23,7 @@ from sqlalchemy import create_engine
 from backlink_spider.commands.report import print_summary
 from backlink_spider.quality import link_quality
 from backlink_spider.report_html import render_html
-from backlink_spider.reporting import CONTRACT_COLUMNS, Report
+from backlink_spider.reporting import CONTRACT_COLUMNS, FOLLOW_OVERLAP, Report
 from pipelines.migrate import head_revision, upgrade
 from pipelines.schema import BacklinkRow
 from tests.conftest import ROOT, Crawl, crawl_env
@@ -140,6 +141,20 @@ def test_one_of_anything_is_counted_in_the_singular() -> None:
     assert "from 1 crawl by backlink_spider" in html
     assert '<b id="card-domains">1</b>referring domain</div>' in html
     assert '<b id="card-backlinks">1</b>backlink</div>' in html
+
+
+def test_follow_status_says_its_flags_overlap_and_counts_the_links_apart() -> None:
+    report_ = one_link_report()
+    both = report_.backlinks[0] | {"source_url": "http://blog.com/2", "rel": "nofollow ugc", "dofollow": False}
+    report_.backlinks.append(both | {"nofollow": True, "ugc": True})
+    console = Console(file=io.StringIO(), width=120)
+    print_summary(report_, console)
+    follow = console.file.getvalue().split("Follow status", 1)[1].splitlines()  # type: ignore[attr-defined]
+    rows = [line.strip("│ ").split() for line in follow if line.startswith("│")]
+    assert rows == [["dofollow", "│", "1"], ["nofollow", "│", "1"], ["ugc", "│", "1"], ["sponsored", "│", "0"],
+                    ["page", "nofollow", "│", "0"], ["live", "backlinks", "│", "2"]]  # fmt: skip
+    assert follow[-1] == FOLLOW_OVERLAP
+    assert f"{FOLLOW_OVERLAP} Live backlinks: 2." in html_module.unescape(render_html(report_))
 
 
 def test_html_report_renders_its_charts_and_table_in_chromium(crawl: Crawl, tmp_path: Path) -> None:

@@ -15,7 +15,15 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
 
 from backlink_spider.report_html import render_html
-from backlink_spider.reporting import Report, ReportError, count_of, load_report, to_csv, to_json
+from backlink_spider.reporting import (
+    FOLLOW_OVERLAP,
+    Report,
+    ReportError,
+    count_of,
+    load_report,
+    to_csv,
+    to_json,
+)
 from backlink_spider.targets import parse_one_target
 from pipelines.database import database_problem, database_url, engine_at, missing_sqlite_file, safe_url
 from pipelines.migrate import SchemaBehind, ensure_schema
@@ -113,14 +121,20 @@ def print_summary(report: Report, console: Console) -> None:
     for anchor, kind, count in report.top_anchors():
         anchors.add_row(anchor[:60], kind, str(count))
     console.print(anchors)
-    for title, pairs in (
-        ("Anchor classes", report.mix("anchor_class")),
-        ("Placement", report.mix("placement")),
-        ("Follow status", report.follow_mix()),
-    ):
-        table = Table(title=title)
-        table.add_column("kind")
-        table.add_column("backlinks", justify="right")
-        for kind, count in pairs:
-            table.add_row(kind, str(count))
-        console.print(table)
+    live = summary["backlinks"]
+    console.print(mix_table("Anchor classes", report.mix("anchor_class"), live))
+    console.print(mix_table("Placement", report.mix("placement"), live))
+    console.print(mix_table("Follow status", report.follow_mix(), live))
+    console.print(FOLLOW_OVERLAP, markup=False)
+
+
+def mix_table(title: str, pairs: list[tuple[str, int]], live: int) -> Table:
+    """Live backlinks counted by kind, then their total on a line of its own (where a link
+    counts under more than one kind, the kinds add up to more than the total)."""
+    table = Table(title=title)
+    table.add_column("kind")
+    table.add_column("backlinks", justify="right")
+    for number, (kind, count) in enumerate(pairs, 1):
+        table.add_row(kind, str(count), end_section=number == len(pairs))
+    table.add_row("live backlinks", str(live))
+    return table
