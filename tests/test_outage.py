@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -20,9 +21,12 @@ from sqlalchemy import create_engine, make_url, text
 
 from backlink_spider.localweb import LocalWeb, Resource
 from pipelines.database import POSTGRES_TIMEOUTS, open_engine
+from pipelines.unsaved import save_batch
+from pipelines.writer import backlink_row
 from tests.conftest import ROOT, Crawl, crawl_env, finish_crawl, run_crawl, start_crawl
 from tests.faultproxy import FaultProxy
 from tests.services import POSTGRES, postgres_database
+from tests.test_storage import backlink
 from tests.web import html
 
 PAGES = 30
@@ -55,6 +59,15 @@ def stored_pages(database_url: str) -> int:
     try:
         with engine.connect() as connection:
             return connection.execute(text("SELECT count(*) FROM pages")).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def stored_rows(database_url: str, query: str) -> list[tuple[object, ...]]:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(query))]
     finally:
         engine.dispose()
 
@@ -153,6 +166,26 @@ def test_a_database_that_stays_away_stops_the_crawl_and_keeps_the_rows(
     assert reason == "database_unavailable" and finished is not None
     assert stored == len(pages) and json.loads(stats)["backlinks/db/errors"] >= 1
     assert not saved[0].exists() and saved[0].with_name(saved[0].name + ".loaded").exists()
+
+
+def test_a_loaded_file_loaded_again_stores_the_same_rows_and_keeps_its_name(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    path = tmp_path / "unsaved-backlinks-1.jsonl"
+    seen = datetime(2024, 5, 18, tzinfo=UTC)
+    save_batch(path, 1, ["target.com"], [backlink_row(backlink(seen_at=seen), 1)], [], [])
+    first = restore(url, path)
+    assert first.returncode == 0, first.stderr
+    loaded = tmp_path / "unsaved-backlinks-1.jsonl.loaded"
+    rows = "SELECT link_key, first_seen, last_seen, lost_at FROM backlinks"
+    before = stored_rows(url, rows)
+    again = restore(url, loaded)
+    assert again.returncode == 0, again.stderr
+    assert [file.name for file in tmp_path.glob("unsaved-*")] == [loaded.name]
+    assert stored_rows(url, rows) == before
+    assert first.stdout.strip() == f"{path}: stored 1 backlink and 0 pages; the file is now {loaded}"
+    assert again.stdout.strip() == (
+        f"{loaded}: stored 1 backlink and 0 pages again (the file was loaded before); it keeps its name"
+    )
 
 
 @pytest.fixture

@@ -1,5 +1,8 @@
 """``scrapy restore FILE...``: store rows a crawl saved to a file when the database
-was unavailable (see ``pipelines/unsaved.py``)."""
+was unavailable (see ``pipelines/unsaved.py``), then rename the file ``FILE.loaded``.
+
+Loading is idempotent (the crawl's upserts), so a ``.loaded`` file may be loaded again:
+it is stored as any other and keeps its name (no ``.loaded.loaded``)."""
 
 from __future__ import annotations
 
@@ -9,11 +12,15 @@ from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from backlink_spider.reporting import count_of
 from pipelines.database import database_problem, database_url, engine_at
 from pipelines.migrate import SchemaBehind, ensure_schema
 from pipelines.unsaved import UnsavedFileError, load_file
+
+LOADED = ".loaded"
 
 
 class Command(ScrapyCommand):
@@ -35,18 +42,27 @@ class Command(ScrapyCommand):
             with engine_at(url) as engine:
                 ensure_schema(engine, self.settings.getbool("BACKLINKS_AUTO_MIGRATE"))
                 for name in args:
-                    path = Path(name)
-                    stored = load_file(engine, path)
-                    loaded = path.with_name(path.name + ".loaded")
-                    path.rename(loaded)
-                    ended = "".join(f", and the end of crawl {crawl_id}" for crawl_id in stored.crawls_ended)
-                    print(
-                        f"{path}: stored {stored.backlinks} backlinks and {stored.pages} pages{ended}; "
-                        f"the file is now {loaded}"
-                    )
+                    print(restore_file(engine, Path(name)))
         except (OSError, UnsavedFileError) as error:
             print(f"scrapy restore: error: {error}", file=sys.stderr)
             self.exitcode = 1
         except (SQLAlchemyError, SchemaBehind) as error:
             print(f"scrapy restore: error: {database_problem(url, error)}", file=sys.stderr)
             self.exitcode = 1
+
+
+def loaded_name(path: Path) -> Path:
+    """Where ``path`` goes once stored: ``NAME.loaded``; a file so named already stays put."""
+    return path if path.name.endswith(LOADED) else path.with_name(path.name + LOADED)
+
+
+def restore_file(engine: Engine, path: Path) -> str:
+    """Store ``path``, move it to its ``loaded_name`` and say so in one line."""
+    stored = load_file(engine, path)
+    ended = "".join(f", and the end of crawl {crawl_id}" for crawl_id in stored.crawls_ended)
+    done = f"{path}: stored {count_of(stored.backlinks, 'backlink')} and {count_of(stored.pages, 'page')}{ended}"
+    loaded = loaded_name(path)
+    if loaded == path:
+        return f"{done} again (the file was loaded before); it keeps its name"
+    path.rename(loaded)
+    return f"{done}; the file is now {loaded}"
