@@ -331,3 +331,13 @@ def test_cc_wat_names_each_input_that_is_not_wat_in_one_line(tmp_path: Path) -> 
     lines = process.stderr.strip().splitlines()
     assert lines[-1] == "scrapy cc-wat: error: 5 of 5 inputs could not be read (see above)"
     assert [line.split(": ")[1] for line in lines[:-1]] == [f"could not read {path}" for path in paths]
+
+
+def test_cc_wat_writes_the_candidates_to_standard_output_with_o_dash(wat: Path, tmp_path: Path) -> None:
+    process = cc_wat("sqlite://", "target.com", str(wat), "--no-store", "-o", "-")
+    assert process.returncode == 0, process.stderr
+    assert not Path(ROOT, "-").exists()
+    written = tmp_path / "links.tsv"
+    written.write_text(process.stdout, encoding="utf-8")
+    assert set(read_candidates(written).rows) == EXPECTED
+    assert process.stderr.strip().endswith(f"; {len(EXPECTED)} links")

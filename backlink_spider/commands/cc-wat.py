@@ -5,6 +5,7 @@ live), and optionally write them as a candidates file for ``-a seeds=FILE``.
 A PATH is a WAT file (local or http(s)), a list of WAT paths as Common Crawl publishes
 them (``wat.paths.gz``; relative paths are under ``BACKLINKS_CC_BASE_URL``), or a
 candidates file or directory of links (the Spark job's output), which is stored as it is.
+``-o -`` writes the candidates file to standard output (the summary then goes to stderr).
 Scrapy names a project command after its module, so this module's name is the command's.
 """
 
@@ -57,7 +58,9 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
-        parser.add_argument("-o", "--output", metavar="FILE", help="also write the links as a candidates file")
+        parser.add_argument(
+            "-o", "--output", metavar="FILE", help="also write the links as a candidates file (-: standard output)"
+        )
         parser.add_argument("--no-store", action="store_true", help="do not write to the database (needs -o)")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
@@ -79,8 +82,7 @@ class Command(ScrapyCommand):
             with ExitStack() as stack:
                 links = self._links(args[1:], reader, stats)
                 if opts.output:
-                    output = stack.enter_context(Path(opts.output).open("w", encoding="utf-8", newline="\n"))
-                    links = _tee(links, output, targets)
+                    links = _tee(links, self._output(opts.output, stack), targets)
                 if opts.no_store:
                     stored = sum(1 for _ in links)
                 else:
@@ -95,7 +97,10 @@ class Command(ScrapyCommand):
             self._fail(str(error))
             return
         where = "" if opts.no_store else f" stored in {safe_url(url)}"
-        print(f"{stats.summary()}; {stored} links{where}" + (f", written to {opts.output}" if opts.output else ""))
+        written = f", written to {opts.output}" if opts.output and opts.output != "-" else ""
+        # With -o -, standard output is the candidates file's: the summary goes to stderr.
+        summary = sys.stderr if opts.output == "-" else sys.stdout
+        print(f"{stats.summary()}; {stored} links{where}{written}", file=summary)
         if stats.files_failed:
             self._fail(f"{stats.files_failed} of {stats.files} inputs could not be read (see above)")
 
@@ -120,6 +125,12 @@ class Command(ScrapyCommand):
                 stats.files += 1
                 stats.files_failed += 1
                 print(f"scrapy cc-wat: could not read {error}", file=sys.stderr)
+
+    def _output(self, name: str, stack: ExitStack) -> IO[str]:
+        """The candidates file to write: ``name``, or standard output for ``-``."""
+        if name == "-":
+            return sys.stdout
+        return stack.enter_context(Path(name).open("w", encoding="utf-8", newline="\n"))
 
     def _fail(self, message: str) -> None:
         print(f"scrapy cc-wat: error: {message}", file=sys.stderr)
