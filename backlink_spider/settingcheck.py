@@ -1,15 +1,17 @@
-"""The project's settings, checked before a crawl starts.
+"""The settings of ``settings.py``, the project's own and Scrapy's, checked before a crawl starts.
 
 A value given with ``-s`` (or by scrapyd) that does not read as its setting's type, or is out
 of its range, raises ``SettingError`` naming the setting; the ``crawl`` command turns it into
 a one-line error and exit code 2, as it does for a bad argument, instead of a traceback from
 deep inside a component or a crawl that fails every fetch. A setting's type is its default's
-in ``settings.py``; the ranges are listed here, and the components' own checks (render mode,
-garbage collector thresholds) are run as they will be when the crawl starts.
+in ``settings.py`` (or the one Scrapy reads it as, in ``KINDS``); the ranges and choices are
+listed here, and the components' own checks (render mode, garbage collector thresholds) are
+run as they will be when the crawl starts.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -25,6 +27,11 @@ AT_LEAST_ONE = frozenset({
     "BACKLINKS_ROBOTS_CACHE", "BACKLINKS_RENDER_MAX_PAGES",
 })  # fmt: skip
 
+# Scrapy reads these as numbers with a fraction; their defaults in settings.py are whole.
+KINDS: dict[str, type[int] | type[float]] = {"DOWNLOAD_TIMEOUT": float, "DNS_TIMEOUT": float}
+# The levels Python's logging knows by name, as the README and Scrapy's documentation give them.
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+
 
 class SettingError(ValueError):
     """A setting with a bad value; the message names the setting."""
@@ -34,11 +41,24 @@ class SettingError(ValueError):
         self.name = name
 
 
+def documented_defaults() -> Iterator[tuple[str, Any]]:
+    """Every setting ``settings.py`` sets, with its default: the project's own and the Scrapy
+    settings the README documents."""
+    for name in dir(project_settings):
+        if name.isupper():
+            yield name, getattr(project_settings, name)
+
+
 def project_defaults() -> Iterator[tuple[str, Any]]:
     """The project's own settings (``BACKLINKS_*``) with their defaults."""
-    for name in dir(project_settings):
-        if name.startswith("BACKLINKS_"):
-            yield name, getattr(project_settings, name)
+    return ((name, default) for name, default in documented_defaults() if name.startswith("BACKLINKS_"))
+
+
+def _flag(settings: BaseSettings, name: str) -> None:
+    try:
+        settings.getbool(name)
+    except ValueError:
+        raise SettingError(name, f"{settings.get(name)!r} is not True or False (1 or 0)") from None
 
 
 def _number(settings: BaseSettings, name: str, kind: type[int] | type[float]) -> None:
@@ -65,16 +85,22 @@ def _components() -> dict[str, Callable[[BaseSettings], object]]:
     }
 
 
+def _log_level(settings: BaseSettings) -> None:
+    """``LOG_LEVEL`` as ``logging`` takes it: a level's name (upper case, as logging wants it) or number."""
+    level = settings.get("LOG_LEVEL")
+    if isinstance(level, int) or (isinstance(level, str) and level in logging.getLevelNamesMapping()):
+        return
+    raise SettingError("LOG_LEVEL", f"must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
+
+
 def check_settings(settings: BaseSettings) -> None:
-    """Raise ``SettingError`` for the first project setting whose value cannot be used."""
-    for name, default in project_defaults():
+    """Raise ``SettingError`` for the first setting of ``settings.py`` whose value cannot be used."""
+    for name, default in documented_defaults():
         if isinstance(default, bool):
-            try:
-                settings.getbool(name)
-            except ValueError:
-                raise SettingError(name, f"{settings.get(name)!r} is not True or False (1 or 0)") from None
+            _flag(settings, name)
         elif isinstance(default, int | float):
-            _number(settings, name, type(default))
+            _number(settings, name, KINDS.get(name, type(default)))
+    _log_level(settings)
     for name, check in _components().items():
         try:
             check(settings)

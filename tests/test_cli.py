@@ -33,6 +33,9 @@ from tests.conftest import run_crawl
         ),
         (("-a", "target=example.com", "-s", "BACKLINKS_RENDER_TIMEOUT=x"), "setting BACKLINKS_RENDER_TIMEOUT: 'x' is"),
         (("-a", "target=example.com", "-s", "BACKLINKS_RENDER_MODE=sometimes"), "setting BACKLINKS_RENDER_MODE: must"),
+        (("-a", "target=example.com", "-s", "DOWNLOAD_TIMEOUT=abc"), "setting DOWNLOAD_TIMEOUT: 'abc' is not a number"),
+        (("-a", "target=example.com", "-s", "ROBOTSTXT_OBEY=maybe"), "setting ROBOTSTXT_OBEY: 'maybe' is not True"),
+        (("-a", "target=example.com", "-L", "LOUD"), "setting LOG_LEVEL: must be one of CRITICAL"),
     ],
 )
 def test_bad_argument_gives_one_line_error_and_exit_code_2(

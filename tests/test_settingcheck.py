@@ -1,16 +1,17 @@
-"""Project settings checked before a crawl: a value that cannot be used is a one-line error
-naming the setting, whatever its type, before any component reads it."""
+"""Settings checked before a crawl, the project's own and the Scrapy settings the README documents:
+a value that cannot be used is a one-line error naming the setting, whatever its type, before any
+component reads it."""
 
 from __future__ import annotations
 
 import pytest
 from scrapy.settings import Settings
 
-from backlink_spider.settingcheck import AT_LEAST_ONE, SettingError, check_settings, project_defaults
+from backlink_spider.settingcheck import AT_LEAST_ONE, KINDS, SettingError, check_settings, documented_defaults
 
-NUMBERS = [name for name, default in project_defaults() if type(default) in (int, float)]
-FLOATS = {name for name, default in project_defaults() if type(default) is float}
-FLAGS = [name for name, default in project_defaults() if isinstance(default, bool)]
+NUMBERS = [name for name, default in documented_defaults() if type(default) in (int, float)]
+FLOATS = {name for name, default in documented_defaults() if KINDS.get(name, type(default)) is float}
+FLAGS = [name for name, default in documented_defaults() if isinstance(default, bool)]
 
 
 def project(**overrides: object) -> Settings:
@@ -31,7 +32,23 @@ def test_the_project_s_defaults_pass_and_so_do_values_given_as_text() -> None:
     check_settings(project())
     check_settings(project(BACKLINKS_MAX_PAGES="50", BACKLINKS_FLUSH_INTERVAL="0.5", BACKLINKS_AUTO_MIGRATE="true"))
     check_settings(project(BACKLINKS_RENDER_MODE="never", BACKLINKS_GC_THRESHOLD="20000,20", BACKLINKS_MAX_DEPTH="0"))
+    check_settings(project(DOWNLOAD_TIMEOUT="2.5", DNS_TIMEOUT="0.5", ROBOTSTXT_OBEY="false", LOG_LEVEL="DEBUG"))
     assert len(NUMBERS) >= 25 and len(FLAGS) >= 5  # every number and flag of settings.py is checked
+
+
+def test_the_scrapy_settings_the_readme_documents_are_checked_too() -> None:
+    scrapy_settings = {"CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN", "DOWNLOAD_DELAY", "DOWNLOAD_TIMEOUT"}
+    assert scrapy_settings <= set(NUMBERS)
+    assert {"ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED", "COOKIES_ENABLED"} <= set(FLAGS)
+    assert str(problem(DOWNLOAD_TIMEOUT="abc")) == "setting DOWNLOAD_TIMEOUT: 'abc' is not a number"
+    assert str(problem(CONCURRENT_REQUESTS="abc")) == "setting CONCURRENT_REQUESTS: 'abc' is not a whole number"
+    assert str(problem(ROBOTSTXT_OBEY="maybe")) == "setting ROBOTSTXT_OBEY: 'maybe' is not True or False (1 or 0)"
+
+
+@pytest.mark.parametrize("level", ["LOUD", "info", ""])
+def test_a_log_level_python_does_not_know_is_named_with_the_levels_it_does(level: str) -> None:
+    message = f"setting LOG_LEVEL: must be one of CRITICAL, ERROR, WARNING, INFO, DEBUG, not {level!r}"
+    assert str(problem(LOG_LEVEL=level)) == message
 
 
 @pytest.mark.parametrize("name", NUMBERS)

@@ -2,7 +2,8 @@
 
 A spider class may define ``check_arguments(kwargs, settings)``; an ``ArgumentError``
 it raises becomes a one-line message on stderr and exit code 2, not a traceback, and so
-does a project setting that cannot be used (``settingcheck.py``). When
+does a setting that cannot be used (``settingcheck.py``), checked as soon as the command line is
+read: Scrapy sets its logging up (``LOG_LEVEL``) before the command runs. When
 the database pipeline is on, the database must be reachable and its schema current
 (a new one is created), a ``JOBDIR`` must hold a crawl with something left to fetch
 within ``max_pages``, and distributed mode's Redis must answer: otherwise one line on
@@ -37,6 +38,16 @@ logger = logging.getLogger(__name__)
 class Command(ScrapyCrawlCommand):
     crawler: Crawler | None = None
 
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        assert self.settings is not None
+        try:
+            check_settings(self.settings)  # before the arguments: their defaults are settings
+        except SettingError as error:
+            command = " ".join(["scrapy crawl", *args[:1]])
+            print(f"{command}: error: {error}", file=sys.stderr)
+            sys.exit(2)
+
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         check = arguments = None
         if len(args) == 1 and self.crawler_process is not None:
@@ -44,9 +55,8 @@ class Command(ScrapyCrawlCommand):
             check = getattr(spider_class, "check_arguments", None)
             if check is not None:
                 try:
-                    check_settings(self.settings)  # first: the arguments' defaults are settings
                     arguments = check(opts.spargs, self.settings)
-                except (ArgumentError, SettingError) as error:
+                except ArgumentError as error:
                     print(f"scrapy crawl {args[0]}: error: {error}", file=sys.stderr)
                     self.exitcode = 2
                     return
