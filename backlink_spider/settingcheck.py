@@ -21,10 +21,16 @@ from scrapy.settings import BaseSettings
 
 from backlink_spider import settings as project_settings
 
-# Numbers of at least 1: none of these means anything at 0 (a crawl of no page, a batch of no row).
+# Numbers of at least 1: none of these means anything at 0 (a crawl of no page, a batch of no row;
+# no request in flight at all, or to any domain, is a crawl that waits for ever and ignores SIGTERM).
 AT_LEAST_ONE = frozenset({
     "BACKLINKS_MAX_PAGES", "BACKLINKS_PAGES_PER_DOMAIN", "BACKLINKS_BATCH_SIZE", "BACKLINKS_MAX_PENDING",
-    "BACKLINKS_ROBOTS_CACHE", "BACKLINKS_RENDER_MAX_PAGES",
+    "BACKLINKS_ROBOTS_CACHE", "BACKLINKS_RENDER_MAX_PAGES", "CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN",
+})  # fmt: skip
+# Numbers above 0: a timeout of no time fails every fetch or lookup, AutoThrottle aiming at no request
+# in flight is not one (Scrapy turns it off), a lease of no time makes every worker look dead.
+ABOVE_ZERO = frozenset({
+    "DOWNLOAD_TIMEOUT", "DNS_TIMEOUT", "AUTOTHROTTLE_TARGET_CONCURRENCY", "BACKLINKS_DISTRIBUTED_LEASE_TTL",
 })  # fmt: skip
 
 # Scrapy reads these as numbers with a fraction; their defaults in settings.py are whole.
@@ -67,6 +73,8 @@ def _number(settings: BaseSettings, name: str, kind: type[int] | type[float]) ->
     except (TypeError, ValueError):
         what = "a whole number" if kind is int else "a number"
         raise SettingError(name, f"{settings.get(name)!r} is not {what}") from None
+    if name in ABOVE_ZERO and not value > 0:
+        raise SettingError(name, f"must be more than 0, got {settings.get(name)!r}")
     minimum = 1 if name in AT_LEAST_ONE else 0
     if math.isnan(value) or value < minimum:
         raise SettingError(name, f"must be at least {minimum}, got {settings.get(name)!r}")

@@ -35,6 +35,10 @@ from tests.conftest import run_crawl
         (("-a", "target=example.com", "-s", "BACKLINKS_RENDER_MODE=sometimes"), "setting BACKLINKS_RENDER_MODE: must"),
         (("-a", "target=example.com", "-s", "DOWNLOAD_TIMEOUT=abc"), "setting DOWNLOAD_TIMEOUT: 'abc' is not a number"),
         (("-a", "target=example.com", "-s", "ROBOTSTXT_OBEY=maybe"), "setting ROBOTSTXT_OBEY: 'maybe' is not True"),
+        (
+            ("-a", "target=example.com", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=0"),
+            "setting CONCURRENT_REQUESTS_PER_DOMAIN: must be at least 1, got '0'",
+        ),
         (("-a", "target=example.com", "-L", "LOUD"), "setting LOG_LEVEL: must be one of CRITICAL"),
     ],
 )

@@ -7,7 +7,14 @@ from __future__ import annotations
 import pytest
 from scrapy.settings import Settings
 
-from backlink_spider.settingcheck import AT_LEAST_ONE, KINDS, SettingError, check_settings, documented_defaults
+from backlink_spider.settingcheck import (
+    ABOVE_ZERO,
+    AT_LEAST_ONE,
+    KINDS,
+    SettingError,
+    check_settings,
+    documented_defaults,
+)
 
 NUMBERS = [name for name, default in documented_defaults() if type(default) in (int, float)]
 FLOATS = {name for name, default in documented_defaults() if KINDS.get(name, type(default)) is float}
@@ -85,3 +92,16 @@ def test_zero_is_refused_where_it_would_mean_nothing_and_allowed_elsewhere() -> 
     check_settings(
         project(BACKLINKS_DB_OUTAGE_TIMEOUT=0, BACKLINKS_RENDER_WAITING_SIZE=0, BACKLINKS_VARIANTS_PER_PATH=0)
     )
+
+
+@pytest.mark.parametrize("value", [0, "0", -2])
+def test_concurrency_of_zero_is_refused_not_a_crawl_that_waits_for_ever(value: object) -> None:
+    for name in ("CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN"):
+        assert str(problem(**{name: value})) == f"setting {name}: must be at least 1, got {value!r}"
+
+
+@pytest.mark.parametrize("value", [0, "0.0", "-1", "nan"])
+def test_timeouts_and_the_throttle_s_target_must_be_above_zero(value: object) -> None:
+    for name in ABOVE_ZERO:
+        assert str(problem(**{name: value})) == f"setting {name}: must be more than 0, got {value!r}"
+    check_settings(project(DOWNLOAD_TIMEOUT="0.5", AUTOTHROTTLE_TARGET_CONCURRENCY="0.5", DOWNLOAD_DELAY=0))
