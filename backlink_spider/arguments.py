@@ -6,6 +6,7 @@ it into a one-line error and a non-zero exit code.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from difflib import get_close_matches
 from typing import Any
@@ -14,6 +15,12 @@ from scrapy.settings import BaseSettings
 
 from backlink_spider.seedlists import load_seeds
 from backlink_spider.targets import parse_targets
+
+
+def closest(name: str, names: Iterable[str]) -> str | None:
+    """The one of ``names`` that ``name`` most likely misspells, if any is close (a did-you-mean)."""
+    close = get_close_matches(name, list(names), n=1)
+    return close[0] if close else None
 
 
 class ArgumentError(ValueError):
@@ -41,12 +48,12 @@ class CrawlArguments:
         error, so that a mistyped ``max_page=5`` does not run a crawl of the default size."""
         for name in kwargs:
             if name not in cls.NAMES and not name.startswith("_"):
-                close = get_close_matches(name, cls.NAMES, n=1)
+                close = closest(name, cls.NAMES)
                 setting = f"BACKLINKS_{name.upper()}"
                 if setting in settings:
                     hint = f"it is a setting: -s {setting}=..."
                 elif close:
-                    hint = f"did you mean {close[0]}?"
+                    hint = f"did you mean {close}?"
                 else:
                     hint = f"the spider takes {', '.join(cls.NAMES)}"
                 raise ArgumentError(name, f"is not an argument of the spider; {hint}")

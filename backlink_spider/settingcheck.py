@@ -1,12 +1,10 @@
 """The settings of ``settings.py``, the project's own and Scrapy's, checked before a crawl starts.
 
-A value given with ``-s`` (or by scrapyd) that does not read as its setting's type, or is out
-of its range, raises ``SettingError`` naming the setting; the ``crawl`` command turns it into
-a one-line error and exit code 2, as it does for a bad argument, instead of a traceback from
-deep inside a component or a crawl that fails every fetch. A setting's type is its default's
-in ``settings.py`` (or the one Scrapy reads it as, in ``KINDS``); the ranges and choices are
-listed here, and the components' own checks (render mode, garbage collector thresholds) are
-run as they will be when the crawl starts.
+A ``BACKLINKS_*`` name the project does not have, or a value (``-s``, scrapyd) that does not read as
+its setting's type or is out of its range, raises ``SettingError`` naming the setting; the ``crawl``
+command makes it a one-line error and exit code 2, as it does a bad argument, instead of a traceback
+or a crawl that fails every fetch. A type is its default's in ``settings.py`` (or Scrapy's: ``KINDS``);
+ranges and choices are listed here, and the components' own checks run as they will at the start.
 """
 
 from __future__ import annotations
@@ -20,6 +18,7 @@ from scrapy.exceptions import UsageError
 from scrapy.settings import BaseSettings
 
 from backlink_spider import settings as project_settings
+from backlink_spider.arguments import CrawlArguments, closest
 
 # Numbers of at least 1: none of these means anything at 0 (a crawl of no page, a batch of no row;
 # no request in flight at all, or to any domain, is a crawl that waits for ever and ignores SIGTERM).
@@ -93,6 +92,27 @@ def _components() -> dict[str, Callable[[BaseSettings], object]]:
     }
 
 
+def _unknown_setting(name: str, known: set[str]) -> SettingError:
+    """A ``BACKLINKS_*`` name no component reads, with the name it likely misspells (as the spider's
+    arguments say), so that a misspelled ``-s`` name does not run a crawl of the default size."""
+    short = name.removeprefix("BACKLINKS_")
+    close = closest(short, (known_name.removeprefix("BACKLINKS_") for known_name in known))
+    if short.lower() in CrawlArguments.NAMES:
+        hint = f"it is an argument of the spider: -a {short.lower()}=..."
+    elif close:
+        hint = f"did you mean BACKLINKS_{close}?"
+    else:
+        hint = "the README's settings table lists them"
+    return SettingError(name, f"is not a setting of the project; {hint}")
+
+
+def _known(settings: BaseSettings) -> None:
+    known = {name for name, _ in project_defaults()}
+    for name in settings:
+        if isinstance(name, str) and name.startswith("BACKLINKS_") and name not in known:
+            raise _unknown_setting(name, known)
+
+
 def _log_level(settings: BaseSettings) -> None:
     """``LOG_LEVEL`` as ``logging`` takes it: a level's name (upper case, as logging wants it) or number."""
     level = settings.get("LOG_LEVEL")
@@ -102,7 +122,9 @@ def _log_level(settings: BaseSettings) -> None:
 
 
 def check_settings(settings: BaseSettings) -> None:
-    """Raise ``SettingError`` for the first setting of ``settings.py`` whose value cannot be used."""
+    """Raise ``SettingError`` for a ``BACKLINKS_*`` setting the project does not have, or the first
+    setting of ``settings.py`` whose value cannot be used."""
+    _known(settings)
     for name, default in documented_defaults():
         if isinstance(default, bool):
             _flag(settings, name)

@@ -39,6 +39,10 @@ from tests.conftest import run_crawl
             ("-a", "target=example.com", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=0"),
             "setting CONCURRENT_REQUESTS_PER_DOMAIN: must be at least 1, got '0'",
         ),
+        (
+            ("-a", "target=example.com", "-s", "BACKLINKS_MAX_PAGE=5"),
+            "setting BACKLINKS_MAX_PAGE: is not a setting of the project; did you mean BACKLINKS_MAX_PAGES?",
+        ),
         (("-a", "target=example.com", "-L", "LOUD"), "setting LOG_LEVEL: must be one of CRITICAL"),
     ],
 )

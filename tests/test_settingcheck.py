@@ -4,6 +4,9 @@ component reads it."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from scrapy.settings import Settings
 
@@ -14,6 +17,7 @@ from backlink_spider.settingcheck import (
     SettingError,
     check_settings,
     documented_defaults,
+    project_defaults,
 )
 
 NUMBERS = [name for name, default in documented_defaults() if type(default) in (int, float)]
@@ -105,3 +109,36 @@ def test_timeouts_and_the_throttle_s_target_must_be_above_zero(value: object) ->
     for name in ABOVE_ZERO:
         assert str(problem(**{name: value})) == f"setting {name}: must be more than 0, got {value!r}"
     check_settings(project(DOWNLOAD_TIMEOUT="0.5", AUTOTHROTTLE_TARGET_CONCURRENCY="0.5", DOWNLOAD_DELAY=0))
+
+
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [
+        ("BACKLINKS_MAX_PAGE", "did you mean BACKLINKS_MAX_PAGES?"),
+        ("BACKLINKS_KEYWORD", "did you mean BACKLINKS_KEYWORDS?"),
+        ("BACKLINKS_RENDER_MOD", "did you mean BACKLINKS_RENDER_MODE?"),
+        ("BACKLINKS_TARGET", "it is an argument of the spider: -a target=..."),
+        ("BACKLINKS_XYZZY", "the README's settings table lists them"),
+    ],
+)
+def test_a_backlinks_setting_the_project_does_not_have_is_refused_with_a_did_you_mean(name: str, hint: str) -> None:
+    error = problem(**{name: "5"})
+    assert error.name == name
+    assert str(error) == f"setting {name}: is not a setting of the project; {hint}"
+
+
+def test_every_backlinks_name_the_code_tests_and_tools_use_is_a_known_setting() -> None:
+    """Settings set by the tests, the benchmark, scrapyd's examples or distributed mode pass the
+    check (the tests of misspelled names aside); BACKLINKS_REQUIRE_SERVICES is an environment
+    variable of the test suite, no setting."""
+    here = Path(__file__).resolve()
+    root = here.parent.parent
+    files = [
+        file
+        for folder in ("backlink_spider", "pipelines", "tests", "bench", "fuzz")
+        for file in (root / folder).rglob("*.py")
+    ]
+    files = [file for file in files if file not in (here, here.parent / "test_cli.py")]
+    used = {name for file in files for name in re.findall(r"BACKLINKS_[A-Z0-9_]*[A-Z0-9]\b", file.read_text("utf-8"))}
+    known = {name for name, _ in project_defaults()}
+    assert used - known == {"BACKLINKS_REQUIRE_SERVICES"}
