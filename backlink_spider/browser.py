@@ -71,6 +71,7 @@ from backlink_spider.domainlimit import DomainLimit
 from backlink_spider.guard import PrivateNetworkGuard
 from backlink_spider.processes import memory_bytes, process_tree
 from backlink_spider.render_line import RenderLine
+from backlink_spider.settingcheck import setting_list
 
 logger = logging.getLogger(__name__)
 
@@ -237,11 +238,11 @@ def page_script(drawing: str) -> str:
 
 
 def browser_args(settings: BaseSettings) -> list[str]:
-    args = list(settings.getlist("BACKLINKS_RENDER_BROWSER_ARGS"))
+    args = list(setting_list(settings, "BACKLINKS_RENDER_BROWSER_ARGS"))
     if hasattr(os, "geteuid") and os.geteuid() == 0 and "--no-sandbox" not in args:
         # Chromium refuses to start as root with its sandbox on.
         args.append("--no-sandbox")
-    blocked = {kind.strip().lower() for kind in settings.getlist("BACKLINKS_RENDER_BLOCKED_RESOURCES")}
+    blocked = {kind.lower() for kind in setting_list(settings, "BACKLINKS_RENDER_BLOCKED_RESOURCES")}
     if "image" in blocked:
         # Blocked images are never even asked for: refusing each at the route cost the browser,
         # Playwright's driver and the crawl a round trip, a fifth of a render of a page with images.
@@ -283,7 +284,7 @@ class BrowserRendering:
         if render_mode(settings) == "never":
             self.off_reason = "BACKLINKS_RENDER_MODE is never"
             return
-        candidates = settings.getlist("BACKLINKS_RENDER_BROWSER")
+        candidates = setting_list(settings, "BACKLINKS_RENDER_BROWSER")
         executable = find_browser(candidates)
         if executable is None:
             places = ", ".join(map(repr, candidates)) or "none set"
@@ -343,7 +344,7 @@ class BrowserHandler(ScrapyPlaywrightDownloadHandler):
         self.quiet = max(0.0, settings.getfloat("BACKLINKS_RENDER_QUIET"))
         self.timers = max(0.0, settings.getfloat("BACKLINKS_RENDER_TIMERS"))
         self.page_script = page_script(render_drawing(settings))
-        self.blocked = frozenset(t.strip().lower() for t in settings.getlist("BACKLINKS_RENDER_BLOCKED_RESOURCES"))
+        self.blocked = frozenset(t.lower() for t in setting_list(settings, "BACKLINKS_RENDER_BLOCKED_RESOURCES"))
         self.restart_pages = settings.getint("BACKLINKS_RENDER_RESTART_PAGES")
         self.restart_memory = settings.getfloat("BACKLINKS_RENDER_RESTART_MEMORY") * 1024 * 1024
         self.user_agent = settings.get("USER_AGENT")

@@ -22,13 +22,15 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.settings import BaseSettings
 
+from backlink_spider.settingcheck import setting_list
+
 
 def gc_threshold(settings: BaseSettings) -> tuple[int, ...]:
     """``BACKLINKS_GC_THRESHOLD`` as ``gc.set_threshold`` takes it; ``ValueError`` when it is not."""
-    values = settings.getlist("BACKLINKS_GC_THRESHOLD")
+    values = setting_list(settings, "BACKLINKS_GC_THRESHOLD")
     problem = f"BACKLINKS_GC_THRESHOLD takes up to 3 whole numbers, none negative, not {values!r}"
     try:
-        threshold = tuple(int(value) for value in values if str(value).strip())
+        threshold = tuple(int(value) for value in values)
     except ValueError:
         raise ValueError(problem) from None
     if len(threshold) > 3 or any(value < 0 for value in threshold):

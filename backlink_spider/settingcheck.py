@@ -9,6 +9,7 @@ ranges and choices are listed here, and the components' own checks run as they w
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from collections.abc import Callable, Iterator
@@ -37,6 +38,14 @@ KINDS: dict[str, type[int] | type[float]] = {"DOWNLOAD_TIMEOUT": float, "DNS_TIM
 # The levels Python's logging knows by name, as the README and Scrapy's documentation give them.
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 
+# The kinds of request Playwright names (Request.resource_type): what BACKLINKS_RENDER_BLOCKED_RESOURCES lists.
+RESOURCE_TYPES = (
+    "document", "stylesheet", "image", "media", "font", "script", "texttrack", "xhr", "fetch", "eventsource",
+    "websocket", "manifest", "beacon", "ping", "cspreport", "other",
+)  # fmt: skip
+# List settings whose items are from a fixed set.
+LIST_CHOICES = {"BACKLINKS_RENDER_BLOCKED_RESOURCES": RESOURCE_TYPES}
+
 
 class SettingError(ValueError):
     """A setting with a bad value; the message names the setting."""
@@ -57,6 +66,45 @@ def documented_defaults() -> Iterator[tuple[str, Any]]:
 def project_defaults() -> Iterator[tuple[str, Any]]:
     """The project's own settings (``BACKLINKS_*``) with their defaults."""
     return ((name, default) for name, default in documented_defaults() if name.startswith("BACKLINKS_"))
+
+
+def setting_list(settings: BaseSettings, name: str) -> list[str]:
+    """A list setting's items, stripped, empty ones dropped. On the command line it is comma-separated
+    text (``a,b``) or a JSON list (``["a", "b"]``, ``[]``): Scrapy's ``getlist`` would split the
+    latter at its commas, brackets and quotes kept."""
+    value = settings.get(name)
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = _text_list(name, value)
+    if not isinstance(value, list | tuple) or not all(_is_item(item) for item in value):
+        raise SettingError(name, f"{value!r} is not a list of text or numbers")
+    return [text for text in (str(item).strip() for item in value) if text]
+
+
+def _text_list(name: str, text: str) -> list[Any]:
+    if not text.strip().startswith("["):
+        return text.split(",")
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        raise SettingError(name, f"{text!r} is not a JSON list (or give the items comma-separated)") from None
+    if not isinstance(value, list):
+        raise SettingError(name, f"{text!r} is not a JSON list (or give the items comma-separated)")
+    return value
+
+
+def _is_item(item: object) -> bool:
+    return isinstance(item, str | int | float) and not isinstance(item, bool)
+
+
+def _list(settings: BaseSettings, name: str) -> None:
+    choices = LIST_CHOICES.get(name)
+    for item in setting_list(settings, name):
+        if choices is not None and item.lower() not in choices:
+            close = closest(item.lower(), choices)
+            hint = f"; did you mean {close}?" if close else ""
+            raise SettingError(name, f"{item!r} is not one of {', '.join(choices)}{hint}")
 
 
 def _flag(settings: BaseSettings, name: str) -> None:
@@ -130,9 +178,13 @@ def check_settings(settings: BaseSettings) -> None:
             _flag(settings, name)
         elif isinstance(default, int | float):
             _number(settings, name, KINDS.get(name, type(default)))
+        elif isinstance(default, list) and name.startswith("BACKLINKS_"):
+            _list(settings, name)
     _log_level(settings)
     for name, check in _components().items():
         try:
             check(settings)
+        except SettingError:
+            raise
         except (UsageError, ValueError) as error:
             raise SettingError(name, str(error).removeprefix(f"{name} ")) from None

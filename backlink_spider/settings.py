@@ -40,7 +40,7 @@ BACKLINKS_PENDING_PER_PAGE = 2.0
 # Requests held in the frontier at most, whatever the budget (in memory, a link's URL and 10
 # bytes more: about 100 bytes).
 BACKLINKS_MAX_PENDING = 200000
-# Keywords of the target (list or comma-separated) for exact/partial anchor classes.
+# Keywords of the target (comma-separated or a JSON list) for exact/partial anchor classes.
 BACKLINKS_KEYWORDS: list[str] = []
 # Seconds the database may stay unreachable mid-crawl (rows wait in memory) before the
 # crawl stops and saves what it could not store to a file (scrapy restore).

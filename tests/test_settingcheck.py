@@ -10,14 +10,18 @@ from pathlib import Path
 import pytest
 from scrapy.settings import Settings
 
+from backlink_spider import settings as project_settings
+from backlink_spider.gctuning import gc_threshold
 from backlink_spider.settingcheck import (
     ABOVE_ZERO,
     AT_LEAST_ONE,
     KINDS,
+    RESOURCE_TYPES,
     SettingError,
     check_settings,
     documented_defaults,
     project_defaults,
+    setting_list,
 )
 
 NUMBERS = [name for name, default in documented_defaults() if type(default) in (int, float)]
@@ -142,3 +146,51 @@ def test_every_backlinks_name_the_code_tests_and_tools_use_is_a_known_setting() 
     used = {name for file in files for name in re.findall(r"BACKLINKS_[A-Z0-9_]*[A-Z0-9]\b", file.read_text("utf-8"))}
     known = {name for name, _ in project_defaults()}
     assert used - known == {"BACKLINKS_REQUIRE_SERVICES"}
+
+
+@pytest.mark.parametrize(
+    ("value", "items"),
+    [
+        ("", []),
+        ("[]", []),
+        (" [ ] ", []),
+        ("analytics", ["analytics"]),
+        ("analytics, privacy ,", ["analytics", "privacy"]),
+        ('["analytics"]', ["analytics"]),
+        ('["web analytics", "cookies, banners"]', ["web analytics", "cookies, banners"]),
+        ("[5000, 10, 10]", ["5000", "10", "10"]),
+        (["a", " b ", ""], ["a", "b"]),
+        ((5000, 10), ["5000", "10"]),
+    ],
+)
+def test_a_list_setting_is_comma_separated_text_or_a_json_list(value: object, items: list[str]) -> None:
+    assert setting_list(project(BACKLINKS_KEYWORDS=value), "BACKLINKS_KEYWORDS") == items
+
+
+def test_the_list_settings_readme_shows_work_as_it_says() -> None:
+    check_settings(project(BACKLINKS_GC_THRESHOLD="[]", BACKLINKS_KEYWORDS='["analytics"]'))
+    check_settings(project(BACKLINKS_GC_THRESHOLD="[5000, 10, 10]", BACKLINKS_RENDER_BLOCKED_RESOURCES="Image,font"))
+    assert gc_threshold(project(BACKLINKS_GC_THRESHOLD="[]")) == ()
+    assert gc_threshold(project(BACKLINKS_GC_THRESHOLD="[5000, 10, 10]")) == (5000, 10, 10)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"BACKLINKS_KEYWORDS": '["analytics"'}, """'["analytics"' is not a JSON list (or give the items comma-sep"""),
+        ({"BACKLINKS_RENDER_BROWSER_ARGS": '[["--x"]]'}, "[['--x']] is not a list of text or numbers"),
+        ({"BACKLINKS_GC_THRESHOLD": "[5000, null]"}, "[5000, None] is not a list of text or numbers"),
+        ({"BACKLINKS_GC_THRESHOLD": "[1, 2, 3, 4]"}, "takes up to 3 whole numbers, none negative"),
+        ({"BACKLINKS_RENDER_BLOCKED_RESOURCES": "image,images"}, "'images' is not one of document, stylesheet, image,"),
+    ],
+)
+def test_a_list_that_does_not_parse_or_holds_an_unknown_choice_is_named(
+    overrides: dict[str, object], message: str
+) -> None:
+    (name,) = overrides
+    assert str(problem(**overrides)).startswith(f"setting {name}: {message}")
+
+
+def test_an_unknown_resource_type_names_the_one_it_likely_misspells() -> None:
+    assert str(problem(BACKLINKS_RENDER_BLOCKED_RESOURCES="images")).endswith("other; did you mean image?")
+    assert set(project_settings.BACKLINKS_RENDER_BLOCKED_RESOURCES) <= set(RESOURCE_TYPES)

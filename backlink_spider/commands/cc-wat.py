@@ -33,6 +33,7 @@ from backlink_spider.commoncrawl.candidates import (
 from backlink_spider.commoncrawl.rows import store_links
 from backlink_spider.commoncrawl.sources import SourceError, expand_inputs, is_url
 from backlink_spider.commoncrawl.wat import WatReader, WatStats
+from backlink_spider.settingcheck import setting_list
 from backlink_spider.targets import parse_targets
 from pipelines.database import database_problem, database_url, open_engine, safe_url
 from pipelines.migrate import SchemaBehind, prepare_database
@@ -77,7 +78,7 @@ class Command(ScrapyCommand):
         reader = WatReader(targets, self.settings.get("USER_AGENT"))
         stats = WatStats()
         url = database_url(self.settings)
-        keywords = tuple(k.strip() for k in self.settings.getlist("BACKLINKS_KEYWORDS") if k.strip())
+        keywords = tuple(setting_list(self.settings, "BACKLINKS_KEYWORDS"))
         try:
             with ExitStack() as stack:
                 links = self._links(args[1:], reader, stats)

@@ -46,6 +46,7 @@ from backlink_spider.rendering import RenderDecider, forget_text, was_rendered
 from backlink_spider.scheduler import META_KEY as FRONTIER_ID
 from backlink_spider.seedlists import seed_priority
 from backlink_spider.seen import MEMORY
+from backlink_spider.settingcheck import setting_list
 from backlink_spider.signals import frontier_restored, request_finished
 from backlink_spider.targets import TargetMatcher
 
@@ -88,7 +89,7 @@ class BacklinksSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> BacklinksSpider:
         arguments = cls.check_arguments(kwargs, crawler.settings)
-        keywords = tuple(k.strip() for k in crawler.settings.getlist("BACKLINKS_KEYWORDS") if k.strip())
+        keywords = tuple(setting_list(crawler.settings, "BACKLINKS_KEYWORDS"))
         # What passed the check besides the spider's own arguments: a runner's, such as scrapyd's _job.
         extra = {k: v for k, v in kwargs.items() if k.startswith("_")}
         variants = crawler.settings.getint("BACKLINKS_VARIANTS_PER_PATH")
