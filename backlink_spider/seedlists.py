@@ -1,15 +1,14 @@
 """Seed lists: reading the ``seeds`` argument into start URLs.
 
-The argument is a path to a seed file, a comma-separated list of URLs, or a
-comma-separated list of names of the lists shipped in ``seeds/`` (``directories``,
-``news-and-blogs``...). Without it: every shipped list plus the targets' home pages; empty, it
-is an error.
-Candidates files of Common Crawl discovery (``commoncrawl/candidates.py``) may stand
-before the rest of the list: their pages come first and are fetched first.
+The argument is a comma-separated list of seed files, URLs and names of the lists shipped in
+``seeds/`` (``directories``, ``news-and-blogs``...), in any mix. Without it: every shipped list
+plus the targets' home pages; empty, it is an error. The pages of candidates files of Common
+Crawl discovery (``commoncrawl/candidates.py``) come first, wherever they stand, and are fetched first.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -20,13 +19,16 @@ from backlink_spider.commoncrawl.candidates import is_candidates, read_candidate
 # Extra request priority of seeds read from candidates files: above any other seed, even
 # past a domain's page budget (the frontier lowers a domain's n-th page by n).
 CANDIDATE_PRIORITY = 1_000_000
+# Where a seed file's line turns into a comment: a # after whitespace.
+COMMENT = re.compile(r"\s#")
 
 
 def parse_seed_text(text: str) -> list[str]:
-    """URLs of a seed file: one a line, blank lines and ``#`` comments skipped."""
+    """URLs of a seed file: one a line, blank lines and ``#`` comments skipped. A comment may end a
+    line after whitespace (``http://a.org/  # dir``); a URL's own ``#fragment`` has none before it."""
     urls = []
     for line in text.splitlines():
-        line = line.strip()
+        line = COMMENT.split(line, maxsplit=1)[0].strip()
         if line and not line.startswith("#"):
             urls.append(line)
     return urls
@@ -67,27 +69,47 @@ def seed_priority(seeds: Sequence[str], url: str) -> int:
     return CANDIDATE_PRIORITY if url in getattr(seeds, "candidate_urls", ()) else 0
 
 
-def _candidate_seeds(value: str) -> tuple[list[str], str]:
-    """The pages of the candidates files among the comma-separated parts of ``value`` (in
-    their files' order), and the other parts, as a ``seeds`` value of their own."""
-    whole = Path(value).expanduser()
-    parts = [value] if "://" not in value and whole.is_file() else [p.strip() for p in value.split(",")]
-    urls: list[str] = []
-    rest: list[str] = []
-    for part in parts:
-        path = Path(part).expanduser()
-        if part and "://" not in part and is_candidates(path):
-            found = read_candidates(path).seed_urls()
-            if not found:
-                raise ValueError(f"candidates file {part!r} holds no candidate")
-            urls.extend(found)
-        else:
-            rest.append(part)
-    return urls, ",".join(rest) if urls else value
-
-
 def home_pages(targets: list[str]) -> list[str]:
     return [f"https://{target}/" for target in targets]
+
+
+def _parts(value: str) -> list[str]:
+    """The comma-separated parts of ``value``; a path to a file that has a comma in it is one."""
+    if "://" not in value and Path(value).expanduser().is_file():
+        return [value]
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _seed_file(path: Path, part: str) -> list[str]:
+    urls = parse_seed_text(path.read_text(encoding="utf-8", errors="replace"))
+    if not urls:
+        raise ValueError(f"seed file {part!r} holds no URL")
+    for number, url in enumerate(urls, 1):
+        try:
+            check_url(url)
+        except ValueError:
+            # Say where, not what: the file may be one that should not be shown (/etc/shadow).
+            raise ValueError(f"seed file {part!r}: URL {number} is not an absolute http(s) URL") from None
+    return urls
+
+
+def _read_part(part: str, lists: dict[str, str]) -> tuple[list[str], bool]:
+    """The URLs one part of the argument names (a URL, a candidates or seed file, a shipped list's
+    name), and whether they are a candidates file's."""
+    if "://" in part:
+        return [part], False
+    path = Path(part).expanduser()
+    if is_candidates(path):
+        found = read_candidates(path).seed_urls()
+        if not found:
+            raise ValueError(f"candidates file {part!r} holds no candidate")
+        return found, True
+    if path.is_file():
+        return _seed_file(path, part), False
+    name = part.removesuffix(".txt")
+    if name not in lists:
+        raise ValueError(f"{part!r} is neither a file nor a seed list (lists: {', '.join(lists)})")
+    return parse_seed_text(lists[name]), False
 
 
 def load_seeds(value: str | None, targets: list[str]) -> list[str]:
@@ -99,31 +121,12 @@ def load_seeds(value: str | None, targets: list[str]) -> list[str]:
     if not value:
         # An empty -a seeds= is a variable that was not set, not a wish for the default lists.
         raise ValueError("is empty: leave it out to start from the shipped lists and the targets' home pages")
-    candidates, value = _candidate_seeds(value)
-    if candidates:
-        others = load_seeds(value, targets) if value else []
-        seeds = Seeds(dict.fromkeys([check_url(url) for url in candidates] + others))
-        seeds.candidate_urls = frozenset(candidates)
-        return seeds
-    path = Path(value).expanduser()
-    if "://" not in value and path.is_file():
-        urls = parse_seed_text(path.read_text(encoding="utf-8", errors="replace"))
-        if not urls:
-            raise ValueError(f"seed file {value!r} holds no URL")
-        for number, url in enumerate(urls, 1):
-            try:
-                check_url(url)
-            except ValueError:
-                # Say where, not what: the file may be one that should not be shown (/etc/shadow).
-                raise ValueError(f"seed file {value!r}: URL {number} is not an absolute http(s) URL") from None
-    elif "://" in value:
-        urls = [part.strip() for part in value.split(",") if part.strip()]
-    else:
-        lists = shipped_lists()
-        urls = []
-        for part in (part.strip() for part in value.split(",")):
-            name = part.removesuffix(".txt")
-            if name not in lists:
-                raise ValueError(f"{part!r} is neither a file nor a seed list (lists: {', '.join(lists)})")
-            urls.extend(parse_seed_text(lists[name]))
-    return list(dict.fromkeys(check_url(url) for url in urls))
+    lists = shipped_lists()
+    candidates: list[str] = []
+    urls: list[str] = []
+    for part in _parts(value):
+        found, from_candidates = _read_part(part, lists)
+        (candidates if from_candidates else urls).extend(found)
+    seeds = Seeds(dict.fromkeys(check_url(url) for url in candidates + urls))
+    seeds.candidate_urls = frozenset(candidates)
+    return seeds

@@ -215,3 +215,31 @@ def test_a_file_that_is_not_a_seed_list_is_refused_without_showing_its_content(t
         load_seeds(str(secret), ["example.com"])
     assert "very-secret-hash" not in str(error.value)
     assert str(error.value) == f"seed file {str(secret)!r}: URL 1 is not an absolute http(s) URL"
+
+
+def test_a_comment_after_whitespace_ends_a_line_a_fragment_does_not() -> None:
+    text = "http://webdirectory.org/   # dir\nhttps://a.com/page#section\nhttps://b.com/\t# tab\n  https://c.com/ #\n"
+    assert parse_seed_text(text) == [
+        "http://webdirectory.org/",
+        "https://a.com/page#section",
+        "https://b.com/",
+        "https://c.com/",
+    ]
+
+
+def test_seed_files_urls_and_list_names_combine_in_any_order(tmp_path: Path) -> None:
+    path = tmp_path / "seeds3.txt"
+    path.write_text("https://a.com/links   # my own\n", encoding="utf-8")
+    directories = load_seeds("directories", ["example.com"])
+    assert load_seeds(f"{path},directories", ["example.com"]) == ["https://a.com/links", *directories]
+    assert load_seeds(f"directories, {path}", ["example.com"]) == [*directories, "https://a.com/links"]
+    mixed = load_seeds(f"https://b.org/,{path},https://c.net/", ["example.com"])
+    assert mixed == ["https://b.org/", "https://a.com/links", "https://c.net/"]
+    assert load_seeds(f"{path},{path}", ["example.com"]) == ["https://a.com/links"]
+
+
+def test_a_part_that_is_neither_file_url_nor_list_is_named_among_files(tmp_path: Path) -> None:
+    path = tmp_path / "seeds.txt"
+    path.write_text("https://a.com/\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="'no-such-list' is neither a file nor a seed list"):
+        load_seeds(f"{path},no-such-list", ["example.com"])
