@@ -17,11 +17,13 @@ def parse_target(value: str) -> str:
     """Normalise one target (a domain, a host or a URL) to its registered domain.
 
     Raises ValueError with a message fit for the user when ``value`` names no
-    registered domain: empty, ``localhost``, an IP address, a bare public suffix.
+    registered domain: empty, ``localhost``, an IP address, a bare public suffix, a URL that is
+    not http(s), a port that is no port.
     """
     text = browser_mapped(value.strip())
     if not text:
         raise ValueError("is empty")
+    _check_scheme_and_port(text, value)
     if "://" in text or text.startswith("//"):
         host = urlsplit(text if "://" in text else "http:" + text).hostname or ""
     else:
@@ -43,6 +45,25 @@ def parse_target(value: str) -> str:
     if "_" in domain:
         raise ValueError(f"{value!r} is not a domain (a registered domain has no _)")
     return domain
+
+
+def _check_scheme_and_port(text: str, value: str) -> None:
+    """A target is a web site: a URL of another scheme (``ftp://``) or a port that is no port
+    (``example.com:abc``) is a mistake, not something to drop in silence. Credentials
+    (``user:pw@example.com``) name no other site and are dropped."""
+    url = text if "://" in text else "http:" + text if text.startswith("//") else "http://" + text
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a domain, host or URL") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValueError(f"{value!r} is not a web address: a target's URL is http:// or https://")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise ValueError(f"{value!r} has a port that is not a number from 1 to 65535")
 
 
 def parse_targets(value: str) -> list[str]:

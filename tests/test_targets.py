@@ -302,3 +302,27 @@ def test_matcher_property_any_subdomain_matches(name: str, subdomains: list[str]
     assert matcher.match(host.upper(), "referrer.org") == f"{name}.com"
     assert matcher.match(f"{host}.evil.net", "referrer.org") is None
     assert matcher.match(f"x{name}.com", "referrer.org") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("example.com:abc", "has a port that is not a number from 1 to 65535"),
+        ("https://example.com:99999/", "has a port that is not a number from 1 to 65535"),
+        ("example.com:0", "has a port that is not a number from 1 to 65535"),
+        ("//example.com:x/", "has a port that is not a number from 1 to 65535"),
+        ("ftp://example.com", "is not a web address: a target's URL is http:// or https://"),
+        ("ws://example.com/feed", "is not a web address"),
+    ],
+)
+def test_a_port_that_is_no_port_or_a_scheme_that_is_not_the_web_is_refused(value: str, fragment: str) -> None:
+    with pytest.raises(ValueError) as raised:
+        parse_targets(f"example.org,{value}")
+    assert str(raised.value).startswith(f"{value!r} {fragment}")
+
+
+@pytest.mark.parametrize(
+    "value", ["example.com:8080", "HTTPS://example.com:443/", "user:pw@example.com", "http://user:pw@example.com:81/"]
+)
+def test_a_real_port_and_credentials_are_accepted_and_dropped(value: str) -> None:
+    assert parse_target(value) == "example.com"
