@@ -3,10 +3,13 @@ and nothing started (no database created)."""
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
+from backlink_spider.scheduler import _SCHEMA, DONE
 from tests.conftest import run_crawl
 
 
@@ -56,6 +59,32 @@ def test_bad_argument_gives_one_line_error_and_exit_code_2(
     assert last_line.startswith("scrapy crawl backlinks: error: " + message), last_line
     assert "Traceback" not in crawl.process.stderr
     assert not database.exists()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "code", "message"),
+    [
+        (("-a", "target=co.uk"), 2, "argument target: 'co.uk' is a public suffix"),
+        (("-a", "target=example.com", "-s", "CONCURRENT_REQUESTS=0"), 2, "setting CONCURRENT_REQUESTS: must be"),
+        (("-a", "target=example.com", "-s", "JOBDIR={tmp}/job"), 1, "JOBDIR {tmp}/job holds a crawl that has ended"),
+    ],
+)
+def test_a_crawl_that_does_not_start_says_why_in_its_log_file(
+    arguments: tuple[str, ...], code: int, message: str, tmp_path: Path
+) -> None:
+    # scrapyd's job log and a cron job's LOG_FILE are where the operator looks, not stderr.
+    job = tmp_path / "job"
+    job.mkdir()
+    with closing(sqlite3.connect(job / "frontier.sqlite3")) as db, db:
+        db.executescript(_SCHEMA)
+        db.execute("INSERT INTO frontier (fingerprint, priority, state, request) VALUES (x'00', 0, ?, x'')", (DONE,))
+    log = tmp_path / "crawl.log"
+    arguments = tuple(argument.format(tmp=tmp_path) for argument in arguments)
+    crawl = run_crawl(f"sqlite:///{tmp_path / 'db.sqlite3'}", *arguments, "-s", f"LOG_FILE={log}")
+    assert crawl.process.returncode == code
+    line = f"scrapy crawl backlinks: error: {message.format(tmp=tmp_path)}"
+    assert crawl.process.stderr.strip().splitlines()[-1].startswith(line)
+    assert log.read_text().strip().splitlines()[-1].endswith(crawl.process.stderr.strip().splitlines()[-1])
 
 
 def test_a_seed_file_is_read_and_a_crawl_that_fetches_nothing_fails(tmp_path: Path) -> None:

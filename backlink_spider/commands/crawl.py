@@ -9,7 +9,7 @@ the database pipeline is on, the database must be reachable and its schema curre
 within ``max_pages``, and distributed mode's Redis must answer: otherwise one line on
 stderr and exit code 1. A crawl that
 ran but failed (see ``monitoring.problems``) logs why and exits with code 1, so cron and
-scrapyd users notice.
+scrapyd users notice; a crawl that does not start says why in ``LOG_FILE`` too.
 """
 
 from __future__ import annotations
@@ -17,10 +17,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from contextlib import suppress
+from datetime import datetime
 
 from scrapy import Spider
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.crawler import Crawler
+from scrapy.settings import BaseSettings
 from sqlalchemy.exc import SQLAlchemyError
 
 from backlink_spider.arguments import ArgumentError
@@ -35,6 +38,17 @@ DATABASE_PIPELINE = "pipelines.storage.DatabasePipeline"
 logger = logging.getLogger(__name__)
 
 
+def refuse(settings: BaseSettings, command: str, problem: object) -> None:
+    """Say why the crawl does not start: on stderr, and in ``LOG_FILE`` when the log goes there
+    (scrapyd's job log, a cron job's), where whoever reads the log looks for it."""
+    line = f"{command}: error: {problem}"
+    print(line, file=sys.stderr)
+    log_file = settings.get("LOG_FILE")
+    if log_file:
+        with suppress(OSError), open(log_file, "a", encoding=settings.get("LOG_ENCODING") or "utf-8") as log:
+            log.write(f"{datetime.now():%Y-%m-%d %H:%M:%S} [{__name__}] ERROR: {line}\n")
+
+
 class Command(ScrapyCrawlCommand):
     crawler: Crawler | None = None
 
@@ -44,8 +58,7 @@ class Command(ScrapyCrawlCommand):
         try:
             check_settings(self.settings)  # before the arguments: their defaults are settings
         except SettingError as error:
-            command = " ".join(["scrapy crawl", *args[:1]])
-            print(f"{command}: error: {error}", file=sys.stderr)
+            refuse(self.settings, " ".join(["scrapy crawl", *args[:1]]), error)
             sys.exit(2)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
@@ -57,7 +70,7 @@ class Command(ScrapyCrawlCommand):
                 try:
                     arguments = check(opts.spargs, self.settings)
                 except ArgumentError as error:
-                    print(f"scrapy crawl {args[0]}: error: {error}", file=sys.stderr)
+                    refuse(self.settings, f"scrapy crawl {args[0]}", error)
                     self.exitcode = 2
                     return
             problem = (
@@ -66,7 +79,7 @@ class Command(ScrapyCrawlCommand):
                 or redis_problem(self.settings)
             )
             if problem:
-                print(f"scrapy crawl {args[0]}: error: {problem}", file=sys.stderr)
+                refuse(self.settings, f"scrapy crawl {args[0]}", problem)
                 self.exitcode = 1
                 return
         super().run(args, opts)
