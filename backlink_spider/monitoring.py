@@ -7,9 +7,13 @@ from typing import Any
 
 from backlink_spider.budget import STAT_FETCHES
 from backlink_spider.distributed import STAT_CRAWL_FETCHES
+from backlink_spider.reporting import count_of
+from backlink_spider.robots import STAT_ROBOTS_UNREACHABLE
 
 # Records of pages gone or moved (404, 410, a redirect): stored with no links, never parsed.
 STAT_LEFT = "backlinks/pages/gone_or_moved"
+# Fetches answered 404 or 410: pages gone, not failures.
+STAT_GONE = "backlinks/fetch_gone"
 
 
 def pages_per_minute(stats: dict[str, Any]) -> float:
@@ -24,10 +28,13 @@ def failures(stats: dict[str, Any]) -> int:
 
 def summary(crawl_id: int, reason: str, stats: dict[str, Any], new: int, lost: int) -> str:
     """One line: the crawl's outcome, its pages and links, its errors and its pace."""
+    unreachable = stats.get(STAT_ROBOTS_UNREACHABLE, 0)
+    why = f" ({count_of(unreachable, 'host')} whose robots.txt could not be fetched)" if unreachable else ""
     return (
-        f"Crawl {crawl_id} ended ({reason}): {stats.get('backlinks/stored/pages', 0)} pages, "
-        f"{stats.get('backlinks/stored/backlinks', 0)} backlinks ({new} new, {lost} lost), "
-        f"{failures(stats)} pages failed, {stats.get('robotstxt/forbidden', 0)} denied by robots.txt, "
+        f"Crawl {crawl_id} ended ({reason}): {count_of(stats.get('backlinks/stored/pages', 0), 'page')}, "
+        f"{count_of(stats.get('backlinks/stored/backlinks', 0), 'backlink')} ({new} new, {lost} lost), "
+        f"{count_of(failures(stats), 'page')} failed, {stats.get(STAT_GONE, 0)} gone (404, 410), "
+        f"{stats.get('robotstxt/forbidden', 0)} denied by robots.txt{why}, "
         f"{stats.get('backlinks/guard/refused', 0)} refused by the network guard, "
         f"{pages_per_minute(stats)} pages/min"
     )

@@ -48,6 +48,8 @@ from backlink_spider.downloader import Downloader
 logger = logging.getLogger(__name__)
 
 DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
+# Hosts whose robots.txt could not be fetched (a 5xx, a timeout): disallowed, as RFC 9309 says.
+STAT_ROBOTS_UNREACHABLE = "backlinks/robots/unreachable"
 
 
 def is_robots_request(request: Request) -> bool:
@@ -120,7 +122,7 @@ class RobotsPolicy(RobotsTxtMiddleware):
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
         self._fetched[netloc] = time.monotonic()
         if response.status >= 500 or response.status == 429:
-            self._stats.inc_value("backlinks/robots/unreachable")
+            self._stats.inc_value(STAT_ROBOTS_UNREACHABLE)
             logger.info("robots.txt of %s answered %d: the host is disallowed (RFC 9309)", netloc, response.status)
             self._settle(netloc, self._disallow_all)
         elif response.status >= 300:
@@ -146,7 +148,7 @@ class RobotsPolicy(RobotsTxtMiddleware):
 
     def _robots_error(self, exc: Exception, netloc: str) -> None:
         self._fetched[netloc] = time.monotonic()
-        self._stats.inc_value("backlinks/robots/unreachable")
+        self._stats.inc_value(STAT_ROBOTS_UNREACHABLE)
         self._stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
         self._settle(netloc, self._disallow_all)
 

@@ -11,12 +11,20 @@ def test_summary_names_pages_links_errors_and_pace() -> None:
         "backlinks/stored/backlinks": 12,
         "backlinks/fetch_failed/TimeoutError": 2,
         "backlinks/fetch_failed/HttpError": 1,
+        "backlinks/fetch_gone": 6,
         "robotstxt/forbidden": 4,
         "elapsed_time_seconds": 90.0,
     }
     assert summary(7, "finished", stats, new=5, lost=1) == (
-        "Crawl 7 ended (finished): 30 pages, 12 backlinks (5 new, 1 lost), 3 pages failed, "
+        "Crawl 7 ended (finished): 30 pages, 12 backlinks (5 new, 1 lost), 3 pages failed, 6 gone (404, 410), "
         "4 denied by robots.txt, 0 refused by the network guard, 20.0 pages/min"
+    )
+    # Every host unreachable (DNS down): what robots.txt "denied" is that its file could not be fetched.
+    unreachable = {"backlinks/stored/pages": 1, "robotstxt/forbidden": 301, "backlinks/robots/unreachable": 1}
+    assert summary(8, "finished", unreachable, new=0, lost=0) == (
+        "Crawl 8 ended (finished): 1 page, 0 backlinks (0 new, 0 lost), 0 pages failed, 0 gone (404, 410), "
+        "301 denied by robots.txt (1 host whose robots.txt could not be fetched), 0 refused by the network guard, "
+        "0.0 pages/min"
     )
     assert pages_per_minute({"backlinks/stored/pages": 5}) == 0.0
 

@@ -40,12 +40,13 @@ def summary() -> str:
         ).all()
         # Pages read: not the ones that answered 404 or redirected, stored with no links.
         pages = connection.execute(text("SELECT count(*) FROM pages WHERE status < 300")).scalar_one()
+        linking = connection.execute(text("SELECT count(DISTINCT source_url) FROM backlinks")).scalar_one()
     engine.dispose()
     domains = {row.source_domain for row in rows}
     followed = sum(1 for row in rows if row.dofollow)
     lines = [
         f"Backlinks of {TARGET}: {len(rows)} from {len(domains)} referring domains"
-        f" ({followed} dofollow), found in {pages} pages.",
+        f" ({followed} dofollow) on {linking} pages, found by reading {pages}.",
         "",
         f"{'referring domain':22} {'placement':9} {'follow':8} {'rel':13} {'class':8} {'type':6} anchor -> target",
     ]

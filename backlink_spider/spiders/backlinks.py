@@ -29,7 +29,7 @@ from backlink_spider.domains import domain_of, unicode_host
 from backlink_spider.extraction import Link, Page, request_url
 from backlink_spider.frontier import Frontier, strip_session_ids
 from backlink_spider.items import Backlink, PageRecord, backlink_of
-from backlink_spider.monitoring import STAT_LEFT
+from backlink_spider.monitoring import STAT_GONE, STAT_LEFT
 from backlink_spider.outlinks import domain_outlinks
 from backlink_spider.quality import PLACEMENT_WEIGHTS
 from backlink_spider.redirects import (
@@ -136,7 +136,9 @@ class BacklinksSpider(scrapy.Spider):
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
             return left
         assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(f"backlinks/fetch_failed/{type(failure.value).__name__}")
+        gone = failure.check(HttpError) and failure.value.response.status in GONE_STATUSES
+        # A page gone (404, 410) is an answer about the page, not a failure of the crawl.
+        self.crawler.stats.inc_value(STAT_GONE if gone else f"backlinks/fetch_failed/{type(failure.value).__name__}")
         self.logger.info("Could not fetch %s: %s", request.url if request else "?", failure.getErrorMessage())
         if not failure.check(HttpError):
             return left
