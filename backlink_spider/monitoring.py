@@ -7,8 +7,8 @@ from typing import Any
 
 from backlink_spider.budget import STAT_FETCHES
 from backlink_spider.distributed import STAT_CRAWL_FETCHES
-from backlink_spider.reporting import count_of
 from backlink_spider.robots import STAT_ROBOTS_UNREACHABLE
+from backlink_spider.wording import count_of
 
 # Records of pages gone or moved (404, 410, a redirect): stored with no links, never parsed.
 STAT_LEFT = "backlinks/pages/gone_or_moved"

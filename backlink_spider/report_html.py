@@ -9,7 +9,8 @@ from html import escape
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from backlink_spider.reporting import FOLLOW_OVERLAP, Report, count_of, plural
+from backlink_spider.reporting import FOLLOW_OVERLAP, Report
+from backlink_spider.wording import count_of, plural
 
 WIDTH, BAR_HEIGHT, GAP, LABEL = 520, 22, 6, 130
 COLORS = ("#2563eb", "#16a34a", "#d97706", "#dc2626", "#7c3aed", "#0891b2", "#4b5563")

@@ -36,16 +36,6 @@ REPORT_COLUMNS = (
 FOLLOW_OVERLAP = 'Follow status counts overlap: a link with rel="nofollow ugc" counts as nofollow and as ugc.'
 
 
-def plural(number: int, noun: str) -> str:
-    """``noun`` as it follows ``number``: "crawl" after 1, "crawls" after any other."""
-    return noun if number == 1 else f"{noun}s"
-
-
-def count_of(number: int, noun: str) -> str:
-    """``number`` and ``noun``, plural unless one: "1 crawl", "3 crawls"."""
-    return f"{number} {plural(number, noun)}"
-
-
 class ReportError(Exception):
     """Nothing to report; the message says why, in one line."""
 

@@ -120,3 +120,16 @@ def test_the_job_command_and_its_output_as_cc_wat_input_and_seeds(spark: Any, wa
         "http://news.org/x",
         "http://second.org/page",
     }
+
+
+def test_an_input_that_is_no_wat_nor_list_of_wat_paths_is_one_line(
+    spark: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from backlink_spider.commoncrawl.spark_job import main
+
+    notes = tmp_path / "notes.txt.gz"
+    notes.write_bytes(gzip.compress(b"0\tcom.example\nsome words\n"))
+    assert main(["--target", "target.com", str(notes), str(tmp_path / "links")]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("backlinks-cc-wat: error: ") and "notes.txt.gz" in error, error
+    assert len(error.strip().splitlines()) == 1 and not (tmp_path / "links").exists()

@@ -19,12 +19,12 @@ from backlink_spider.reporting import (
     FOLLOW_OVERLAP,
     Report,
     ReportError,
-    count_of,
     load_report,
     to_csv,
     to_json,
 )
 from backlink_spider.targets import parse_one_target
+from backlink_spider.wording import count_of
 from pipelines.database import database_problem, database_url, engine_at, missing_sqlite_file, safe_url
 from pipelines.migrate import SchemaBehind, ensure_schema
 

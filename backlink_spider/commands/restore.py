@@ -15,7 +15,7 @@ from scrapy.exceptions import UsageError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from backlink_spider.reporting import count_of
+from backlink_spider.wording import count_of
 from pipelines.database import database_problem, database_url, engine_at
 from pipelines.migrate import SchemaBehind, ensure_schema
 from pipelines.unsaved import UnsavedFileError, load_file

@@ -32,7 +32,14 @@ from dataclasses import fields
 from pyspark.sql import SparkSession
 
 from backlink_spider.commoncrawl.candidates import LINKS, header_lines
-from backlink_spider.commoncrawl.sources import DEFAULT_BASE_URL, USER_AGENT, expand_inputs, is_url, join
+from backlink_spider.commoncrawl.sources import (
+    DEFAULT_BASE_URL,
+    USER_AGENT,
+    SourceError,
+    expand_inputs,
+    is_url,
+    join,
+)
 from backlink_spider.commoncrawl.wat import WatReader, WatStats
 from backlink_spider.targets import parse_targets
 
@@ -133,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
             arguments.num_output_partitions,
             arguments.user_agent,
         )
+    except SourceError as error:
+        # An input list the driver reads that is missing, or no WAT nor list of WAT paths.
+        print(f"{NAME}: error: {error}", file=sys.stderr)
+        return 1
     finally:
         if existing is None:
             session.stop()

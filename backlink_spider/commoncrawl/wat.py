@@ -35,6 +35,7 @@ from backlink_spider.directives import ROBOTS_META_NAMES, Rel, header_says, robo
 from backlink_spider.domains import domain_of, unicode_host
 from backlink_spider.extraction import absolute_url, request_url
 from backlink_spider.targets import TargetMatcher
+from backlink_spider.wording import count_of
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +66,8 @@ class WatStats:
 
     def summary(self) -> str:
         return (
-            f"{self.links} links to the target in {self.html_pages} HTML pages; "
-            f"{self.records} records in {self.files} files ({self.files_failed} failed), "
+            f"{count_of(self.links, 'link')} to the target in {count_of(self.html_pages, 'HTML page')}; "
+            f"{count_of(self.records, 'record')} in {count_of(self.files, 'file')} ({self.files_failed} failed), "
             f"{self.skipped} not naming the target, {self.not_html} not HTML, {self.malformed} malformed"
         )
 
