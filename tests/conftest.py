@@ -42,12 +42,17 @@ class Crawl:
             engine.dispose()
 
     def rows(self, query: str) -> list[tuple]:
-        engine = create_engine(self.database_url)
-        try:
-            with engine.connect() as connection:
-                return [tuple(row) for row in connection.execute(text(query))]
-        finally:
-            engine.dispose()
+        return database_rows(self.database_url, query)
+
+
+def database_rows(database_url: str, query: str) -> list[tuple]:
+    """The rows ``query`` reads from the database at ``database_url``."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(query))]
+    finally:
+        engine.dispose()
 
 
 def crawl_env(proxy: str | None) -> dict[str, str]:

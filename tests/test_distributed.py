@@ -19,11 +19,10 @@ from pathlib import Path
 
 import pytest
 import redis
-from sqlalchemy import create_engine, text
 
 from backlink_spider.localweb import LocalWeb, Resource, Sites
 from pipelines.migrate import prepare_database
-from tests.conftest import run_crawl, start_crawl
+from tests.conftest import database_rows, run_crawl, start_crawl
 from tests.faultproxy import FaultProxy
 from tests.services import postgres_database, redis_url
 from tests.web import PROSE, html
@@ -137,22 +136,13 @@ def wait_for(worker: subprocess.Popen[str], log: Path, timeout: float) -> None:
     assert worker.returncode == 0, stderr[-2000:] + log.read_text()[-3000:]
 
 
-def rows(database_url: str, query: str) -> list[tuple]:
-    engine = create_engine(database_url)
-    try:
-        with engine.connect() as connection:
-            return [tuple(row) for row in connection.execute(text(query))]
-    finally:
-        engine.dispose()
-
-
 def stored_backlinks(database_url: str) -> set[tuple]:
-    return set(rows(database_url, "SELECT source_url, target_url, anchor_text FROM backlinks"))
+    return set(database_rows(database_url, "SELECT source_url, target_url, anchor_text FROM backlinks"))
 
 
 def crawl_stats(database_url: str) -> list[tuple[str | None, dict]]:
     """(finish reason, stats) of each worker's row in ``crawls``."""
-    found = rows(database_url, "SELECT finish_reason, stats FROM crawls ORDER BY id")
+    found = database_rows(database_url, "SELECT finish_reason, stats FROM crawls ORDER BY id")
     return [(reason, json.loads(stats) if isinstance(stats, str) else stats or {}) for reason, stats in found]
 
 
@@ -334,7 +324,7 @@ def assert_nothing_lost(web: LocalWeb, database: str, held: list[str]) -> None:
     """Every page fetched and stored, those the killed worker held included; the crawl ended cleanly."""
     assert set(pages_fetched(web)) == set(EVERY_PAGE)
     assert stored_backlinks(database) == EXPECTED_BACKLINKS
-    assert set(held) <= {url for (url,) in rows(database, "SELECT url FROM pages")}
+    assert set(held) <= {url for (url,) in database_rows(database, "SELECT url FROM pages")}
     ((reason, stats),) = [entry for entry in crawl_stats(database) if entry[0] is not None]  # the killed one has none
     assert reason == "finished"
     assert stats.get("backlinks/distributed/requeued", 0) >= 1

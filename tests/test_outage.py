@@ -23,7 +23,7 @@ from backlink_spider.localweb import LocalWeb, Resource
 from pipelines.database import POSTGRES_TIMEOUTS, open_engine
 from pipelines.unsaved import save_batch
 from pipelines.writer import backlink_row
-from tests.conftest import ROOT, Crawl, crawl_env, finish_crawl, run_crawl, start_crawl
+from tests.conftest import ROOT, Crawl, crawl_env, database_rows, finish_crawl, run_crawl, start_crawl
 from tests.faultproxy import FaultProxy
 from tests.services import POSTGRES, postgres_database
 from tests.test_storage import backlink
@@ -59,15 +59,6 @@ def stored_pages(database_url: str) -> int:
     try:
         with engine.connect() as connection:
             return connection.execute(text("SELECT count(*) FROM pages")).scalar_one()
-    finally:
-        engine.dispose()
-
-
-def stored_rows(database_url: str, query: str) -> list[tuple[object, ...]]:
-    engine = create_engine(database_url)
-    try:
-        with engine.connect() as connection:
-            return [tuple(row) for row in connection.execute(text(query))]
     finally:
         engine.dispose()
 
@@ -177,11 +168,11 @@ def test_a_loaded_file_loaded_again_stores_the_same_rows_and_keeps_its_name(tmp_
     assert first.returncode == 0, first.stderr
     loaded = tmp_path / "unsaved-backlinks-1.jsonl.loaded"
     rows = "SELECT link_key, first_seen, last_seen, lost_at FROM backlinks"
-    before = stored_rows(url, rows)
+    before = database_rows(url, rows)
     again = restore(url, loaded)
     assert again.returncode == 0, again.stderr
     assert [file.name for file in tmp_path.glob("unsaved-*")] == [loaded.name]
-    assert stored_rows(url, rows) == before
+    assert database_rows(url, rows) == before
     assert first.stdout.strip() == f"{path}: stored 1 backlink and 0 pages; the file is now {loaded}"
     assert again.stdout.strip() == (
         f"{loaded}: stored 1 backlink and 0 pages again (the file was loaded before); it keeps its name"
