@@ -62,27 +62,28 @@ def test_crawl_stores_the_domain_graph_and_authority(crawl: Crawl) -> None:
     assert authority["shop.co.uk"] == 0.0
 
 
-def test_the_authority_command_recomputes(crawl: Crawl) -> None:
-    crawl.execute("DELETE FROM domains")
+def authority_command(crawl: Crawl, top: int) -> str:
+    """What ``scrapy authority --top top`` prints for the crawl's database."""
     env = crawl_env(None) | {"BACKLINKS_DATABASE_URL": crawl.database_url}
     process = subprocess.run(
-        [sys.executable, "-m", "scrapy", "authority", "--top", "3"],
+        [sys.executable, "-m", "scrapy", "authority", "--top", str(top)],
         cwd=ROOT, env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert process.returncode == 0, process.stderr
-    assert process.stdout.splitlines()[1].split() == ["100.0", "target.com", "(4", "referring", "domains)"]
+    return process.stdout
+
+
+def test_the_authority_command_recomputes(crawl: Crawl) -> None:
+    crawl.execute("DELETE FROM domains")
+    output = authority_command(crawl, 3)
+    assert output.splitlines()[1].split() == ["100.0", "target.com", "(4", "referring", "domains)"]
     assert crawl.rows("SELECT count(*) FROM domains")[0][0] > 5
 
 
 def test_the_authority_command_says_1_referring_domain(crawl: Crawl) -> None:
-    env = crawl_env(None) | {"BACKLINKS_DATABASE_URL": crawl.database_url}
-    process = subprocess.run(
-        [sys.executable, "-m", "scrapy", "authority", "--top", "1000"],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert process.returncode == 0, process.stderr
+    output = authority_command(crawl, 1000)
     ones = {domain for (domain,) in crawl.rows("SELECT domain FROM domains WHERE referring_domains = 1")}
     assert ones
-    lines = {line.split()[1]: line for line in process.stdout.splitlines()[1:]}
+    lines = {line.split()[1]: line for line in output.splitlines()[1:]}
     for domain in ones:
         assert lines[domain].endswith(f"{domain}  (1 referring domain)")
