@@ -82,7 +82,7 @@ def test_a_page_gone_or_moved_loses_its_links_and_one_that_failed_keeps_them(dat
     def linking(path: str) -> Resource:
         return Resource(html(f'<p>See <a href="http://target.com{path}">target</a>.</p>'))
 
-    paths = ("/gone404", "/gone410", "/moved", "/refresh", "/denied", "/busy")
+    paths = ("/gone404", "/gone410", "/moved", "/refresh", "/denied", "/busy", "/moved-home", "/refresh-home")
     index = Resource(html("".join(f'<a href="{path}">{path}</a> ' for path in paths)))
     blog = {"/": index, **{path: linking(path) for path in paths}}
     with LocalWeb({"blog.com": blog}) as web:
@@ -97,6 +97,9 @@ def test_a_page_gone_or_moved_loses_its_links_and_one_that_failed_keeps_them(dat
         blog["/refreshed"] = linking("/refresh")
         blog["/denied"] = Resource("forbidden", 403, {"Content-Type": "text/html"})
         blog["/busy"] = Resource("busy", 503, {"Content-Type": "text/html"})
+        # Moved to a page the crawl has queued already: the redirect is a duplicate request.
+        blog["/moved-home"] = redirect("/")
+        blog["/refresh-home"] = Resource(html("", head="<meta http-equiv='refresh' content='0; url=/'>"))
         second = run_crawl(database_url, *arguments, proxy=web.proxy_url, settings={"RETRY_ENABLED": "False"})
     assert second.process.returncode == 0, second.process.stderr[-2000:]
     rows = second.rows("SELECT source_url, lost_crawl_id FROM backlinks")
@@ -109,10 +112,12 @@ def test_a_page_gone_or_moved_loses_its_links_and_one_that_failed_keeps_them(dat
         "/refreshed": None,
         "/denied": None,  # a refusal may pass: not lost
         "/busy": None,
+        "/moved-home": 2,
+        "/refresh-home": 2,
     }
     statuses = second.rows("SELECT url, status, outlinks FROM pages")
     assert {url.removeprefix("http://blog.com"): (status, outlinks) for url, status, outlinks in statuses} == {
-        "/": (200, 6),
+        "/": (200, 8),
         "/gone404": (404, 0),
         "/gone410": (410, 0),
         "/moved": (301, 0),
@@ -121,8 +126,10 @@ def test_a_page_gone_or_moved_loses_its_links_and_one_that_failed_keeps_them(dat
         "/refreshed": (200, 1),
         "/denied": (200, 1),  # as the first crawl stored it
         "/busy": (200, 1),
+        "/moved-home": (301, 0),
+        "/refresh-home": (200, 0),
     }
-    assert second.rows("SELECT new_backlinks, lost_backlinks FROM crawls WHERE id = 2") == [(2, 4)]
+    assert second.rows("SELECT new_backlinks, lost_backlinks FROM crawls WHERE id = 2") == [(2, 6)]
 
 
 def test_a_rel_that_changes_only_in_order_or_in_tokens_no_engine_reads_is_the_same_link(database_url: str) -> None:

@@ -7,12 +7,14 @@ wires them to Scrapy.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, cast
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response
@@ -80,6 +82,8 @@ class BacklinksSpider(scrapy.Spider):
         # the pages fetched as the page budget runs out are queued too, for a crawl that goes on
         # with a larger one.
         self.frontier_kept = False
+        # Records on their way to the pipelines from outside a callback (``dropped``).
+        self._storing: set[asyncio.Future[None]] = set()
 
     @classmethod
     def check_arguments(cls, kwargs: dict[str, Any], settings: BaseSettings) -> CrawlArguments:
@@ -98,6 +102,7 @@ class BacklinksSpider(scrapy.Spider):
         spider.renderer = RenderDecider.from_crawler(crawler)
         spider.frontier_kept = bool(crawler.settings.get("JOBDIR")) or crawler.settings.getbool("BACKLINKS_DISTRIBUTED")
         crawler.signals.connect(spider.restore, signal=frontier_restored)
+        crawler.signals.connect(spider.dropped, signal=signals.request_dropped)
         return spider
 
     def restore(self, urls: Callable[[], Iterator[str]]) -> None:
@@ -148,9 +153,10 @@ class BacklinksSpider(scrapy.Spider):
             left.append(self.linkless_record(response.url, response.status, response))
         return left
 
-    def left_behind(self, response: Response) -> list[PageRecord]:
-        """A record, with no links, of each URL that redirected on the way to ``response``: a
-        link that page had is lost (its page has moved; the final page's links are its own)."""
+    def left_behind(self, response: Response | scrapy.Request) -> list[PageRecord]:
+        """A record, with no links, of each URL that redirected on the way to ``response`` (or
+        to a request): a link that page had is lost (its page has moved; the final page's links
+        are its own)."""
         urls = response.meta.get("redirect_urls", ())
         if not urls:
             return []
@@ -159,7 +165,19 @@ class BacklinksSpider(scrapy.Spider):
         statuses = [reason if isinstance(reason, int) else 200 for reason in reasons]
         return [self.linkless_record(url, status, response) for url, status in zip(urls, statuses, strict=False)]
 
-    def linkless_record(self, url: str, status: int, response: Response) -> PageRecord:
+    def dropped(self, request: scrapy.Request) -> None:
+        """A redirect to a page the crawl had already queued is dropped as a duplicate and never
+        reaches ``parse``: the pages that moved on the way to it are recorded here."""
+        engine = self.crawler.engine
+        records = self.left_behind(request)
+        if not records or engine is None or engine.scraper.slot is None:
+            return
+        for record in records:
+            stored = asyncio.ensure_future(engine.scraper.start_itemproc_async(record, response=None))
+            self._storing.add(stored)
+            stored.add_done_callback(self._storing.discard)
+
+    def linkless_record(self, url: str, status: int, response: Response | scrapy.Request) -> PageRecord:
         """The record of a page gone or moved: stored with no links, counted apart from the
         pages parsed (``STAT_LEFT``)."""
         assert self.crawler.stats is not None
