@@ -172,9 +172,16 @@ cdef inline object _value(const lxb_dom_attr_t *attr):
     return PyUnicode_DecodeUTF8(<char *> attr.value.data, attr.value.length, "replace")
 
 
+cdef inline bint _unseen(Py_UCS4 c) noexcept nogil:
+    """A character that shows nothing and is no whitespace: a control character, a zero-width
+    space or word joiner, a byte order mark (not the joiners that shape emoji and scripts)."""
+    return c < 32 or 0x7F <= c <= 0x9F or c == 0x200B or c == 0x2060 or c == 0xFEFF
+
+
 cpdef str collapse_whitespace(str text):
-    """``text`` in one pass with its NULs dropped, each run of whitespace (what ``str.split()``
-    splits on) made one space and the ends trimmed (``anchors.normalise_anchor`` builds on it)."""
+    """``text`` in one pass with what shows nothing dropped (NULs, control characters, zero-width
+    spaces: ``_unseen``), each run of whitespace (what ``str.split()`` splits on) made one space
+    and the ends trimmed (``anchors.normalise_anchor`` builds on it)."""
     cdef Py_ssize_t length = PyUnicode_GET_LENGTH(text)
     cdef int kind = PyUnicode_KIND(text)
     cdef void *data = PyUnicode_DATA(text)
@@ -192,6 +199,8 @@ cpdef str collapse_whitespace(str text):
             if c != 32 or gap or i == 0 or i == length - 1:
                 break
             gap = True
+        elif _unseen(c):
+            break
         else:
             gap = False
     else:
@@ -202,10 +211,10 @@ cpdef str collapse_whitespace(str text):
     gap = False
     for i in range(length):
         c = PyUnicode_READ(kind, data, i)
-        if c == 0:
-            continue
         if Py_UNICODE_ISSPACE(c):
             gap = size != 0
+            continue
+        if _unseen(c):
             continue
         if gap:
             buffer[size] = 32

@@ -55,11 +55,26 @@ def test_valid_astral_characters_are_kept() -> None:
     assert normalise_anchor("Launch \U0001f680  day") == "Launch \U0001f680 day"
 
 
-@given(st.text(alphabet=st.sampled_from([*"ab \t\n\r\x00\x0b\x0c\x1c\x1f\x85\xa0", "\u2028", "\u3000", "\ud800"])))
+UNSEEN = "\x00\x07\x1b\x7f\x9f\u200b\u2060\ufeff"
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            [*"ab \t\n\r\x0b\x0c\x1c\x1f\x85\xa0", *UNSEEN, "\u2028", "\u3000", "\ud800", "\u200d"]
+        )
+    )
+)
 def test_normalise_anchor_collapses_exactly_what_regex_whitespace_matches(raw: str) -> None:
-    # normalise_anchor splits with str.split(), which reads whitespace as re's \s does.
-    expected = re.sub(r"\s+", " ", raw.replace("\x00", "")).strip()
+    # normalise_anchor splits with str.split(), which reads whitespace as re's \s does, and drops
+    # what shows nothing: control characters, zero-width spaces (not the joiner emoji are made with).
+    expected = re.sub(r"\s+", " ", re.sub(f"[{UNSEEN}]", "", raw)).strip()
     assert normalise_anchor(raw) == expected.encode("utf-8", "replace").decode("utf-8")
+
+
+def test_characters_that_show_nothing_are_dropped_from_an_anchor() -> None:
+    assert normalise_anchor("Best\x07 tool\u200bs\ufeff") == "Best tools"
+    assert normalise_anchor("family \U0001f468\u200d\U0001f469") == "family \U0001f468\u200d\U0001f469"
 
 
 @given(st.text())
