@@ -211,8 +211,11 @@ def _resolve(href: str, base_url: str) -> tuple[str, str | None] | None:
         if host is None:
             return None
     netloc = unicode_host(host)
-    if "\ufffd" in netloc:
-        # What the parser made of a NUL or of bytes no encoding reads: no browser goes there.
+    if not netloc or "\ufffd" in netloc or not _FORBIDDEN_IN_NAME.isdisjoint(netloc):
+        # No host left (a control character), what the parser made of a NUL or of bytes no
+        # encoding reads, or a host whose mapping made a character no host may hold (a
+        # fullwidth bracket U+FF3D is "]"): no browser goes there. (Without a host, a path's "//" would
+        # read as one.)
         return None
     if ":" in netloc:
         netloc = f"[{netloc}]"
@@ -262,6 +265,8 @@ def remove_dot_segments(path: str) -> str:
 # Code points a browser refuses in a host once it is percent-decoded (the URL standard's
 # forbidden domain code points).
 _FORBIDDEN_IN_HOST = frozenset(" #/:<>?@[\\]^|%\x7f") | frozenset(map(chr, range(32)))
+# The same in a host as mapped to Unicode, where ":" is an IPv6 address's.
+_FORBIDDEN_IN_NAME = _FORBIDDEN_IN_HOST - {":"}
 
 
 def _percent_decoded_host(host: str) -> str | None:

@@ -436,6 +436,9 @@ def urljoin_reference(href: str, base: str) -> str | None:
         if not host or any(char in host for char in "\x00\t\n\r #/:<>?@[\\]^|%\x7f") or min(host) < " ":
             return None
     netloc = unicode_host(host)
+    # A host mapped to nothing ("."), or to what no host may hold: browsers refuse it.
+    if not netloc or any(char in netloc for char in " #/<>?@[\\]^|%\x7f") or min(netloc) < " ":
+        return None
     netloc = f"[{netloc}]" if ":" in netloc else netloc
     if port is not None and port != (80 if parts.scheme == "http" else 443):
         netloc = f"{netloc}:{port}"

@@ -38,3 +38,14 @@ def test_hostile_hrefs(href: str, expected: str | None) -> None:
 def test_a_broken_base_href_is_ignored() -> None:
     page = extract_page(b'<base href="http://[::1"><a href="x">x</a>', "http://source.org/dir/page")
     assert [link.url for link in page.links] == ["http://source.org/dir/x"]
+
+
+def test_a_host_that_maps_to_a_character_no_host_may_hold_gives_no_link() -> None:
+    # A fullwidth bracket maps to "]" (UTS 46): browsers refuse the host, and it would not parse.
+    assert absolute_url("///a\uff3db.com/x", "http://source.org/page") is None
+    assert absolute_url("http://a\uff05b.com/", "http://source.org/page") is None
+
+
+def test_a_base_whose_host_is_a_control_character_gives_no_link() -> None:
+    # Empty segments are kept: without a host, the path's "//" would be read as the authority.
+    assert absolute_url("x", "http://\x0c//\x00.\x7f ]RRR/page") is None
