@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from scrapy.exceptions import UsageError
@@ -169,6 +171,33 @@ def _log_level(settings: BaseSettings) -> None:
     raise SettingError("LOG_LEVEL", f"must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
 
 
+def _writable(name: str, path: Path, directory: bool) -> None:
+    """``path`` (a directory, or a file) can be created or written, as the crawl will: otherwise a
+    traceback at the start (a log file, a job directory) or, worse, rows lost when the database is
+    away (the directory of the files of unsaved rows)."""
+    if path.exists():
+        if path.is_dir() != directory:
+            raise SettingError(name, f"{str(path)!r} is {'not ' if directory else ''}a directory")
+        if not os.access(path, os.W_OK):
+            raise SettingError(name, f"{str(path)!r} cannot be written")
+        return
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        if not directory:
+            raise SettingError(name, f"{str(path)!r} cannot be created: no directory {str(path.parent)!r}")
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise SettingError(name, f"{str(path)!r} cannot be created in {str(parent)!r}")
+
+
+def _paths(settings: BaseSettings) -> None:
+    """Where the crawl writes, checked before it starts."""
+    for name, directory in (("LOG_FILE", False), ("JOBDIR", True), ("BACKLINKS_UNSAVED_DIR", True)):
+        value = settings.get(name)
+        if value:
+            _writable(name, Path(value).expanduser(), directory)
+
+
 def check_settings(settings: BaseSettings) -> None:
     """Raise ``SettingError`` for a ``BACKLINKS_*`` setting the project does not have, or the first
     setting of ``settings.py`` whose value cannot be used."""
@@ -181,6 +210,7 @@ def check_settings(settings: BaseSettings) -> None:
         elif isinstance(default, list) and name.startswith("BACKLINKS_"):
             _list(settings, name)
     _log_level(settings)
+    _paths(settings)
     for name, check in _components().items():
         try:
             check(settings)

@@ -47,6 +47,19 @@ from tests.conftest import run_crawl
             "setting BACKLINKS_MAX_PAGE: is not a setting of the project; did you mean BACKLINKS_MAX_PAGES?",
         ),
         (("-a", "target=example.com", "-L", "LOUD"), "setting LOG_LEVEL: must be one of CRITICAL"),
+        # Where the crawl writes: a traceback at the start, or rows lost when they are needed.
+        (
+            ("-a", "target=example.com", "-s", "LOG_FILE=/no-such-directory/crawl.log"),
+            "setting LOG_FILE: '/no-such-directory/crawl.log' cannot be created: no directory '/no-such-directory'",
+        ),
+        (
+            ("-a", "target=example.com", "-s", "JOBDIR=/dev/null/job"),
+            "setting JOBDIR: '/dev/null/job' cannot be created",
+        ),
+        (
+            ("-a", "target=example.com", "-s", "BACKLINKS_UNSAVED_DIR=/dev/null"),
+            "setting BACKLINKS_UNSAVED_DIR: '/dev/null' is not a directory",
+        ),
     ],
 )
 def test_bad_argument_gives_one_line_error_and_exit_code_2(
