@@ -144,7 +144,12 @@ class BacklinksSpider(scrapy.Spider):
         gone = failure.check(HttpError) and failure.value.response.status in GONE_STATUSES
         # A page gone (404, 410) is an answer about the page, not a failure of the crawl.
         self.crawler.stats.inc_value(STAT_GONE if gone else f"backlinks/fetch_failed/{type(failure.value).__name__}")
-        self.logger.info("Could not fetch %s: %s", request.url if request else "?", failure.getErrorMessage())
+        url = request.url if request else "?"
+        if gone:
+            self.logger.info("Gone (%d): %s", failure.value.response.status, url)
+        else:
+            reason = failure.getErrorMessage() or type(failure.value).__name__
+            self.logger.info("Could not fetch %s: %s", url, reason)
         if not failure.check(HttpError):
             return left
         response: Response = failure.value.response
