@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
+from pipelines.schema import CrawlRow
 from pipelines.writer import Writer
 
 _TIMESTAMPS = ("first_seen", "last_seen", "lost_at", "fetched_at")
@@ -114,11 +115,20 @@ def load_file(engine: Engine, path: Path) -> Loaded:
         pages += len(record["pages"])
     for crawl_id, end in ends.items():
         # Counted now, from what the database holds for the crawl: its rows stored before the
-        # outage and those of this file.
-        Writer(engine).finish_crawl(
-            crawl_id,
-            finished_at=datetime.fromisoformat(end["finished_at"]),
-            finish_reason=end["finish_reason"],
-            stats=end["stats"],
-        )
+        # outage and those of this file. A crawl resumed (JOBDIR) and ended since keeps that end.
+        saved_at = datetime.fromisoformat(end["finished_at"])
+        values = {"finished_at": saved_at, "finish_reason": end["finish_reason"], "stats": end["stats"]}
+        Writer(engine).finish_crawl(crawl_id, **({} if _ended_since(engine, crawl_id, saved_at) else values))
     return Loaded(backlinks, pages, list(ends))
+
+
+def _ended_since(engine: Engine, crawl_id: int, saved_at: datetime) -> bool:
+    """Whether the crawl's row records an end later than ``saved_at``."""
+    with engine.connect() as connection:
+        finished = connection.execute(select(CrawlRow.finished_at).where(CrawlRow.id == crawl_id)).scalar()
+    return finished is not None and _utc(finished) > _utc(saved_at)
+
+
+def _utc(moment: datetime) -> datetime:
+    """``moment`` in UTC; SQLite gives back the naive UTC it was given."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

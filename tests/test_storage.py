@@ -28,7 +28,7 @@ from pipelines.database import open_engine, safe_url
 from pipelines.migrate import ensure_schema
 from pipelines.schema import BacklinkRow, CrawlRow, PageDomainLinkRow, PageRow
 from pipelines.storage import DatabasePipeline
-from pipelines.unsaved import UnsavedFileError, load_file, save_batch
+from pipelines.unsaved import UnsavedFileError, load_file, save_batch, save_crawl_end
 from pipelines.writer import Writer, backlink_row, backlink_values, domain_link_rows, page_row
 from tests.conftest import Crawl, fresh_database, start_crawl
 from tests.web import html
@@ -404,3 +404,25 @@ def test_a_damaged_unsaved_file_stores_nothing_and_names_its_line(
     path.write_text(path.read_text().replace(damage + "\n", ""))
     assert load_file(engine, path) == (1, 0, [])
     engine.dispose()
+
+
+@pytest.mark.parametrize(("ended", "kept"), [(timedelta(minutes=-5), False), (timedelta(minutes=5), True)])
+def test_restoring_a_crawl_s_end_keeps_a_later_end_of_the_crawl_resumed_since(
+    database_url: str, tmp_path: Path, ended: timedelta, kept: bool
+) -> None:
+    """A JOBDIR crawl that stopped with the database away, then was resumed and ended: loading its
+    unsaved file afterwards stores its rows but does not put the earlier end back."""
+    engine = open_engine(database_url)
+    ensure_schema(engine, auto_upgrade=False)
+    writer = Writer(engine, ["target.com"])
+    saved_at = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+    crawl_id = writer.start_crawl("target.com", saved_at - timedelta(hours=1))
+    writer.finish_crawl(crawl_id, finished_at=saved_at + ended, finish_reason="finished", stats="{}")
+    path = tmp_path / f"unsaved-backlinks-{crawl_id}.jsonl"
+    save_batch(path, crawl_id, ["target.com"], [backlink_row(backlink(), crawl_id)], [], [])
+    save_crawl_end(path, crawl_id, saved_at, "database_unavailable", "{}")
+    load_file(engine, path)
+    with engine.connect() as connection:
+        reason, backlinks = connection.execute(select(CrawlRow.finish_reason, CrawlRow.backlinks)).one()
+    engine.dispose()
+    assert (reason, backlinks) == ("finished" if kept else "database_unavailable", 1)
