@@ -114,8 +114,9 @@ def request_url(url: str) -> str:
             host = idna.encode(parts.hostname or "", uts46=True).decode("ascii")
             port = parts.port
             parts = parts._replace(netloc=f"{host}:{port}" if port is not None else host)
-    if "/." in parts.path or "%2" in parts.path:
-        parts = parts._replace(path=remove_dot_segments(parts.path))
+    path = parts.path
+    if "/." in path or "%2e" in path or "%2E" in path:
+        parts = parts._replace(path=remove_dot_segments(path))
     url = safe_url_string(urlunsplit(parts))
     return _ESCAPE.sub(_upper, url) if "%" in url else url
 
