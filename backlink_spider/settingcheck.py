@@ -33,6 +33,7 @@ AT_LEAST_ONE = frozenset({
 # in flight is not one (Scrapy turns it off), a lease of no time makes every worker look dead.
 ABOVE_ZERO = frozenset({
     "DOWNLOAD_TIMEOUT", "DNS_TIMEOUT", "AUTOTHROTTLE_TARGET_CONCURRENCY", "BACKLINKS_DISTRIBUTED_LEASE_TTL",
+    "BACKLINKS_DB_WRITE_TIMEOUT",
 })  # fmt: skip
 
 # Scrapy reads these as numbers with a fraction; their defaults in settings.py are whole.

@@ -7,12 +7,16 @@ environment and never reach logs: ``safe_url`` hides the password.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from scrapy.settings import BaseSettings
 from sqlalchemy import URL, Engine, create_engine, event, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -113,16 +117,44 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# The open PostgreSQL connections of each engine, for ``break_connections``.
+_CONNECTIONS: weakref.WeakKeyDictionary[Engine, weakref.WeakSet[Any]] = weakref.WeakKeyDictionary()
+
+
+def _track_connections(engine: Engine) -> None:
+    connections: weakref.WeakSet[Any] = weakref.WeakSet()
+    _CONNECTIONS[engine] = connections
+    event.listen(engine, "connect", lambda dbapi_connection, _record: connections.add(dbapi_connection))
+
+
+def break_connections(engine: Engine) -> int:
+    """Shut down the sockets of ``engine``'s PostgreSQL connections; returns how many.
+
+    A server that stops answering without going away (its process hung or stopped, a proxy
+    stuck) holds a query on an open connection for ever: libpq has no deadline for an answer,
+    and the kernel of a live host acknowledges every keepalive. A thread waiting on such a
+    connection gets an error at once instead; the pool's pre-ping replaces the connections
+    the next time they are checked out. Safe from any thread: the sockets stay open until
+    their connections are closed."""
+    broken = 0
+    for connection in list(_CONNECTIONS.get(engine, ())):
+        with contextlib.suppress(OSError, psycopg.Error):  # closed already: nothing waits on it
+            with socket.socket(fileno=os.dup(connection.fileno())) as duplicate:
+                duplicate.shutdown(socket.SHUT_RDWR)
+            broken += 1
+    return broken
+
+
 def open_engine(url: str) -> Engine:
-    """An engine for ``url``; psycopg 3 for PostgreSQL (with ``POSTGRES_TIMEOUTS``), WAL mode
+    """An engine for ``url``; psycopg 3 for PostgreSQL (with ``POSTGRES_TIMEOUTS``, its
+    connections known to ``break_connections``), WAL mode
     for SQLite. ``DatabaseUrlError`` when ``url`` is not usable (``parse_database_url``) or
     its driver is not installed."""
     parsed = parse_database_url(url)
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
-    connect_args: dict[str, Any] = {}
-    if parsed.get_driver_name() == "psycopg":  # libpq's parameters
-        connect_args = {name: value for name, value in POSTGRES_TIMEOUTS.items() if name not in parsed.query}
+    libpq = parsed.get_driver_name() == "psycopg"
+    connect_args = {name: value for name, value in POSTGRES_TIMEOUTS.items() if libpq and name not in parsed.query}
     try:
         engine = create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
     except ImportError as error:
@@ -132,6 +164,8 @@ def open_engine(url: str) -> Engine:
         ) from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    if libpq:
+        _track_connections(engine)
     return engine
 
 

@@ -5,10 +5,11 @@ the writer thread); a batch is written when it is full, every ``BACKLINKS_FLUSH_
 seconds while the writer keeps up, and at close (also after Ctrl-C and a spent ``max_pages``
 budget). One writer thread does all database work in order, with at most
 ``WRITES_IN_FLIGHT`` batches handed to it: an item that fills a batch past that waits, which
-holds its page in the scraper and so paces the crawl to its database. A failed
-batch goes back to the buffer and is retried with the next one; what still cannot be
-written at close is saved to ``unsaved-backlinks-<crawl>.jsonl`` so nothing found is lost.
-Backlinks pass on to the feed exports; page records stop here.
+holds its page in the scraper and so paces the crawl to its database. Each database call
+has ``BACKLINKS_DB_WRITE_TIMEOUT`` to answer. A failed batch goes back to the buffer and is
+retried with the next one; what still cannot be written at close, or when the crawl is stopped
+while the database is away, is saved to ``unsaved-backlinks-<crawl>.jsonl`` so nothing found
+is lost. Backlinks pass on to the feed exports; page records stop here.
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ from typing import Any
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.utils.reactor import is_reactor_installed
 
 from backlink_spider import signals as backlink_signals
 from backlink_spider.budget import STAT_EXHAUSTED
 from backlink_spider.items import Backlink, PageRecord
 from backlink_spider.monitoring import pages_per_minute, summary
-from pipelines.database import database_url, open_engine, safe_url
+from pipelines.database import break_connections, database_url, open_engine, safe_url
 from pipelines.graph import compute_authority
 from pipelines.migrate import ensure_schema
 from pipelines.unsaved import save_batch, save_crawl_end
@@ -42,6 +44,10 @@ logger = logging.getLogger(__name__)
 # Batches handed to the writer thread and not written yet, at most: the one being written and the
 # next, so that the thread never waits for the crawl; more would only wait in memory.
 WRITES_IN_FLIGHT = 2
+
+
+class DatabaseTimeout(Exception):
+    """The database gave no answer within ``BACKLINKS_DB_WRITE_TIMEOUT``."""
 
 
 @dataclass
@@ -80,12 +86,16 @@ class DatabasePipeline:
         self.auto_migrate = auto_migrate
         self.authority_at_close = crawler.settings.getbool("BACKLINKS_AUTHORITY_AT_CLOSE")
         self.outage_timeout = crawler.settings.getfloat("BACKLINKS_DB_OUTAGE_TIMEOUT")
+        self.write_timeout = crawler.settings.getfloat("BACKLINKS_DB_WRITE_TIMEOUT")
         self.unsaved_dir = Path(crawler.settings.get("BACKLINKS_UNSAVED_DIR") or ".")
         self._failing_since: float | None = None
         self._gave_up = False
         self._closing = False
         self._stopping: asyncio.Future[None] | None = None
         self.batch = Batch()
+        self._writing: list[Batch] = []  # handed to the writer thread, not stored yet
+        self._crawl_ended = False
+        self._forced_exit: Any = None
         self._received_backlinks = self._received_pages = 0
         self.crawl_id = 0
         self.writer: Writer | None = None
@@ -110,6 +120,21 @@ class DatabasePipeline:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._thread, lambda: function(*args, **kwargs))
 
+    async def _call(self, function: Any, *args: Any, **kwargs: Any) -> Any:
+        """``function`` in the writer thread, given ``BACKLINKS_DB_WRITE_TIMEOUT`` to return
+        (its wait behind an earlier call included); past it, ``DatabaseTimeout``. A call still
+        waiting for its turn is dropped; the connections are broken (``break_connections``),
+        so that a call that waits on a server that stopped answering fails at once and frees
+        the thread. A call that waits to connect gives up at libpq's ``connect_timeout``."""
+        assert self.writer is not None
+        call = asyncio.ensure_future(self._in_thread(function, *args, **kwargs))
+        await asyncio.wait({call}, timeout=self.write_timeout)
+        if call.done():
+            return call.result()
+        call.cancel()
+        break_connections(self.writer.engine)
+        raise DatabaseTimeout(f"no answer in {self.write_timeout:g} s (BACKLINKS_DB_WRITE_TIMEOUT)")
+
     async def open_spider(self) -> None:
         logger.info("Storing backlinks in %s", safe_url(self.url))
         engine = open_engine(self.url)
@@ -120,6 +145,10 @@ class DatabasePipeline:
         self.writer = Writer(engine, targets)
         self.crawl_id = await self._in_thread(self._open_crawl, self.writer, ",".join(targets))
         self._timer = asyncio.ensure_future(self._flush_periodically())
+        if is_reactor_installed():  # as in every crawl (a test may drive the pipeline on a bare loop)
+            from twisted.internet import reactor
+
+            self._forced_exit = reactor.addSystemEventTrigger("before", "shutdown", self._save_at_forced_exit)
 
     def _open_crawl(self, writer: Writer, targets: str) -> int:
         """A new crawl row; or, for a crawl resumed from its JOBDIR, the row it had."""
@@ -194,13 +223,16 @@ class DatabasePipeline:
     async def _write(self, batch: Batch) -> bool:
         """Write one batch; on failure put it back for the next try. True when stored."""
         assert self.writer is not None
+        self._writing.append(batch)
         try:
-            await self._in_thread(self.writer.write_items, batch.backlinks, batch.pages, self.crawl_id)
+            await self._call(self.writer.write_items, batch.backlinks, batch.pages, self.crawl_id)
         except Exception as error:  # noqa: BLE001 - any driver error: keep the rows, retry later
             self.stats.inc_value("backlinks/db/errors")
             self.batch = batch.then(self.batch)
             self._outage(error)
             return False
+        finally:
+            self._writing.remove(batch)
         if self._failing_since is not None:
             logger.warning("The database is back after %.1f s; writes resumed", time.monotonic() - self._failing_since)
             self._failing_since = None
@@ -235,13 +267,29 @@ class DatabasePipeline:
             self._timer.cancel()
         while self._pending:
             await asyncio.gather(*self._pending)
-        # Last flushes: retried until the outage timeout if the database is away now.
+        # Last flushes: retried until the outage timeout if the database is away now, unless
+        # the crawl is being stopped (Ctrl-C, SIGTERM): its user wants it to end now.
+        waiting = False
         while len(self.batch) and not self._gave_up:
             batch, self.batch = self.batch, Batch()
-            if not await self._write(batch):
-                await asyncio.sleep(min(self.flush_interval, 1.0))
+            if await self._write(batch):
+                continue
+            if self._gave_up or not self.crawler.crawling:
+                break
+            if not waiting:
+                waiting = True
+                logger.warning(
+                    "The crawl is over but %d rows are not stored: retrying for up to %.0f s "
+                    "(BACKLINKS_DB_OUTAGE_TIMEOUT), then saving them to %s; stop the crawl (Ctrl-C) to save them now",
+                    len(self.batch), self._outage_left(), self._unsaved_path(),
+                )  # fmt: skip
+            await asyncio.sleep(min(self.flush_interval, 1.0))
         if len(self.batch):
             self._save_unsaved()
+
+    def _outage_left(self) -> float:
+        failing_for = 0.0 if self._failing_since is None else time.monotonic() - self._failing_since
+        return max(0.0, self.outage_timeout - failing_for)
 
     def _unsaved_path(self) -> Path:
         return self.unsaved_dir / f"unsaved-backlinks-{self.crawl_id}.jsonl"
@@ -273,31 +321,57 @@ class DatabasePipeline:
         self.stats.set_value("backlinks/pages_per_minute", pages_per_minute(self.stats.get_stats()))
         stats = self.stats.get_stats()
         new = lost = 0
-        finished_at, stats_text = datetime.now(UTC), json.dumps(stats, default=str, sort_keys=True)
-        ended = False
+        finished_at = datetime.now(UTC)
         try:
-            new, lost = await self._in_thread(
+            new, lost = await self._call(
                 self.writer.finish_crawl, self.crawl_id,
-                finished_at=finished_at, finish_reason=reason, stats=stats_text,
+                finished_at=finished_at, finish_reason=reason, stats=self._stats_text(),
             )  # fmt: skip
-            ended = True
+            self._crawl_ended = True
             if self.authority_at_close:
-                await self._in_thread(compute_authority, self.writer.engine)
+                await self._call(compute_authority, self.writer.engine)
         except Exception as error:  # noqa: BLE001 - the database went away: say so, lose nothing else
             self.stats.inc_value("backlinks/db/errors")
-            if ended:
+            if self._crawl_ended:
                 logger.error("Could not rank the domains at the end of crawl %d: %s", self.crawl_id, error)
             else:
-                path = self._unsaved_path()
-                save_crawl_end(path, self.crawl_id, finished_at, reason, stats_text)
-                logger.error(
-                    "Could not record the end of crawl %d in the database (%s); saved to %s: load it with "
-                    "`scrapy restore %s`",
-                    self.crawl_id, error, path, path,
-                )  # fmt: skip
+                self._save_crawl_end(finished_at, reason, error)
         finally:
             # Its last connection closed, SQLite folds the write-ahead log into the database
             # file: the file alone (copied, backed up) then holds the whole crawl.
             await self._in_thread(self.writer.engine.dispose)
             self._thread.shutdown(wait=True)
+            if self._forced_exit is not None:
+                from twisted.internet import reactor
+
+                reactor.removeSystemEventTrigger(self._forced_exit)
         logger.info(summary(self.crawl_id, reason, stats, new, lost))
+
+    def _stats_text(self) -> str:
+        return json.dumps(self.stats.get_stats(), default=str, sort_keys=True)
+
+    def _save_crawl_end(self, finished_at: datetime, reason: str, error: Exception | str) -> None:
+        path = self._unsaved_path()
+        save_crawl_end(path, self.crawl_id, finished_at, reason, self._stats_text())
+        self._crawl_ended = True
+        logger.error(
+            "Could not record the end of crawl %d in the database (%s); saved to %s: load it with `scrapy restore %s`",
+            self.crawl_id, error, path, path,
+        )  # fmt: skip
+
+    def _save_at_forced_exit(self) -> None:
+        """The process stops before the crawl has closed (Ctrl-C or SIGTERM a second time, as
+        while the database is away): what is not stored yet, in the buffer or with the writer
+        thread, and the crawl's end, are saved to the unsaved file, and the writer thread is
+        freed of a server that stopped answering, so the process can end."""
+        assert self.writer is not None
+        self._thread.shutdown(wait=False, cancel_futures=True)
+        break_connections(self.writer.engine)
+        for batch in self._writing:  # perhaps stored meanwhile: loading rows again changes nothing
+            self.batch = batch.then(self.batch)
+        self._writing.clear()
+        self._count_received()
+        if len(self.batch):
+            self._save_unsaved()
+        if not self._crawl_ended:
+            self._save_crawl_end(datetime.now(UTC), "shutdown", "the crawl was stopped before its end was stored")

@@ -1,5 +1,6 @@
 """A TCP proxy for fault injection: forwards to a real server until cut, refuses and
-drops every connection while cut, and forwards again once restored."""
+drops every connection while cut, and forwards again once restored; or, frozen, keeps every
+connection open and passes nothing on, as a server whose process hung, until thawed."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ class FaultProxy:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.cut_off = threading.Event()
+        self._flowing = threading.Event()
+        self._flowing.set()
         self._closed = False
         self._sockets: set[socket.socket] = set()
         self._lock = threading.Lock()
@@ -32,9 +35,18 @@ class FaultProxy:
     def restore(self) -> None:
         self.cut_off.clear()
 
+    def freeze(self) -> None:
+        """Pass nothing on, either way, and drop nothing: connections stay open, new ones are
+        accepted, and what is sent waits (the kernel of a live host still acknowledges it)."""
+        self._flowing.clear()
+
+    def thaw(self) -> None:
+        self._flowing.set()
+
     def close(self) -> None:
         self._closed = True
         self.cut()
+        self.thaw()
         self.listener.close()
 
     def _accept(self) -> None:
@@ -63,6 +75,7 @@ class FaultProxy:
     def _pipe(self, source: socket.socket, target: socket.socket) -> None:
         try:
             while data := source.recv(65536):
+                self._flowing.wait()
                 target.sendall(data)
         except OSError:
             pass
@@ -70,5 +83,8 @@ class FaultProxy:
             with self._lock:
                 self._sockets.difference_update((source, target))
             for sock in (source, target):
+                # Shut down, not only closed: the other direction's thread may be blocked
+                # reading the socket, which keeps it open (no FIN sent) however it is closed.
                 with contextlib.suppress(OSError):
-                    sock.close()
+                    sock.shutdown(socket.SHUT_RDWR)
+                sock.close()

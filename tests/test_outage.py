@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
+import signal
 import socket
 import subprocess
 import sys
@@ -221,3 +223,98 @@ def test_postgresql_connections_carry_the_timeouts_and_the_url_overrides_them() 
                 engine.dispose()
             assert parameters["connect_timeout"] == str(expected)
             assert parameters["keepalives_idle"] == "30" and parameters["tcp_user_timeout"] == "60000"
+
+
+def test_a_database_that_stops_answering_is_an_outage_and_the_crawl_goes_on_when_it_answers(
+    slow_web: LocalWeb, proxied_database: tuple[str, FaultProxy]
+) -> None:
+    url, proxy = proxied_database
+    settings = {"BACKLINKS_FLUSH_INTERVAL": "0.1", "BACKLINKS_DB_WRITE_TIMEOUT": "1"}
+    process = start_crawl(url, *ARGUMENTS, proxy=slow_web.proxy_url, settings=settings)
+    wait_for_pages(url, 5)
+    proxy.freeze()  # connections open, nothing answered: the pool's pre-ping itself waits
+    time.sleep(4)
+    proxy.thaw()
+    stderr = finish_crawl(process, 120)
+    assert process.returncode == 0, stderr[-2000:]
+    assert "Could not write to the database (no answer in 1 s (BACKLINKS_DB_WRITE_TIMEOUT))" in stderr
+    assert "The database is back" in stderr
+    crawl = Crawl(process, url)  # type: ignore[arg-type]
+    assert crawl.rows("SELECT count(*) FROM backlinks") == [(PAGES,)]
+    assert crawl.rows("SELECT count(*) FROM pages WHERE status = 200") == [(PAGES,)]
+    assert crawl.rows("SELECT finish_reason FROM crawls") == [("finished",)]
+
+
+def unsaved_file(directory: Path) -> Path:
+    (saved,) = directory.glob("unsaved-backlinks-*.jsonl")
+    return saved
+
+
+def test_a_database_that_never_answers_again_stops_the_crawl_with_its_rows_saved(
+    slow_web: LocalWeb, proxied_database: tuple[str, FaultProxy], tmp_path: Path
+) -> None:
+    url, proxy = proxied_database
+    settings = {"BACKLINKS_FLUSH_INTERVAL": "0.1", "BACKLINKS_DB_WRITE_TIMEOUT": "1",
+                "BACKLINKS_DB_OUTAGE_TIMEOUT": "3", "BACKLINKS_UNSAVED_DIR": str(tmp_path)}  # fmt: skip
+    process = start_crawl(url, *ARGUMENTS, proxy=slow_web.proxy_url, settings=settings)
+    wait_for_pages(url, 5)
+    proxy.freeze()
+    # Every call at the end (the last batch, the crawl's end, closing the connections) meets
+    # the hung server too, and none of them may wait for it for ever.
+    stderr = finish_crawl(process, 90)
+    assert process.returncode == 1, stderr[-2000:]
+    assert "stopping the crawl" in stderr and "Traceback" not in stderr
+    ended = re.search(r"Spider closed \((\w+)\)", stderr)
+    assert ended is not None
+    proxy.thaw()
+    load = restore(url, unsaved_file(tmp_path))
+    assert load.returncode == 0, load.stderr
+    crawl = Crawl(process, url)  # type: ignore[arg-type]
+    pages = {row[0] for row in crawl.rows("SELECT url FROM pages WHERE status = 200")}
+    assert {row[0] for row in crawl.rows("SELECT source_url FROM backlinks")} == pages and len(pages) > 5
+    assert crawl.rows("SELECT finish_reason FROM crawls") == [(ended[1],)]
+
+
+def test_stopping_a_crawl_while_the_database_is_away_saves_its_rows_at_once(
+    slow_web: LocalWeb, proxied_database: tuple[str, FaultProxy], tmp_path: Path
+) -> None:
+    url, proxy = proxied_database
+    settings = {"BACKLINKS_FLUSH_INTERVAL": "0.1", "BACKLINKS_UNSAVED_DIR": str(tmp_path)}
+    process = start_crawl(url, *ARGUMENTS, proxy=slow_web.proxy_url, settings=settings)
+    wait_for_pages(url, 5)
+    proxy.cut()
+    time.sleep(1)
+    process.send_signal(signal.SIGTERM)
+    # Not BACKLINKS_DB_OUTAGE_TIMEOUT (300 s) of waiting for the database: its user stopped it.
+    stderr = finish_crawl(process, 45)
+    assert "rows could not be stored; saved to" in stderr and "Traceback" not in stderr
+    proxy.restore()
+    assert restore(url, unsaved_file(tmp_path)).returncode == 0
+    crawl = Crawl(process, url)  # type: ignore[arg-type]
+    pages = {row[0] for row in crawl.rows("SELECT url FROM pages WHERE status = 200")}
+    assert {row[0] for row in crawl.rows("SELECT source_url FROM backlinks")} == pages and len(pages) > 5
+    ((reason, stats),) = crawl.rows("SELECT finish_reason, stats FROM crawls")
+    assert reason == "shutdown" and json.loads(stats)["backlinks/stored/pages"] == len(pages)
+
+
+def test_a_crawl_stopped_twice_while_the_database_hangs_saves_its_rows_and_its_end(
+    slow_web: LocalWeb, proxied_database: tuple[str, FaultProxy], tmp_path: Path
+) -> None:
+    url, proxy = proxied_database
+    settings = {"BACKLINKS_FLUSH_INTERVAL": "0.1", "BACKLINKS_UNSAVED_DIR": str(tmp_path)}
+    process = start_crawl(url, *ARGUMENTS, proxy=slow_web.proxy_url, settings=settings)
+    wait_for_pages(url, 5)
+    proxy.freeze()
+    time.sleep(1)
+    process.send_signal(signal.SIGTERM)  # the last writes wait for the server (60 s)...
+    time.sleep(1)
+    process.send_signal(signal.SIGTERM)  # ...and its user will not: the process stops now
+    stderr = finish_crawl(process, 30)
+    assert "forcing unclean shutdown" in stderr and "Traceback" not in stderr
+    proxy.thaw()
+    assert restore(url, unsaved_file(tmp_path)).returncode == 0
+    crawl = Crawl(process, url)  # type: ignore[arg-type]
+    pages = {row[0] for row in crawl.rows("SELECT url FROM pages WHERE status = 200")}
+    assert {row[0] for row in crawl.rows("SELECT source_url FROM backlinks")} == pages and len(pages) > 5
+    ((reason, finished_at),) = crawl.rows("SELECT finish_reason, finished_at FROM crawls")
+    assert reason == "shutdown" and finished_at is not None

@@ -180,6 +180,7 @@ async def _feed(database_url: str, items: list[Any], batch_size: int) -> Databas
             "BACKLINKS_DATABASE_URL": database_url, "BACKLINKS_AUTO_MIGRATE": True,
             "BACKLINKS_BATCH_SIZE": batch_size, "BACKLINKS_FLUSH_INTERVAL": 600.0,
             "BACKLINKS_AUTHORITY_AT_CLOSE": False, "BACKLINKS_DB_OUTAGE_TIMEOUT": 300.0,
+            "BACKLINKS_DB_WRITE_TIMEOUT": 60.0,
         }
     )  # fmt: skip
     crawler.spider = SimpleNamespace(targets=["target.com"])  # type: ignore[assignment]
@@ -223,7 +224,7 @@ async def slow_database_pipeline(
     crawler = get_crawler(
         settings_dict={
             "BACKLINKS_DATABASE_URL": database_url, "BACKLINKS_AUTO_MIGRATE": True,
-            "BACKLINKS_AUTHORITY_AT_CLOSE": False, **settings,
+            "BACKLINKS_AUTHORITY_AT_CLOSE": False, "BACKLINKS_DB_WRITE_TIMEOUT": 60.0, **settings,
         }
     )  # fmt: skip
     crawler.spider = SimpleNamespace(targets=["target.com"])  # type: ignore[assignment]
