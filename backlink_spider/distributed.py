@@ -70,6 +70,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DontCloseSpider
@@ -186,10 +188,22 @@ def redis_url(settings: BaseSettings) -> str:
     return os.environ.get("REDIS_URL") or settings.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
 
 
+# Errors of a Redis that is away (down, cut off, or not answering within the timeouts).
+UNREACHABLE = (redis.ConnectionError, redis.TimeoutError)
+
+# The scheduler's calls to Redis run on the event loop (Scrapy's scheduler interface is
+# synchronous): a Redis that stops answering must not hold the crawl longer than this, and a
+# call that fails is not retried by the client, since the scheduler rides out an outage itself
+# (scrapy-redis's defaults wait 30 s and redis-py retries 3 times: minutes per call).
+REDIS_TIMEOUTS: dict[str, Any] = {"socket_timeout": 5, "socket_connect_timeout": 5}
+
+
 def connect(settings: BaseSettings) -> redis.Redis:
-    """A client of the configured Redis, with scrapy-redis's connection defaults and ``REDIS_PARAMS``."""
-    params = {**scrapy_redis_defaults.REDIS_PARAMS, **settings.getdict("REDIS_PARAMS")}
-    return get_redis(url=redis_url(settings), **params)
+    """A client of the configured Redis: scrapy-redis's connection defaults, then
+    ``REDIS_TIMEOUTS`` and no retry, then ``REDIS_PARAMS``."""
+    params = {**scrapy_redis_defaults.REDIS_PARAMS, **REDIS_TIMEOUTS, "retry_on_timeout": False}
+    params |= settings.getdict("REDIS_PARAMS")
+    return get_redis(url=redis_url(settings), retry=Retry(NoBackoff(), 0), **params)
 
 
 def redis_problem(settings: BaseSettings) -> str | None:
@@ -348,6 +362,7 @@ class DistributedScheduler(Scheduler):
         self.leases: dict[int, bytes] = {}
         self.leased: dict[int, Request] = {}
         self.settled: set[int] = set()
+        self.giving_back: set[int] = set()  # to queue again once Redis is back
         self._ids = itertools.count(1)
         # Requests scheduled while Redis was unreachable (request, fingerprint, lease replaced).
         self._unsent: list[tuple[Request, str, int | None]] = []
@@ -392,6 +407,7 @@ class DistributedScheduler(Scheduler):
         if self._heartbeat_task is not None:
             self._heartbeat_task.cancel()
         try:
+            self._push_unsent()
             self.server.delete(self.keys.alive(self.worker))
             if self.leases and self.stats.get_value(STAT_DB_UNSAVED):
                 # Let another worker, or a restarted one, fetch these pages again and store them.
@@ -409,23 +425,25 @@ class DistributedScheduler(Scheduler):
             logger.info("Worker %s left crawl %s (%s)", self.worker, self.keys.base, reason)
         except redis.RedisError as error:
             logger.error(
-                "Could not leave crawl %s cleanly (%s): other workers queue its requests again after %.0f s",
+                "Could not leave crawl %s cleanly (%s): other workers queue its requests again after %.0f s%s",
                 self.keys.base, error, self.lease_ttl,
+                f"; requests it found while Redis was away, not queued: {len(self._unsent)}" if self._unsent else "",
             )  # fmt: skip
 
     def enqueue_request(self, request: Request) -> bool:
         # A redirect or a retry of a leased request carries its id: it takes the lease's place.
         replaces = request.meta.pop(META_KEY, None)
         fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
+        if self._away_since is not None:  # kept here, pushed once Redis is back
+            self._unsent.append((request, fingerprint, replaces))
+            return True
         try:
             self._push_unsent()
             pushed = self.queue.push_unseen(request, fingerprint, replaces is None)
-        except redis.ConnectionError as error:
-            # Redis is away: keep the request here and push it once Redis is back.
+        except UNREACHABLE as error:
             self._unsent.append((request, fingerprint, replaces))
             self._redis_away(error)
             return True
-        self._redis_back()
         self._pushed(request, pushed)
         if replaces in self.leases:
             self._release([replaces])
@@ -440,15 +458,14 @@ class DistributedScheduler(Scheduler):
             self.df.log(request, self.spider)
 
     def next_request(self) -> Request | None:
-        if self._budget_spent():
-            return None  # leave the queue to the other workers
+        if self._budget_spent() or self._away_since is not None:
+            return None  # leave the queue to the other workers; or wait for Redis
         try:
             self._push_unsent()
             leased = self.queue.lease()
-        except redis.ConnectionError as error:
+        except UNREACHABLE as error:
             self._redis_away(error)
             return None
-        self._redis_back()
         if leased is None:
             return None
         request, data = leased
@@ -463,13 +480,19 @@ class DistributedScheduler(Scheduler):
     def has_pending_requests(self) -> bool:
         if self._budget_spent():
             return False
+        if self._away_since is not None:
+            return True  # unknown while Redis is away: the crawl is not over
         try:
             return bool(self._unsent) or len(self.queue) > 0
-        except redis.ConnectionError as error:
+        except UNREACHABLE as error:
             self._redis_away(error)
-            return True  # unknown while Redis is away: the crawl is not over
+            return True
 
     # --- Redis outages ------------------------------------------------------------------
+    # Once a call finds Redis away, the scheduler stops calling it from the event loop (a Redis
+    # that does not answer would hold the crawl for the socket timeout at every call): requests
+    # wait in memory, fetches are counted here, leases are released later, and the heartbeat
+    # asks Redis from a thread whether it is back. One line when it goes, one when it is back.
 
     def _push_unsent(self) -> None:
         """Push the requests kept while Redis was away, oldest first."""
@@ -486,31 +509,39 @@ class DistributedScheduler(Scheduler):
             logger.warning("Redis is unreachable (%s): retrying; new requests wait in memory", error)
         self.stats.inc_value("backlinks/distributed/redis_errors")
 
-    def _redis_back(self) -> None:
-        if self._away_since is not None:
-            logger.warning("Redis is back after %.1f s", time.monotonic() - self._away_since)
-            self._away_since = None
+    async def _redis_back(self) -> bool:
+        """Whether Redis answers again, asked from a thread; True once it does."""
+        try:
+            await asyncio.to_thread(self.server.ping)
+        except redis.RedisError as error:
+            self._redis_away(error)
+            return False
+        assert self._away_since is not None
+        logger.warning("Redis is back after %.1f s", time.monotonic() - self._away_since)
+        self._away_since = None
+        return True
 
     # --- budget -------------------------------------------------------------------------
 
     def count_fetch(self, budget: int) -> int | None:
         """Count a fetch against the crawl's ``budget``: the crawl's count with it, or None when the
         budget is spent. While Redis is away, fetches go on and are counted once it is back."""
-        try:
-            counted = int(self._count_fetch(keys=[self.keys.fetches], args=[budget, self._uncounted + 1]))
-        except redis.ConnectionError as error:
-            self._redis_away(error)
-            if self._counted + self._uncounted >= budget:
-                return None
-            self._uncounted += 1
-            return self._counted + self._uncounted
-        self._redis_back()
-        # When refused, the fetches made while Redis was away were counted all the same.
-        self._uncounted = 0
-        if not counted:
+        if self._away_since is None:
+            try:
+                counted = int(self._count_fetch(keys=[self.keys.fetches], args=[budget, self._uncounted + 1]))
+            except UNREACHABLE as error:
+                self._redis_away(error)
+            else:
+                # When refused, the fetches made while Redis was away were counted all the same.
+                self._uncounted = 0
+                if not counted:
+                    return None
+                self._counted = counted
+                return counted
+        if self._counted + self._uncounted >= budget:
             return None
-        self._counted = counted
-        return counted
+        self._uncounted += 1
+        return self._counted + self._uncounted
 
     # --- seeds --------------------------------------------------------------------------
 
@@ -554,32 +585,54 @@ class DistributedScheduler(Scheduler):
         self._release([i for i in self.settled if self.leased[i] not in in_progress])
 
     def _release(self, lease_ids: list[int]) -> None:
+        """Release leases; while Redis is away they stay settled, for the heartbeat to release."""
         if not lease_ids:
             return
-        released = [self.leases.pop(i) for i in lease_ids]
+        self.settled.update(lease_ids)
+        if self._away_since is not None:
+            return
+        try:
+            self.server.zrem(self.keys.inflight(self.worker), *(self.leases[i] for i in lease_ids))
+        except UNREACHABLE as error:
+            self._redis_away(error)
+            return
         for i in lease_ids:
-            del self.leased[i]
+            del self.leases[i], self.leased[i]
             self.settled.discard(i)
-        self.server.zrem(self.keys.inflight(self.worker), *released)
 
     def _give_back(self, lease_id: int) -> None:
-        data, request = self.leases.pop(lease_id), self.leased.pop(lease_id)
+        """Queue a leased request again; while Redis is away, once it is back."""
+        self.giving_back.add(lease_id)
+        if self._away_since is not None:
+            return
+        data, request = self.leases[lease_id], self.leased[lease_id]
+        try:
+            with self.server.pipeline(transaction=True) as pipe:
+                pipe.zadd(self.keys.queue, {data: -request.priority})
+                pipe.zrem(self.keys.inflight(self.worker), data)
+                pipe.execute()
+        except UNREACHABLE as error:
+            self._redis_away(error)
+            return
+        del self.leases[lease_id], self.leased[lease_id]
+        self.giving_back.discard(lease_id)
         self.settled.discard(lease_id)
-        with self.server.pipeline(transaction=True) as pipe:
-            pipe.zadd(self.keys.queue, {data: -request.priority})
-            pipe.zrem(self.keys.inflight(self.worker), data)
-            pipe.execute()
         self.stats.inc_value(STAT_GIVEN_BACK)
 
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(self.tick)
-            try:
-                self._beat()
-                self._requeue_dead()
-                self._release_settled()
-            except redis.RedisError as error:
-                logger.warning("Redis of crawl %s: %s", self.keys.base, error)
+            if self._away_since is None or await self._redis_back():
+                try:
+                    self._beat()
+                    self._push_unsent()
+                    self._requeue_dead()
+                    self._requeue_unknown_leases()
+                    for lease_id in list(self.giving_back):
+                        self._give_back(lease_id)
+                    self._release_settled()
+                except redis.RedisError as error:
+                    self._redis_away(error)
             # Take what other workers queued now rather than at Scrapy's next 5-second heartbeat.
             nextcall = getattr(getattr(self.crawler.engine, "_slot", None), "nextcall", None)
             if nextcall is not None:
@@ -590,6 +643,20 @@ class DistributedScheduler(Scheduler):
             pipe.set(self.keys.alive(self.worker), self.state, px=int(self.lease_ttl * 1000))
             pipe.sadd(self.keys.workers, self.worker)
             pipe.execute()
+
+    def _requeue_unknown_leases(self) -> None:
+        """Queue again what Redis holds in flight for this worker without the worker knowing it:
+        a lease whose answer was lost (Redis did not answer in time, then ran the command)."""
+        inflight = self.keys.inflight(self.worker)
+        held = set(self.leases.values())
+        unknown = {data: score for data, score in self.server.zrange(inflight, 0, -1, withscores=True)
+                   if data not in held}  # fmt: skip
+        if unknown:
+            with self.server.pipeline(transaction=True) as pipe:
+                pipe.zadd(self.keys.queue, unknown)
+                pipe.zrem(inflight, *unknown)
+                pipe.execute()
+            self.stats.inc_value(STAT_REQUEUED, len(unknown))
 
     def _requeue_keys(self, worker: str) -> list[str]:
         return [self.keys.alive(worker), self.keys.inflight(worker), self.keys.queue, self.keys.workers]
@@ -615,14 +682,15 @@ class DistributedScheduler(Scheduler):
         """Keep an idle worker open while the crawl may still bring work, then IDLE_CLOSE seconds more."""
         if self._budget_spent():
             raise CloseSpider("max_pages")
-        try:
-            if self.state != IDLE:
-                self.state = IDLE
-                self._beat()
-            busy = self._crawl_busy()
-        except redis.RedisError as error:
-            logger.warning("Redis of crawl %s: %s", self.keys.base, error)
-            busy = True
+        busy = True  # while Redis is away, where the crawl's state is
+        if self._away_since is None:
+            try:
+                if self.state != IDLE:
+                    self.state = IDLE
+                    self._beat()
+                busy = self._crawl_busy()
+            except redis.RedisError as error:
+                self._redis_away(error)
         if busy:
             self._idle_since = None
             raise DontCloseSpider

@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pytest
 import redis
+from scrapy.utils.test import get_crawler
 
+from backlink_spider.distributed import CrawlKeys, DistributedScheduler
 from backlink_spider.localweb import LocalWeb, Resource, Sites
 from pipelines.migrate import prepare_database
 from tests.conftest import database_rows, run_crawl, start_crawl
@@ -355,9 +357,13 @@ def test_a_restarted_worker_takes_over_what_a_killed_one_held(shared: SharedRedi
     assert shared.keys() == []
 
 
+@pytest.mark.parametrize("fault", ["cut", "frozen"])
 def test_a_redis_outage_is_ridden_out_and_nothing_is_lost(
-    shared: SharedRedis, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    shared: SharedRedis, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: str
 ) -> None:
+    """Redis gone (connections refused), or hung (connections open, nothing answered, for
+    longer than the client's 5-second timeout): one line when it goes, one when it is back,
+    and every page fetched once and stored."""
     proxy = FaultProxy(("127.0.0.1", 6379))
     monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{proxy.port}/0")
     log = tmp_path / "worker.log"
@@ -367,13 +373,35 @@ def test_a_redis_outage_is_ridden_out_and_nothing_is_lost(
             deadline = time.monotonic() + 60
             while len(pages_fetched(web)) < 8 and time.monotonic() < deadline:
                 time.sleep(0.05)
-            proxy.cut()
-            time.sleep(6)
-            proxy.restore()
+            if fault == "cut":
+                proxy.cut()
+                time.sleep(6)
+                proxy.restore()
+            else:
+                proxy.freeze()
+                time.sleep(8)
+                proxy.thaw()
             wait_for(worker, log, timeout=120)
             text = log.read_text()
-            assert "Redis is unreachable" in text and "Redis is back" in text
+            assert text.count("Redis is unreachable") == 1 and text.count("Redis is back") == 1, text[-3000:]
+            assert "Traceback" not in text and "Redis of crawl" not in text
+            if fault == "frozen":
+                assert "Redis is unreachable (Timeout reading from" in text
             assert stored_backlinks(database_url) == EXPECTED_BACKLINKS
-            assert set(pages_fetched(web)) == set(EVERY_PAGE)
+            assert pages_fetched(web) == Counter(EVERY_PAGE)
     finally:
         proxy.close()
+
+
+def test_a_lease_whose_answer_redis_never_sent_is_queued_again(shared: SharedRedis) -> None:
+    """A Redis that answers too late (hung, then resumed) may have run a lease whose answer the
+    worker gave up on: the request is in the worker's in-flight set, unknown to the worker,
+    which would never fetch it. The heartbeat queues such requests again, with their priority."""
+    keys = CrawlKeys(f"{shared.prefix}:target.com")
+    scheduler = DistributedScheduler(get_crawler(), shared.client, keys, dupefilter=None)
+    inflight = keys.inflight(scheduler.worker)
+    shared.client.zadd(inflight, {b"held": -3, b"answer lost": -5})
+    scheduler.leases[1] = b"held"
+    scheduler._requeue_unknown_leases()
+    assert shared.client.zrange(keys.queue, 0, -1, withscores=True) == [(b"answer lost", -5.0)]
+    assert shared.client.zrange(inflight, 0, -1) == [b"held"]
