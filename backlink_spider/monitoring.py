@@ -26,13 +26,22 @@ def failures(stats: dict[str, Any]) -> int:
     return sum(value for key, value in stats.items() if key.startswith("backlinks/fetch_failed/"))
 
 
-def summary(crawl_id: int, reason: str, stats: dict[str, Any], new: int, lost: int) -> str:
-    """One line: the crawl's outcome, its pages and links, its errors and its pace."""
+def summary(
+    crawl_id: int, reason: str, stats: dict[str, Any], new: int, lost: int, all_runs: tuple[int, int] | None = None
+) -> str:
+    """One line: the crawl's outcome, its pages and links, its errors and its pace. A crawl
+    resumed from its JOBDIR gives ``all_runs``, its pages and backlinks over every run: this
+    run's counts come first, then those, with the links new and lost, which are the whole crawl's."""
     unreachable = stats.get(STAT_ROBOTS_UNREACHABLE, 0)
     why = f" ({count_of(unreachable, 'host')} whose robots.txt could not be fetched)" if unreachable else ""
+    found = (
+        f"{count_of(stats.get('backlinks/stored/pages', 0), 'page')}, "
+        f"{count_of(stats.get('backlinks/stored/backlinks', 0), 'backlink')}"
+    )
+    if all_runs is not None:
+        found += f" in this run; {count_of(all_runs[0], 'page')}, {count_of(all_runs[1], 'backlink')} in all its runs"
     return (
-        f"Crawl {crawl_id} ended ({reason}): {count_of(stats.get('backlinks/stored/pages', 0), 'page')}, "
-        f"{count_of(stats.get('backlinks/stored/backlinks', 0), 'backlink')} ({new} new, {lost} lost), "
+        f"Crawl {crawl_id} ended ({reason}): {found} ({new} new, {lost} lost), "
         f"{count_of(failures(stats), 'page')} failed, {stats.get(STAT_GONE, 0)} gone (404, 410), "
         f"{stats.get('robotstxt/forbidden', 0)} denied by robots.txt{why}, "
         f"{stats.get('backlinks/guard/refused', 0)} refused by the network guard, "

@@ -164,12 +164,13 @@ def _known(settings: BaseSettings) -> None:
             raise _unknown_setting(name, known)
 
 
-def _log_level(settings: BaseSettings) -> None:
-    """``LOG_LEVEL`` as ``logging`` takes it: a level's name (upper case, as logging wants it) or number."""
-    level = settings.get("LOG_LEVEL")
-    if isinstance(level, int) or (isinstance(level, str) and level in logging.getLevelNamesMapping()):
-        return
-    raise SettingError("LOG_LEVEL", f"must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
+def _log_levels(settings: BaseSettings) -> None:
+    """``LOG_LEVEL`` and ``RETRY_GIVE_UP_LOG_LEVEL`` as ``logging`` takes them: a level's name
+    (upper case, as logging wants it) or number (Scrapy would fail on the first failed download)."""
+    for name in ("LOG_LEVEL", "RETRY_GIVE_UP_LOG_LEVEL"):
+        level = settings.get(name)
+        if not (isinstance(level, int) or (isinstance(level, str) and level in logging.getLevelNamesMapping())):
+            raise SettingError(name, f"must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
 
 
 def _writable(name: str, path: Path, directory: bool) -> None:
@@ -210,7 +211,7 @@ def check_settings(settings: BaseSettings) -> None:
             _number(settings, name, KINDS.get(name, type(default)))
         elif isinstance(default, list) and name.startswith("BACKLINKS_"):
             _list(settings, name)
-    _log_level(settings)
+    _log_levels(settings)
     _paths(settings)
     for name, check in _components().items():
         try:

@@ -113,6 +113,9 @@ COOKIES_ENABLED = False
 REFERER_ENABLED = False
 # One retry of a failed download is enough when the frontier is wide.
 RETRY_TIMES = 1
+# A download that failed for good is a routine event of the web (a 503, a timeout): the spider
+# and robots.txt log it in one line of their own at INFO, so Scrapy's ERROR line is only DEBUG.
+RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
 # Redirect hops followed before giving up.
 REDIRECT_MAX_TIMES = 10
 

@@ -96,15 +96,22 @@ def safe_url(url: str) -> str:
     return ENV_NAME if parsed is None else redact(parsed.render_as_string(hide_password=True))
 
 
+def first_line(error: Exception) -> str:
+    """What went wrong, in one line: the driver's first line for a connection or SQL error
+    (without the hint lines libpq adds, the statement and the link SQLAlchemy adds), else the
+    error's own first line."""
+    cause = str(getattr(error, "orig", None) or error).strip()
+    return cause.splitlines()[0] if cause else type(error).__name__
+
+
 def database_problem(url: str, error: Exception) -> str:
     """One line for the user saying what is wrong with the database at ``url`` (the
-    password hidden): the driver's first line for a connection or SQL error, else the
-    error itself (a schema that is behind says what to run)."""
+    password hidden): ``first_line`` of a connection or SQL error, else the error itself
+    (a schema that is behind says what to run)."""
     if isinstance(error, DatabaseUrlError):
         return str(error)
     if isinstance(error, SQLAlchemyError):
-        cause = str(getattr(error, "orig", None) or error).strip()
-        return f"database {safe_url(url)} is not usable: {cause.splitlines()[0] if cause else type(error).__name__}"
+        return f"database {safe_url(url)} is not usable: {first_line(error)}"
     return f"database {safe_url(url)}: {error}"
 
 

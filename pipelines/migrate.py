@@ -8,6 +8,7 @@ version table). A database whose schema is behind is refused, with a message nam
 from __future__ import annotations
 
 import atexit
+import logging
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -29,6 +30,18 @@ from pipelines.schema import Base
 UPGRADE_COMMAND = "scrapy migrate"
 # PostgreSQL advisory lock taken while the schema is checked and upgraded.
 SCHEMA_LOCK = 0x6261636B6C696E6B  # "backlink"
+
+
+class _DialectChatter(logging.Filter):
+    """Drops the two lines Alembic logs each time it looks at a database (its dialect, its DDL
+    mode): three or four times at every crawl's start, saying nothing. The migrations it runs
+    still show."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(("Context impl ", "Will assume "))
+
+
+logging.getLogger("alembic.runtime.migration").addFilter(_DialectChatter())
 
 
 class SchemaBehind(RuntimeError):

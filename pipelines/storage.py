@@ -33,11 +33,19 @@ from backlink_spider import signals as backlink_signals
 from backlink_spider.budget import STAT_EXHAUSTED
 from backlink_spider.items import Backlink, PageRecord
 from backlink_spider.monitoring import pages_per_minute, summary
-from pipelines.database import break_connections, database_url, open_engine, safe_url
+from pipelines.database import break_connections, database_url, first_line, open_engine, safe_url
 from pipelines.graph import compute_authority
 from pipelines.migrate import ensure_schema
 from pipelines.unsaved import save_batch, save_crawl_end
-from pipelines.writer import BacklinkValues, Writer, backlink_row_of, backlink_values, domain_link_rows, page_row
+from pipelines.writer import (
+    BacklinkValues,
+    CrawlCounts,
+    Writer,
+    backlink_row_of,
+    backlink_values,
+    domain_link_rows,
+    page_row,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +103,7 @@ class DatabasePipeline:
         self.batch = Batch()
         self._writing: list[Batch] = []  # handed to the writer thread, not stored yet
         self._crawl_ended = False
+        self._resumed = False
         self._forced_exit: Any = None
         self._received_backlinks = self._received_pages = 0
         self.crawl_id = 0
@@ -158,6 +167,7 @@ class DatabasePipeline:
             crawl_id = int(saved.read_text())
             if writer.resume_crawl(crawl_id):
                 logger.info("Resuming crawl %d", crawl_id)
+                self._resumed = True
                 return crawl_id
         crawl_id = writer.start_crawl(targets, datetime.now(UTC))
         if saved is not None:
@@ -246,7 +256,7 @@ class DatabasePipeline:
         now = time.monotonic()
         if self._failing_since is None:
             self._failing_since = now
-            logger.error("Could not write to the database (%s); retrying, rows are kept in memory", error)
+            logger.error("Could not write to the database (%s); retrying, rows are kept in memory", first_line(error))
         if now - self._failing_since > self.outage_timeout and not self._gave_up:
             self._gave_up = True
             logger.error(
@@ -320,10 +330,10 @@ class DatabasePipeline:
             reason = "max_pages"
         self.stats.set_value("backlinks/pages_per_minute", pages_per_minute(self.stats.get_stats()))
         stats = self.stats.get_stats()
-        new = lost = 0
+        counts = CrawlCounts(0, 0, 0, 0)
         finished_at = datetime.now(UTC)
         try:
-            new, lost = await self._call(
+            counts = await self._call(
                 self.writer.finish_crawl, self.crawl_id,
                 finished_at=finished_at, finish_reason=reason, stats=self._stats_text(),
             )  # fmt: skip
@@ -333,9 +343,9 @@ class DatabasePipeline:
         except Exception as error:  # noqa: BLE001 - the database went away: say so, lose nothing else
             self.stats.inc_value("backlinks/db/errors")
             if self._crawl_ended:
-                logger.error("Could not rank the domains at the end of crawl %d: %s", self.crawl_id, error)
+                logger.error("Could not rank the domains at the end of crawl %d: %s", self.crawl_id, first_line(error))
             else:
-                self._save_crawl_end(finished_at, reason, error)
+                self._save_crawl_end(finished_at, reason, first_line(error))
         finally:
             # Its last connection closed, SQLite folds the write-ahead log into the database
             # file: the file alone (copied, backed up) then holds the whole crawl.
@@ -345,12 +355,13 @@ class DatabasePipeline:
                 from twisted.internet import reactor
 
                 reactor.removeSystemEventTrigger(self._forced_exit)
-        logger.info(summary(self.crawl_id, reason, stats, new, lost))
+        all_runs = (counts.pages, counts.backlinks) if self._resumed and self._crawl_ended else None
+        logger.info(summary(self.crawl_id, reason, stats, counts.new, counts.lost, all_runs))
 
     def _stats_text(self) -> str:
         return json.dumps(self.stats.get_stats(), default=str, sort_keys=True)
 
-    def _save_crawl_end(self, finished_at: datetime, reason: str, error: Exception | str) -> None:
+    def _save_crawl_end(self, finished_at: datetime, reason: str, error: str) -> None:
         path = self._unsaved_path()
         save_crawl_end(path, self.crawl_id, finished_at, reason, self._stats_text())
         self._crawl_ended = True

@@ -11,7 +11,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 from psycopg import sql
@@ -213,6 +213,15 @@ _DOMAIN_LINK_COLUMNS = ("page_key", "source_domain", "target_domain", "links", "
 _DOMAIN_LINK_COPY = _copy_statement(PageDomainLinkRow.__tablename__, _DOMAIN_LINK_COLUMNS)
 
 
+class CrawlCounts(NamedTuple):
+    """What the database holds for a crawl, over all its runs: the counts its ``crawls`` row keeps."""
+
+    pages: int
+    backlinks: int
+    new: int
+    lost: int
+
+
 class Writer:
     """Upserts batches into one database, for one crawl of ``targets``."""
 
@@ -387,10 +396,10 @@ class Writer:
             )
             return reopened.rowcount == 1
 
-    def finish_crawl(self, crawl_id: int, **values: Any) -> tuple[int, int]:
+    def finish_crawl(self, crawl_id: int, **values: Any) -> CrawlCounts:
         """Close the crawl's row with what the database holds for it (so a resumed crawl
         counts all its runs): pages, backlinks, the links it found new and the ones it
-        saw lost. Returns the new and lost counts."""
+        saw lost. Returns those counts."""
         with self.engine.begin() as connection:
 
             def count(column: Any, table: Any) -> int:
@@ -398,16 +407,21 @@ class Writer:
                     select(func.count()).select_from(table).where(column == crawl_id)
                 ).scalar_one()
 
-            new, lost = count(BacklinkRow.first_crawl_id, BacklinkRow), count(BacklinkRow.lost_crawl_id, BacklinkRow)
+            counts = CrawlCounts(
+                pages=count(PageRow.last_crawl_id, PageRow),
+                backlinks=count(BacklinkRow.last_crawl_id, BacklinkRow),
+                new=count(BacklinkRow.first_crawl_id, BacklinkRow),
+                lost=count(BacklinkRow.lost_crawl_id, BacklinkRow),
+            )
             connection.execute(
                 update(CrawlRow)
                 .where(CrawlRow.id == crawl_id)
                 .values(
-                    pages=count(PageRow.last_crawl_id, PageRow),
-                    backlinks=count(BacklinkRow.last_crawl_id, BacklinkRow),
-                    new_backlinks=new,
-                    lost_backlinks=lost,
+                    pages=counts.pages,
+                    backlinks=counts.backlinks,
+                    new_backlinks=counts.new,
+                    lost_backlinks=counts.lost,
                     **values,
                 )
             )
-        return new, lost
+        return counts

@@ -26,6 +26,12 @@ def test_summary_names_pages_links_errors_and_pace() -> None:
         "301 denied by robots.txt (1 host whose robots.txt could not be fetched), 0 refused by the network guard, "
         "0.0 pages/min"
     )
+    # A crawl resumed from its JOBDIR: this run, then the whole crawl, whose are the new and lost.
+    assert summary(9, "finished", {"backlinks/stored/pages": 1, "backlinks/stored/backlinks": 2}, 40, 0, (41, 40)) == (
+        "Crawl 9 ended (finished): 1 page, 2 backlinks in this run; 41 pages, 40 backlinks in all its runs "
+        "(40 new, 0 lost), 0 pages failed, 0 gone (404, 410), 0 denied by robots.txt, 0 refused by the network guard, "
+        "0.0 pages/min"
+    )
     assert pages_per_minute({"backlinks/stored/pages": 5}) == 0.0
 
 

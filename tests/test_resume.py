@@ -4,6 +4,7 @@ keeps counting in the same crawl row."""
 
 from __future__ import annotations
 
+import re
 import signal
 import sqlite3
 import time
@@ -77,6 +78,10 @@ def test_kill_9_then_resume_refetches_nothing_stored_and_loses_nothing(tmp_path:
     assert backlinks_before <= backlinks
     assert backlinks == {f"http://target.com/{n}" for n in range(PAGES)}
     assert resumed.rows("SELECT id, pages, finish_reason FROM crawls") == [(1, PAGES + 2, "finished")]
+    # Its last line tells this run from the whole crawl, whose links are all new.
+    whole = f"{PAGES + 2} pages, {PAGES} backlinks in all its runs ({PAGES} new, 0 lost)"
+    assert re.search(rf"Crawl 1 ended \(finished\): \d+ pages?, \d+ backlinks? in this run; {re.escape(whole)}",
+                     resumed.process.stderr)  # fmt: skip
 
 
 @pytest.mark.parametrize("budget", ["max_pages", "pages_per_domain"])

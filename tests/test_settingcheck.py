@@ -60,10 +60,11 @@ def test_the_scrapy_settings_the_readme_documents_are_checked_too() -> None:
     assert str(problem(ROBOTSTXT_OBEY="maybe")) == "setting ROBOTSTXT_OBEY: 'maybe' is not True or False (1 or 0)"
 
 
+@pytest.mark.parametrize("name", ["LOG_LEVEL", "RETRY_GIVE_UP_LOG_LEVEL"])
 @pytest.mark.parametrize("level", ["LOUD", "info", ""])
-def test_a_log_level_python_does_not_know_is_named_with_the_levels_it_does(level: str) -> None:
-    message = f"setting LOG_LEVEL: must be one of CRITICAL, ERROR, WARNING, INFO, DEBUG, not {level!r}"
-    assert str(problem(LOG_LEVEL=level)) == message
+def test_a_log_level_python_does_not_know_is_named_with_the_levels_it_does(name: str, level: str) -> None:
+    message = f"setting {name}: must be one of CRITICAL, ERROR, WARNING, INFO, DEBUG, not {level!r}"
+    assert str(problem(**{name: level})) == message
 
 
 @pytest.mark.parametrize("name", NUMBERS)
