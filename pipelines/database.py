@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -150,6 +151,35 @@ def break_connections(engine: Engine) -> int:
                 duplicate.shutdown(socket.SHUT_RDWR)
             broken += 1
     return broken
+
+
+class NoAnswer(SQLAlchemyError):
+    """The database did not answer in time (``answer_within``)."""
+
+
+@contextmanager
+def answer_within(engine: Engine, seconds: float) -> Iterator[None]:
+    """Give the database calls of the block ``seconds`` in all: past them, ``engine``'s
+    connections are broken (``break_connections``), so that a call waiting on a server that
+    stopped answering, or on a lock never released, fails, and ``NoAnswer`` is raised in its
+    place. For code that calls the database on its own thread (``scrapy restore``)."""
+    fired = threading.Event()
+
+    def expire() -> None:
+        fired.set()
+        break_connections(engine)
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    except SQLAlchemyError as error:
+        if fired.is_set():
+            raise NoAnswer(f"no answer in {seconds:g} s (BACKLINKS_DB_WRITE_TIMEOUT)") from error
+        raise
+    finally:
+        timer.cancel()
 
 
 def open_engine(url: str) -> Engine:

@@ -33,7 +33,7 @@ from backlink_spider import signals as backlink_signals
 from backlink_spider.budget import STAT_EXHAUSTED
 from backlink_spider.items import Backlink, PageRecord
 from backlink_spider.monitoring import pages_per_minute, summary
-from pipelines.database import break_connections, database_url, first_line, open_engine, safe_url
+from pipelines.database import NoAnswer, break_connections, database_url, first_line, open_engine, safe_url
 from pipelines.graph import compute_authority
 from pipelines.migrate import ensure_schema
 from pipelines.unsaved import save_batch, save_crawl_end
@@ -52,10 +52,6 @@ logger = logging.getLogger(__name__)
 # Batches handed to the writer thread and not written yet, at most: the one being written and the
 # next, so that the thread never waits for the crawl; more would only wait in memory.
 WRITES_IN_FLIGHT = 2
-
-
-class DatabaseTimeout(Exception):
-    """The database gave no answer within ``BACKLINKS_DB_WRITE_TIMEOUT``."""
 
 
 @dataclass
@@ -131,7 +127,7 @@ class DatabasePipeline:
 
     async def _call(self, function: Any, *args: Any, **kwargs: Any) -> Any:
         """``function`` in the writer thread, given ``BACKLINKS_DB_WRITE_TIMEOUT`` to return
-        (its wait behind an earlier call included); past it, ``DatabaseTimeout``. A call still
+        (its wait behind an earlier call included); past it, ``NoAnswer``. A call still
         waiting for its turn is dropped; the connections are broken (``break_connections``),
         so that a call that waits on a server that stopped answering fails at once and frees
         the thread. A call that waits to connect gives up at libpq's ``connect_timeout``."""
@@ -142,7 +138,7 @@ class DatabasePipeline:
             return call.result()
         call.cancel()
         break_connections(self.writer.engine)
-        raise DatabaseTimeout(f"no answer in {self.write_timeout:g} s (BACKLINKS_DB_WRITE_TIMEOUT)")
+        raise NoAnswer(f"no answer in {self.write_timeout:g} s (BACKLINKS_DB_WRITE_TIMEOUT)")
 
     async def open_spider(self) -> None:
         logger.info("Storing backlinks in %s", safe_url(self.url))

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, select
 
+from pipelines.database import answer_within
 from pipelines.schema import CrawlRow
 from pipelines.writer import Writer
 
@@ -92,10 +93,10 @@ def _records(path: Path) -> Iterator[dict[str, Any]]:
             yield record
 
 
-def load_file(engine: Engine, path: Path) -> Loaded:
-    """Store every batch of ``path``, then close the rows of the crawls whose end it holds.
-    Every line is read once before anything is written: a damaged file stores nothing
-    (``UnsavedFileError``)."""
+def load_file(engine: Engine, path: Path, write_timeout: float) -> Loaded:
+    """Store every batch of ``path``, then close the rows of the crawls whose end it holds,
+    each step given ``write_timeout`` seconds (``answer_within``). Every line is read once
+    before anything is written: a damaged file stores nothing (``UnsavedFileError``)."""
     for _ in _records(path):
         pass
     backlinks = pages = 0
@@ -105,12 +106,13 @@ def load_file(engine: Engine, path: Path) -> Loaded:
             ends[record["crawl_id"]] = record["crawl_end"]
             continue
         writer = Writer(engine, record["targets"])
-        writer.write(
-            [_decode(row) for row in record["backlinks"]],
-            [_decode(row) for row in record["pages"]],
-            record["crawl_id"],
-            record["domain_links"],
-        )
+        with answer_within(engine, write_timeout):
+            writer.write(
+                [_decode(row) for row in record["backlinks"]],
+                [_decode(row) for row in record["pages"]],
+                record["crawl_id"],
+                record["domain_links"],
+            )
         backlinks += len(record["backlinks"])
         pages += len(record["pages"])
     for crawl_id, end in ends.items():
@@ -118,7 +120,8 @@ def load_file(engine: Engine, path: Path) -> Loaded:
         # outage and those of this file. A crawl resumed (JOBDIR) and ended since keeps that end.
         saved_at = datetime.fromisoformat(end["finished_at"])
         values = {"finished_at": saved_at, "finish_reason": end["finish_reason"], "stats": end["stats"]}
-        Writer(engine).finish_crawl(crawl_id, **({} if _ended_since(engine, crawl_id, saved_at) else values))
+        with answer_within(engine, write_timeout):
+            Writer(engine).finish_crawl(crawl_id, **({} if _ended_since(engine, crawl_id, saved_at) else values))
     return Loaded(backlinks, pages, list(ends))
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import create_engine, make_url, text
 
 from backlink_spider.localweb import LocalWeb, Resource
 from pipelines.database import POSTGRES_TIMEOUTS, open_engine
+from pipelines.migrate import ensure_schema
 from pipelines.unsaved import save_batch
 from pipelines.writer import backlink_row
 from tests.conftest import ROOT, Crawl, crawl_env, database_rows, finish_crawl, run_crawl, start_crawl
@@ -89,11 +90,11 @@ def database_activity(database_url: str) -> list[tuple[object, ...]]:
         engine.dispose()
 
 
-def restore(database_url: str, path: Path) -> subprocess.CompletedProcess[str]:
-    """``scrapy restore path``; one still running after 60 s fails the test with where it
-    waits (its Python stack) and what the database's sessions are doing."""
+def restore(database_url: str, path: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """``scrapy restore [options] path``; one still running after 60 s fails the test with
+    where it waits (its Python stack) and what the database's sessions are doing."""
     env = crawl_env(None) | {"BACKLINKS_DATABASE_URL": database_url}
-    command = [sys.executable, "-m", "scrapy", "restore", str(path)]
+    command = [sys.executable, "-m", "scrapy", "restore", *options, str(path)]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         stdout, stderr = process.communicate(timeout=60)
@@ -247,19 +248,33 @@ def test_a_database_that_stops_answering_is_an_outage_and_the_crawl_goes_on_when
     assert crawl.rows("SELECT finish_reason FROM crawls") == [("finished",)]
 
 
-def unsaved_file(directory: Path) -> Path:
+def restore_what_was_saved(process: subprocess.Popen[str], url: str, directory: Path) -> Crawl:
+    """``scrapy restore`` of the file of unsaved rows in ``directory``, once the database is
+    back: then every page the crawl parsed (more than the few stored before the fault) is
+    stored, with its backlink. The crawl, for more checks."""
     (saved,) = directory.glob("unsaved-backlinks-*.jsonl")
-    return saved
+    load = restore(url, saved)
+    assert load.returncode == 0, load.stderr
+    crawl = Crawl(process, url)  # type: ignore[arg-type]
+    pages = {row[0] for row in crawl.rows("SELECT url FROM pages WHERE status = 200")}
+    assert {row[0] for row in crawl.rows("SELECT source_url FROM backlinks")} == pages and len(pages) > 5
+    return crawl
+
+
+def start_slow_crawl(url: str, web: LocalWeb, unsaved_dir: Path, **settings: str) -> subprocess.Popen[str]:
+    """The crawl of ``slow_web``, started, once it has stored its first 5 pages."""
+    settings = {"BACKLINKS_FLUSH_INTERVAL": "0.1", "BACKLINKS_UNSAVED_DIR": str(unsaved_dir), **settings}
+    process = start_crawl(url, *ARGUMENTS, proxy=web.proxy_url, settings=settings)
+    wait_for_pages(url, 5)
+    return process
 
 
 def test_a_database_that_never_answers_again_stops_the_crawl_with_its_rows_saved(
     slow_web: LocalWeb, proxied_database: tuple[str, FaultProxy], tmp_path: Path
 ) -> None:
     url, proxy = proxied_database
-    settings = {"BACKLINKS_FLUSH_INTERVAL": "0.1", "BACKLINKS_DB_WRITE_TIMEOUT": "1",
-                "BACKLINKS_DB_OUTAGE_TIMEOUT": "3", "BACKLINKS_UNSAVED_DIR": str(tmp_path)}  # fmt: skip
-    process = start_crawl(url, *ARGUMENTS, proxy=slow_web.proxy_url, settings=settings)
-    wait_for_pages(url, 5)
+    timeouts = {"BACKLINKS_DB_WRITE_TIMEOUT": "1", "BACKLINKS_DB_OUTAGE_TIMEOUT": "3"}
+    process = start_slow_crawl(url, slow_web, tmp_path, **timeouts)
     proxy.freeze()
     # Every call at the end (the last batch, the crawl's end, closing the connections) meets
     # the hung server too, and none of them may wait for it for ever.
@@ -269,11 +284,7 @@ def test_a_database_that_never_answers_again_stops_the_crawl_with_its_rows_saved
     ended = re.search(r"Spider closed \((\w+)\)", stderr)
     assert ended is not None
     proxy.thaw()
-    load = restore(url, unsaved_file(tmp_path))
-    assert load.returncode == 0, load.stderr
-    crawl = Crawl(process, url)  # type: ignore[arg-type]
-    pages = {row[0] for row in crawl.rows("SELECT url FROM pages WHERE status = 200")}
-    assert {row[0] for row in crawl.rows("SELECT source_url FROM backlinks")} == pages and len(pages) > 5
+    crawl = restore_what_was_saved(process, url, tmp_path)
     assert crawl.rows("SELECT finish_reason FROM crawls") == [(ended[1],)]
 
 
@@ -281,9 +292,7 @@ def test_stopping_a_crawl_while_the_database_is_away_saves_its_rows_at_once(
     slow_web: LocalWeb, proxied_database: tuple[str, FaultProxy], tmp_path: Path
 ) -> None:
     url, proxy = proxied_database
-    settings = {"BACKLINKS_FLUSH_INTERVAL": "0.1", "BACKLINKS_UNSAVED_DIR": str(tmp_path)}
-    process = start_crawl(url, *ARGUMENTS, proxy=slow_web.proxy_url, settings=settings)
-    wait_for_pages(url, 5)
+    process = start_slow_crawl(url, slow_web, tmp_path)
     proxy.cut()
     time.sleep(1)
     process.send_signal(signal.SIGTERM)
@@ -291,21 +300,17 @@ def test_stopping_a_crawl_while_the_database_is_away_saves_its_rows_at_once(
     stderr = finish_crawl(process, 45)
     assert "rows could not be stored; saved to" in stderr and "Traceback" not in stderr
     proxy.restore()
-    assert restore(url, unsaved_file(tmp_path)).returncode == 0
-    crawl = Crawl(process, url)  # type: ignore[arg-type]
-    pages = {row[0] for row in crawl.rows("SELECT url FROM pages WHERE status = 200")}
-    assert {row[0] for row in crawl.rows("SELECT source_url FROM backlinks")} == pages and len(pages) > 5
+    crawl = restore_what_was_saved(process, url, tmp_path)
     ((reason, stats),) = crawl.rows("SELECT finish_reason, stats FROM crawls")
-    assert reason == "shutdown" and json.loads(stats)["backlinks/stored/pages"] == len(pages)
+    pages = crawl.rows("SELECT count(*) FROM pages WHERE status = 200")[0][0]
+    assert reason == "shutdown" and json.loads(stats)["backlinks/stored/pages"] == pages
 
 
 def test_a_crawl_stopped_twice_while_the_database_hangs_saves_its_rows_and_its_end(
     slow_web: LocalWeb, proxied_database: tuple[str, FaultProxy], tmp_path: Path
 ) -> None:
     url, proxy = proxied_database
-    settings = {"BACKLINKS_FLUSH_INTERVAL": "0.1", "BACKLINKS_UNSAVED_DIR": str(tmp_path)}
-    process = start_crawl(url, *ARGUMENTS, proxy=slow_web.proxy_url, settings=settings)
-    wait_for_pages(url, 5)
+    process = start_slow_crawl(url, slow_web, tmp_path)
     proxy.freeze()
     time.sleep(1)
     process.send_signal(signal.SIGTERM)  # the last writes wait for the server (60 s)...
@@ -314,9 +319,27 @@ def test_a_crawl_stopped_twice_while_the_database_hangs_saves_its_rows_and_its_e
     stderr = finish_crawl(process, 30)
     assert "forcing unclean shutdown" in stderr and "Traceback" not in stderr
     proxy.thaw()
-    assert restore(url, unsaved_file(tmp_path)).returncode == 0
-    crawl = Crawl(process, url)  # type: ignore[arg-type]
-    pages = {row[0] for row in crawl.rows("SELECT url FROM pages WHERE status = 200")}
-    assert {row[0] for row in crawl.rows("SELECT source_url FROM backlinks")} == pages and len(pages) > 5
+    crawl = restore_what_was_saved(process, url, tmp_path)
     ((reason, finished_at),) = crawl.rows("SELECT finish_reason, finished_at FROM crawls")
     assert reason == "shutdown" and finished_at is not None
+
+
+def test_a_restore_that_the_database_does_not_answer_is_a_clear_error_not_a_hang(tmp_path: Path) -> None:
+    """A write that waits for ever (here on a lock a stuck session holds; as well on a server
+    that stopped answering) fails after BACKLINKS_DB_WRITE_TIMEOUT, and the file is kept."""
+    path = tmp_path / "unsaved-backlinks-1.jsonl"
+    save_batch(path, 1, ["target.com"], [backlink_row(backlink(), 1)], [], [])
+    with postgres_database() as url:
+        engine = open_engine(url)
+        try:
+            ensure_schema(engine, auto_upgrade=False)
+            with engine.begin() as stuck:
+                stuck.execute(text("LOCK TABLE backlinks IN ACCESS EXCLUSIVE MODE"))
+                load = restore(url, path, "-s", "BACKLINKS_DB_WRITE_TIMEOUT=1")
+        finally:
+            engine.dispose()
+        assert load.returncode == 1
+        assert load.stderr.strip() == (
+            f"scrapy restore: error: database {url} is not usable: no answer in 1 s (BACKLINKS_DB_WRITE_TIMEOUT)"
+        )
+        assert path.exists() and database_rows(url, "SELECT count(*) FROM backlinks") == [(0,)]

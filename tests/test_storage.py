@@ -399,11 +399,11 @@ def test_a_damaged_unsaved_file_stores_nothing_and_names_its_line(
     with pytest.raises(
         UnsavedFileError, match=rf"^{re.escape(str(path))}: line 3 is not a batch of unsaved rows; nothing"
     ):
-        load_file(engine, path)
+        load_file(engine, path, 60.0)
     with engine.connect() as connection:
         assert connection.execute(select(BacklinkRow.anchor_text)).all() == []
     path.write_text(path.read_text().replace(damage + "\n", ""))
-    assert load_file(engine, path) == (1, 0, [])
+    assert load_file(engine, path, 60.0) == (1, 0, [])
     engine.dispose()
 
 
@@ -422,7 +422,7 @@ def test_restoring_a_crawl_s_end_keeps_a_later_end_of_the_crawl_resumed_since(
     path = tmp_path / f"unsaved-backlinks-{crawl_id}.jsonl"
     save_batch(path, crawl_id, ["target.com"], [backlink_row(backlink(), crawl_id)], [], [])
     save_crawl_end(path, crawl_id, saved_at, "database_unavailable", "{}")
-    load_file(engine, path)
+    load_file(engine, path, 60.0)
     with engine.connect() as connection:
         reason, backlinks = connection.execute(select(CrawlRow.finish_reason, CrawlRow.backlinks)).one()
     engine.dispose()

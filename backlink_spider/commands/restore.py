@@ -42,7 +42,7 @@ class Command(ScrapyCommand):
             with engine_at(url) as engine:
                 ensure_schema(engine, self.settings.getbool("BACKLINKS_AUTO_MIGRATE"))
                 for name in args:
-                    print(restore_file(engine, Path(name)))
+                    print(restore_file(engine, Path(name), self.settings.getfloat("BACKLINKS_DB_WRITE_TIMEOUT")))
         except (OSError, UnsavedFileError) as error:
             print(f"scrapy restore: error: {error}", file=sys.stderr)
             self.exitcode = 1
@@ -56,9 +56,10 @@ def loaded_name(path: Path) -> Path:
     return path if path.name.endswith(LOADED) else path.with_name(path.name + LOADED)
 
 
-def restore_file(engine: Engine, path: Path) -> str:
-    """Store ``path``, move it to its ``loaded_name`` and say so in one line."""
-    stored = load_file(engine, path)
+def restore_file(engine: Engine, path: Path, write_timeout: float) -> str:
+    """Store ``path`` (each batch given ``write_timeout`` seconds), move it to its
+    ``loaded_name`` and say so in one line."""
+    stored = load_file(engine, path, write_timeout)
     ended = "".join(f", and the end of crawl {crawl_id}" for crawl_id in stored.crawls_ended)
     done = f"{path}: stored {count_of(stored.backlinks, 'backlink')} and {count_of(stored.pages, 'page')}{ended}"
     loaded = loaded_name(path)
