@@ -407,7 +407,12 @@ class DistributedScheduler(Scheduler):
         if self._heartbeat_task is not None:
             self._heartbeat_task.cancel()
         try:
+            self._away_since = None  # one more try, whatever the heartbeat saw last
             self._push_unsent()
+            for lease_id in list(self.giving_back):
+                self._give_back(lease_id)
+            if self.giving_back:  # not given back: the lease's expiry queues them again
+                raise redis.ConnectionError("Redis is unreachable")
             self.server.delete(self.keys.alive(self.worker))
             if self.leases and self.stats.get_value(STAT_DB_UNSAVED):
                 # Let another worker, or a restarted one, fetch these pages again and store them.
@@ -633,6 +638,8 @@ class DistributedScheduler(Scheduler):
                     self._release_settled()
                 except redis.RedisError as error:
                     self._redis_away(error)
+                except Exception:  # a bug must not end the heartbeat, the one way back from an outage
+                    logger.exception("The heartbeat of worker %s failed", self.worker)
             # Take what other workers queued now rather than at Scrapy's next 5-second heartbeat.
             nextcall = getattr(getattr(self.crawler.engine, "_slot", None), "nextcall", None)
             if nextcall is not None:

@@ -125,14 +125,29 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-# The open PostgreSQL connections of each engine, for ``break_connections``.
-_CONNECTIONS: weakref.WeakKeyDictionary[Engine, weakref.WeakSet[Any]] = weakref.WeakKeyDictionary()
+class _Connections:
+    """The open PostgreSQL connections of an engine, for ``break_connections``: added by the
+    thread that opens one while another thread may be listing them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._connections: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    def add(self, dbapi_connection: Any, _record: Any) -> None:
+        with self._lock:
+            self._connections.add(dbapi_connection)
+
+    def listed(self) -> list[Any]:
+        with self._lock:
+            return list(self._connections)
+
+
+_CONNECTIONS: weakref.WeakKeyDictionary[Engine, _Connections] = weakref.WeakKeyDictionary()
 
 
 def _track_connections(engine: Engine) -> None:
-    connections: weakref.WeakSet[Any] = weakref.WeakSet()
-    _CONNECTIONS[engine] = connections
-    event.listen(engine, "connect", lambda dbapi_connection, _record: connections.add(dbapi_connection))
+    _CONNECTIONS[engine] = connections = _Connections()
+    event.listen(engine, "connect", connections.add)
 
 
 def break_connections(engine: Engine) -> int:
@@ -145,7 +160,8 @@ def break_connections(engine: Engine) -> int:
     the next time they are checked out. Safe from any thread: the sockets stay open until
     their connections are closed."""
     broken = 0
-    for connection in list(_CONNECTIONS.get(engine, ())):
+    tracked = _CONNECTIONS.get(engine)
+    for connection in tracked.listed() if tracked is not None else ():
         with contextlib.suppress(OSError, psycopg.Error):  # closed already: nothing waits on it
             with socket.socket(fileno=os.dup(connection.fileno())) as duplicate:
                 duplicate.shutdown(socket.SHUT_RDWR)
@@ -180,6 +196,7 @@ def answer_within(engine: Engine, seconds: float) -> Iterator[None]:
         raise
     finally:
         timer.cancel()
+        timer.join()  # an expiry under way ends here, not in the next block
 
 
 def open_engine(url: str) -> Engine:

@@ -15,6 +15,8 @@ is lost. Backlinks pass on to the feed exports; page records stop here.
 from __future__ import annotations
 
 import asyncio
+import functools
+import itertools
 import json
 import logging
 import time
@@ -57,12 +59,16 @@ WRITES_IN_FLIGHT = 2
 @dataclass
 class Batch:
     """Items waiting to be written, the frontier ids of the requests of their pages, and the rows
-    they make (a page is its row and one per other domain it links to, dozens on most pages)."""
+    they make (a page is its row and one per other domain it links to, dozens on most pages).
+    Handed to the writer thread, a batch is numbered (``seq``, in the order of handing); it
+    ``carries`` its own number and those of the failed batches whose items it took over."""
 
     backlinks: list[BacklinkValues] = field(default_factory=list)
     pages: list[PageRecord] = field(default_factory=list)
     request_ids: list[int] = field(default_factory=list)
     rows: int = 0
+    seq: int = 0
+    carries: frozenset[int] = frozenset()
 
     def __len__(self) -> int:
         return self.rows
@@ -74,7 +80,13 @@ class Batch:
             self.pages + later.pages,
             self.request_ids + later.request_ids,
             self.rows + later.rows,
+            carries=self.carries | later.carries,
         )
+
+
+class _Overtaking(Exception):
+    """A batch not written because an earlier one failed and is not in it: a page's record,
+    which marks lost the links of its page that no batch before it wrote, comes after them."""
 
 
 class DatabasePipeline:
@@ -96,8 +108,14 @@ class DatabasePipeline:
         self._gave_up = False
         self._closing = False
         self._stopping: asyncio.Future[None] | None = None
-        self.batch = Batch()
-        self._writing: list[Batch] = []  # handed to the writer thread, not stored yet
+        self.batch = Batch()  # items received since the last flush
+        # Batches handed to the writer thread and not stored yet, by number; those that failed
+        # (or would have overtaken one that did) go into the next flush, before its new items.
+        self._unstored: dict[int, Batch] = {}
+        self._returned: set[int] = set()
+        self._seqs = itertools.count(1)
+        # Numbers of the batches that failed and are not stored yet, as the writer thread saw them.
+        self._failed: set[int] = set()
         self._crawl_ended = False
         self._resumed = False
         self._forced_exit: Any = None
@@ -135,6 +153,8 @@ class DatabasePipeline:
         call = asyncio.ensure_future(self._in_thread(function, *args, **kwargs))
         await asyncio.wait({call}, timeout=self.write_timeout)
         if call.done():
+            if call.cancelled():  # by _save_at_forced_exit, before the thread ran it
+                raise NoAnswer("the writer thread was stopped")
             return call.result()
         call.cancel()
         break_connections(self.writer.engine)
@@ -218,27 +238,49 @@ class DatabasePipeline:
                 self._start_flush()
 
     def _start_flush(self) -> None:
+        """Hand the writer thread the failed batches and the new items, in order, as one batch."""
         self._count_received()
-        if not len(self.batch):
+        returned = [self._unstored.pop(seq) for seq in sorted(self._returned)]
+        self._returned.clear()
+        batch = functools.reduce(Batch.then, returned, Batch()).then(self.batch)
+        self.batch = Batch()
+        if not len(batch):
             return
-        batch, self.batch = self.batch, Batch()
+        batch.seq = next(self._seqs)
+        batch.carries |= {batch.seq}
+        self._unstored[batch.seq] = batch
         future = asyncio.ensure_future(self._write(batch))
         self._pending.add(future)
         future.add_done_callback(self._pending.discard)
 
-    async def _write(self, batch: Batch) -> bool:
-        """Write one batch; on failure put it back for the next try. True when stored."""
+    def _write_in_order(self, batch: Batch) -> None:
+        """In the writer thread: write ``batch``, unless a batch before it failed and is not in it."""
         assert self.writer is not None
-        self._writing.append(batch)
+        if any(seq < batch.seq and seq not in batch.carries for seq in self._failed):
+            self._failed |= batch.carries
+            raise _Overtaking
         try:
-            await self._call(self.writer.write_items, batch.backlinks, batch.pages, self.crawl_id)
+            self.writer.write_items(batch.backlinks, batch.pages, self.crawl_id)
+        except Exception:
+            self._failed |= batch.carries
+            raise
+        self._failed -= batch.carries
+
+    async def _write(self, batch: Batch) -> bool:
+        """Write one batch; on failure keep it for the next flush. True when stored."""
+        try:
+            await self._call(self._write_in_order, batch)
+        except _Overtaking:
+            self._returned.add(batch.seq)
+            return False
         except Exception as error:  # noqa: BLE001 - any driver error: keep the rows, retry later
+            # Also for a call given up on, which the thread may never have started.
+            self._failed |= batch.carries
             self.stats.inc_value("backlinks/db/errors")
-            self.batch = batch.then(self.batch)
+            self._returned.add(batch.seq)
             self._outage(error)
             return False
-        finally:
-            self._writing.remove(batch)
+        del self._unstored[batch.seq]
         if self._failing_since is not None:
             logger.warning("The database is back after %.1f s; writes resumed", time.monotonic() - self._failing_since)
             self._failing_since = None
@@ -276,22 +318,28 @@ class DatabasePipeline:
         # Last flushes: retried until the outage timeout if the database is away now, unless
         # the crawl is being stopped (Ctrl-C, SIGTERM): its user wants it to end now.
         waiting = False
-        while len(self.batch) and not self._gave_up:
-            batch, self.batch = self.batch, Batch()
-            if await self._write(batch):
+        while (len(self.batch) or self._returned) and not self._gave_up:
+            self._start_flush()
+            await asyncio.gather(*self._pending)
+            if not self._returned or self._gave_up:
                 continue
-            if self._gave_up or not self.crawler.crawling:
+            if not self.crawler.crawling:
                 break
             if not waiting:
                 waiting = True
                 logger.warning(
                     "The crawl is over but %d rows are not stored: retrying for up to %.0f s "
                     "(BACKLINKS_DB_OUTAGE_TIMEOUT), then saving them to %s; stop the crawl (Ctrl-C) to save them now",
-                    len(self.batch), self._outage_left(), self._unsaved_path(),
+                    self._unstored_rows().rows, self._outage_left(), self._unsaved_path(),
                 )  # fmt: skip
             await asyncio.sleep(min(self.flush_interval, 1.0))
-        if len(self.batch):
+        if self._unstored or len(self.batch):
             self._save_unsaved()
+
+    def _unstored_rows(self) -> Batch:
+        """Every item not stored yet, in order: those handed to the writer thread, then the new."""
+        handed = (self._unstored[seq] for seq in sorted(self._unstored))
+        return functools.reduce(Batch.then, handed, Batch()).then(self.batch)
 
     def _outage_left(self) -> float:
         failing_for = 0.0 if self._failing_since is None else time.monotonic() - self._failing_since
@@ -301,9 +349,10 @@ class DatabasePipeline:
         return self.unsaved_dir / f"unsaved-backlinks-{self.crawl_id}.jsonl"
 
     def _save_unsaved(self) -> None:
+        """Save every item not stored yet to the unsaved file (``scrapy restore``)."""
         path = self._unsaved_path()
         assert self.writer is not None
-        batch = self.batch
+        batch = self._unstored_rows()
         save_batch(
             path,
             self.crawl_id,
@@ -318,6 +367,8 @@ class DatabasePipeline:
             len(batch), path, path,
         )  # fmt: skip
         self.batch = Batch()
+        self._unstored.clear()
+        self._returned.clear()
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.writer is None:
@@ -329,6 +380,10 @@ class DatabasePipeline:
         counts = CrawlCounts(0, 0, 0, 0)
         finished_at = datetime.now(UTC)
         try:
+            if self._failing_since is not None and not self.crawler.crawling:
+                # Stopped while the database is away: not one more wait for it (a hung server
+                # would cost BACKLINKS_DB_WRITE_TIMEOUT again, past systemd's stop timeout).
+                raise NoAnswer("it is unavailable and the crawl was stopped")
             counts = await self._call(
                 self.writer.finish_crawl, self.crawl_id,
                 finished_at=finished_at, finish_reason=reason, stats=self._stats_text(),
@@ -374,11 +429,12 @@ class DatabasePipeline:
         assert self.writer is not None
         self._thread.shutdown(wait=False, cancel_futures=True)
         break_connections(self.writer.engine)
-        for batch in self._writing:  # perhaps stored meanwhile: loading rows again changes nothing
-            self.batch = batch.then(self.batch)
-        self._writing.clear()
         self._count_received()
-        if len(self.batch):
-            self._save_unsaved()
-        if not self._crawl_ended:
-            self._save_crawl_end(datetime.now(UTC), "shutdown", "the crawl was stopped before its end was stored")
+        try:
+            # A batch the thread was writing may be stored as well: loading it again changes nothing.
+            if self._unstored or len(self.batch):
+                self._save_unsaved()
+            if not self._crawl_ended:
+                self._save_crawl_end(datetime.now(UTC), "shutdown", "the crawl was stopped before its end was stored")
+        except OSError as error:
+            logger.error("Could not save what crawl %d did not store: %s", self.crawl_id, error)

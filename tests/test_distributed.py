@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from scrapy import Request
 from scrapy.utils.test import get_crawler
 
 from backlink_spider.distributed import CrawlKeys, DistributedScheduler
@@ -393,15 +394,34 @@ def test_a_redis_outage_is_ridden_out_and_nothing_is_lost(
         proxy.close()
 
 
+def lone_scheduler(shared: SharedRedis) -> tuple[DistributedScheduler, CrawlKeys]:
+    """A worker's scheduler on the real Redis, not opened (no heartbeat, no crawl)."""
+    keys = CrawlKeys(f"{shared.prefix}:target.com")
+    return DistributedScheduler(get_crawler(), shared.client, keys, dupefilter=None), keys
+
+
 def test_a_lease_whose_answer_redis_never_sent_is_queued_again(shared: SharedRedis) -> None:
     """A Redis that answers too late (hung, then resumed) may have run a lease whose answer the
     worker gave up on: the request is in the worker's in-flight set, unknown to the worker,
     which would never fetch it. The heartbeat queues such requests again, with their priority."""
-    keys = CrawlKeys(f"{shared.prefix}:target.com")
-    scheduler = DistributedScheduler(get_crawler(), shared.client, keys, dupefilter=None)
+    scheduler, keys = lone_scheduler(shared)
     inflight = keys.inflight(scheduler.worker)
     shared.client.zadd(inflight, {b"held": -3, b"answer lost": -5})
     scheduler.leases[1] = b"held"
     scheduler._requeue_unknown_leases()
     assert shared.client.zrange(keys.queue, 0, -1, withscores=True) == [(b"answer lost", -5.0)]
     assert shared.client.zrange(inflight, 0, -1) == [b"held"]
+
+
+def test_a_request_to_give_back_while_redis_was_away_is_given_back_when_the_worker_leaves(
+    shared: SharedRedis,
+) -> None:
+    """A request the spent budget refused is queued again for a resume; refused while Redis was
+    away, it waits for the heartbeat, and a worker leaving first must queue it, not delete it."""
+    scheduler, keys = lone_scheduler(shared)
+    shared.client.zadd(keys.inflight(scheduler.worker), {b"refused by the budget": -5})
+    scheduler.leases[1], scheduler.leased[1] = b"refused by the budget", Request("http://blog.com/", priority=5)
+    scheduler.giving_back.add(1)
+    scheduler.close("max_pages")
+    assert shared.client.zrange(keys.queue, 0, -1, withscores=True) == [(b"refused by the budget", -5.0)]
+    assert shared.client.exists(keys.inflight(scheduler.worker)) == 0

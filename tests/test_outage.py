@@ -299,6 +299,8 @@ def test_stopping_a_crawl_while_the_database_is_away_saves_its_rows_at_once(
     # Not BACKLINKS_DB_OUTAGE_TIMEOUT (300 s) of waiting for the database: its user stopped it.
     stderr = finish_crawl(process, 45)
     assert "rows could not be stored; saved to" in stderr and "Traceback" not in stderr
+    # Its end too, without asking the database once more.
+    assert "Could not record the end of crawl 1 in the database (it is unavailable and the crawl was stopped)" in stderr
     proxy.restore()
     crawl = restore_what_was_saved(process, url, tmp_path)
     ((reason, stats),) = crawl.rows("SELECT finish_reason, stats FROM crawls")

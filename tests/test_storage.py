@@ -20,7 +20,7 @@ import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 from sqlalchemy import Engine, create_engine, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from backlink_spider.items import Backlink, PageRecord
 from backlink_spider.localweb import LocalWeb, Resource
@@ -29,7 +29,7 @@ from pipelines.migrate import ensure_schema
 from pipelines.schema import BacklinkRow, CrawlRow, PageDomainLinkRow, PageRow
 from pipelines.storage import DatabasePipeline
 from pipelines.unsaved import UnsavedFileError, load_file, save_batch, save_crawl_end
-from pipelines.writer import Writer, backlink_row, backlink_values, domain_link_rows, page_row
+from pipelines.writer import Writer, backlink_row, backlink_row_of, backlink_values, domain_link_rows, page_row
 from tests.conftest import Crawl, fresh_database, start_crawl
 from tests.web import html
 
@@ -236,7 +236,8 @@ async def slow_database_pipeline(
     in_thread = pipeline._in_thread
 
     async def counted(function: Any, *args: Any) -> Any:
-        handed.append(len(args[0]) + len(args[1]))
+        batch = args[0]
+        handed.append(len(batch.backlinks) + len(batch.pages))
         return await in_thread(function, *args)
 
     pipeline._in_thread = counted  # type: ignore[method-assign]
@@ -279,6 +280,61 @@ def test_a_crawl_faster_than_its_database_waits_for_it_instead_of_queueing_batch
     assert all(passed_on)
     assert pipeline.stats.get_value("backlinks/stored/backlinks") == 8
     assert stored == 8
+
+
+def test_a_batch_handed_after_one_that_failed_waits_for_it(database_url: str) -> None:
+    """A page's record marks lost the links of its page that no batch before it wrote: the batch
+    of the record, handed while the batch of the page's links fails, must not be written before
+    it (its links lost until the retry); both are written together, in order."""
+
+    async def feed() -> list[tuple[list[str], list[str]]]:
+        pipeline, gate, _ = await slow_database_pipeline(database_url, BACKLINKS_BATCH_SIZE=1)
+        assert pipeline.writer is not None
+        write, written = pipeline.writer.write_items, []
+
+        def down_once(backlinks: list[Any], pages: list[PageRecord], crawl_id: int) -> None:
+            anchors = [backlink_row_of(values, crawl_id)["anchor_text"] for values in backlinks]
+            written.append((anchors, [page.url for page in pages]))
+            if len(written) == 1:
+                time.sleep(0.2)  # the record's batch is handed meanwhile
+                raise OperationalError("INSERT", None, Exception("the database is away"))
+            write(backlinks, pages, crawl_id)
+
+        pipeline.writer.write_items = down_once  # type: ignore[method-assign]
+        gate.set()
+        await pipeline.process_item(backlink("Link of the page"))
+        with pytest.raises(DropItem):
+            await pipeline.process_item(page_record())
+        await close_and_count(pipeline, database_url)
+        return written
+
+    assert asyncio.run(feed()) == [
+        (["Link of the page"], []),
+        (["Link of the page"], ["http://blog.com/post"]),
+    ]
+
+
+def test_a_crawl_forced_to_stop_saves_every_row_not_stored_in_order(database_url: str, tmp_path: Path) -> None:
+    """Ctrl-C a second time while the database hangs: the batch being written, the one handed
+    after it, and the items not handed yet are saved in the order they came, with the crawl's end."""
+
+    async def feed() -> list[dict[str, Any]]:
+        pipeline, gate, _ = await slow_database_pipeline(
+            database_url, BACKLINKS_BATCH_SIZE=1, BACKLINKS_UNSAVED_DIR=str(tmp_path)
+        )
+        await pipeline.process_item(backlink("First"))  # being written (the gate holds it)
+        await pipeline.process_item(backlink("Second"))  # handed, waiting for the thread
+        third = asyncio.ensure_future(pipeline.process_item(backlink("Third")))  # waits for room
+        await asyncio.sleep(0.1)
+        pipeline._save_at_forced_exit()
+        gate.set()
+        third.cancel()
+        (saved,) = tmp_path.glob("unsaved-backlinks-*.jsonl")
+        return [json.loads(line) for line in saved.read_text().splitlines()]
+
+    batch, end = asyncio.run(feed())
+    assert [row["anchor_text"] for row in batch["backlinks"]] == ["First", "Second", "Third"]
+    assert end["crawl_end"]["finish_reason"] == "shutdown"
 
 
 def test_the_periodic_flush_hands_a_slow_database_no_more_batches_than_it_is_writing(database_url: str) -> None:
