@@ -378,6 +378,7 @@ class DistributedScheduler(Scheduler):
         self._heartbeat_task: asyncio.Future[None] | None = None
         self._idle_since: float | None = None
         self._reseed_task: asyncio.Future[None] | None = None
+        self._seeds_waiting = False  # pushed, not recorded as such in Redis yet
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DistributedScheduler:
@@ -558,7 +559,20 @@ class DistributedScheduler(Scheduler):
         return claimed
 
     def seeds_pushed(self) -> None:
-        self.server.set(self.keys.seeded, SEEDS_DONE)
+        """Record that every seed is queued, once they are in Redis: while it is away they wait
+        in memory, and a worker that died then would leave a crawl without them."""
+        self._seeds_waiting = True
+        self._record_seeded()
+
+    def _record_seeded(self) -> None:
+        if not self._seeds_waiting or self._away_since is not None or self._unsent:
+            return
+        try:
+            self.server.set(self.keys.seeded, SEEDS_DONE)
+        except UNREACHABLE as error:
+            self._redis_away(error)
+            return
+        self._seeds_waiting = False
 
     async def _reseed(self) -> None:
         """Push the seeds from this idle worker: the one pushing them died before it was done."""
@@ -631,6 +645,7 @@ class DistributedScheduler(Scheduler):
                 try:
                     self._beat()
                     self._push_unsent()
+                    self._record_seeded()
                     self._requeue_dead()
                     self._requeue_unknown_leases()
                     for lease_id in list(self.giving_back):

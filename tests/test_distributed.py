@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 import redis
-from scrapy import Request
+from scrapy import Request, Spider
 from scrapy.utils.test import get_crawler
 
-from backlink_spider.distributed import CrawlKeys, DistributedScheduler
+from backlink_spider.distributed import CrawlKeys, DistributedScheduler, LeasedQueue
 from backlink_spider.localweb import LocalWeb, Resource, Sites
 from pipelines.migrate import prepare_database
 from tests.conftest import database_rows, run_crawl, start_crawl
@@ -425,3 +425,18 @@ def test_a_request_to_give_back_while_redis_was_away_is_given_back_when_the_work
     scheduler.close("max_pages")
     assert shared.client.zrange(keys.queue, 0, -1, withscores=True) == [(b"refused by the budget", -5.0)]
     assert shared.client.exists(keys.inflight(scheduler.worker)) == 0
+
+
+def test_seeds_kept_in_memory_while_redis_is_away_are_not_recorded_as_pushed(shared: SharedRedis) -> None:
+    """Seeds scheduled while Redis is away wait in the worker's memory: the crawl's record that
+    they are queued waits for them, or a worker that died meanwhile would leave it without them."""
+    scheduler, keys = lone_scheduler(shared)
+    scheduler.queue = LeasedQueue(shared.client, Spider("backlinks"), keys, scheduler.worker, 30.0)
+    scheduler._away_since = time.monotonic()
+    scheduler.enqueue_request(Request("http://blog.com/", dont_filter=True))
+    scheduler.seeds_pushed()
+    assert shared.client.get(keys.seeded) is None
+    scheduler._away_since = None  # Redis is back: the heartbeat pushes them, then records it
+    scheduler._push_unsent()
+    scheduler._record_seeded()
+    assert shared.client.zcard(keys.queue) == 1 and shared.client.get(keys.seeded) == b"done"
