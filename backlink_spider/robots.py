@@ -35,6 +35,7 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.downloadermiddlewares.robotstxt import logger as scrapy_robots_logger
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.http.request import NO_CALLBACK
 from scrapy.robotstxt import RobotParser
@@ -64,13 +65,13 @@ def _hand_over(parser: RobotParser | None, waiter: Deferred[RobotParser | None])
     return parser
 
 
-class _OneLine(logging.Filter):
-    """Scrapy logs a failed robots.txt fetch with its traceback: one line is enough."""
+class _OwnLine(logging.Filter):
+    """Scrapy logs a robots.txt that could not be fetched (a host that does not resolve, a
+    timeout) as an ERROR with its traceback, naming the page that asked for it: a routine event
+    of the web, which ``RobotsPolicy`` logs in one INFO line of its own."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.exc_info = None
-        record.exc_text = None
-        return True
+        return not str(record.msg).startswith("Error downloading")
 
 
 class RobotsPolicy(RobotsTxtMiddleware):
@@ -83,8 +84,8 @@ class RobotsPolicy(RobotsTxtMiddleware):
         self._shared: weakref.WeakValueDictionary[bytes, RobotParser] = weakref.WeakValueDictionary()
         self._disallow_all: RobotParser = build_from_crawler(self._parserimpl, crawler, DISALLOW_ALL)
         self._allow_all: RobotParser = build_from_crawler(self._parserimpl, crawler, b"")
-        if not any(isinstance(f, _OneLine) for f in scrapy_robots_logger.filters):
-            scrapy_robots_logger.addFilter(_OneLine())
+        if not any(isinstance(f, _OwnLine) for f in scrapy_robots_logger.filters):
+            scrapy_robots_logger.addFilter(_OwnLine())
 
     async def robot_parser(self, request: Request) -> RobotParser | None:
         netloc = urlparse_cached(request).netloc
@@ -147,6 +148,9 @@ class RobotsPolicy(RobotsTxtMiddleware):
         self._settle(netloc, shared)
 
     def _robots_error(self, exc: Exception, netloc: str) -> None:
+        if not isinstance(exc, IgnoreRequest):  # refused by a middleware, which said why
+            reason = str(exc) or type(exc).__name__
+            logger.info("robots.txt of %s could not be fetched (%s): the host is disallowed (RFC 9309)", netloc, reason)
         self._fetched[netloc] = time.monotonic()
         self._stats.inc_value(STAT_ROBOTS_UNREACHABLE)
         self._stats.inc_value(f"robotstxt/exception_count/{type(exc)}")

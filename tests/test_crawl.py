@@ -169,26 +169,35 @@ def test_a_seed_and_a_link_whose_host_idna_2008_spells_otherwise_are_fetched_the
 
 
 def test_the_log_says_each_failure_once_and_in_one_line(tmp_path: Path) -> None:
-    """A page that fails for good, a host whose robots.txt fails: one line each, at INFO (routine
-    events of the web, not errors of the crawl); and no chatter of the database's migrations."""
+    """A page that fails for good, a host whose robots.txt answers 503, one whose robots.txt
+    times out: one line each, at INFO (routine events of the web, not errors of the crawl);
+    and no chatter of the database's migrations."""
     busy = Resource("busy", 503, {"Content-Type": "text/html"})
     sites = {
         "blog.com": {"/": Resource(html('<a href="http://target.com/">t</a> <a href="/busy">b</a>')), "/busy": busy},
         "down.com": {"/robots.txt": busy, "/": Resource(html("<p>Down.</p>"))},
+        "slow.net": {"/robots.txt": Resource("", delay=5), "/": Resource(html("<p>Slow.</p>"))},
     }
     with LocalWeb(sites) as web:
         crawl = run_crawl(
             f"sqlite:///{tmp_path / 'db.sqlite3'}", "-a", "target=target.com",
-            "-a", "seeds=http://blog.com/,http://down.com/", proxy=web.proxy_url,
+            "-a", "seeds=http://blog.com/,http://down.com/,http://slow.net/", proxy=web.proxy_url,
+            settings={"DOWNLOAD_TIMEOUT": "1"},
         )  # fmt: skip
     stderr = crawl.process.stderr
     assert crawl.process.returncode == 0, stderr[-2000:]
     assert crawl.rows("SELECT source_url FROM backlinks") == [("http://blog.com/",)]
     lines = stderr.splitlines()
-    assert [line.split("] ", 1)[1] for line in lines if "blog.com/busy" in line] == [
-        "INFO: Could not fetch http://blog.com/busy: Ignoring non-200 response"
-    ]
-    assert [line.split("] ", 1)[1] for line in lines if "down.com" in line and "robots" in line] == [
+
+    def about(*words: str) -> list[str]:
+        return [line.split("] ", 1)[1] for line in lines if all(word in line for word in words)]
+
+    assert about("blog.com/busy") == ["INFO: Could not fetch http://blog.com/busy: Ignoring non-200 response"]
+    assert about("down.com", "robots") == [
         "INFO: robots.txt of down.com answered 503: the host is disallowed (RFC 9309)"
+    ]
+    assert about("slow.net") == [
+        "INFO: robots.txt of slow.net could not be fetched (Getting http://slow.net/robots.txt took longer than 1.0 "
+        "seconds.): the host is disallowed (RFC 9309)"
     ]
     assert " ERROR: " not in stderr and "Context impl" not in stderr and "Running upgrade" in stderr
