@@ -20,6 +20,7 @@ import itertools
 import json
 import logging
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -82,6 +83,11 @@ class Batch:
             self.rows + later.rows,
             carries=self.carries | later.carries,
         )
+
+    @staticmethod
+    def joined(batches: Iterable[Batch]) -> Batch:
+        """``batches`` as one, in the order given."""
+        return functools.reduce(Batch.then, batches, Batch())
 
 
 class _Overtaking(Exception):
@@ -242,7 +248,7 @@ class DatabasePipeline:
         self._count_received()
         returned = [self._unstored.pop(seq) for seq in sorted(self._returned)]
         self._returned.clear()
-        batch = functools.reduce(Batch.then, returned, Batch()).then(self.batch)
+        batch = Batch.joined([*returned, self.batch])
         self.batch = Batch()
         if not len(batch):
             return
@@ -338,8 +344,7 @@ class DatabasePipeline:
 
     def _unstored_rows(self) -> Batch:
         """Every item not stored yet, in order: those handed to the writer thread, then the new."""
-        handed = (self._unstored[seq] for seq in sorted(self._unstored))
-        return functools.reduce(Batch.then, handed, Batch()).then(self.batch)
+        return Batch.joined([*(self._unstored[seq] for seq in sorted(self._unstored)), self.batch])
 
     def _outage_left(self) -> float:
         failing_for = 0.0 if self._failing_since is None else time.monotonic() - self._failing_since
