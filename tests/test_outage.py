@@ -90,11 +90,11 @@ def database_activity(database_url: str) -> list[tuple[object, ...]]:
         engine.dispose()
 
 
-def restore(database_url: str, path: Path, *options: str) -> subprocess.CompletedProcess[str]:
-    """``scrapy restore [options] path``; one still running after 60 s fails the test with
+def restore(database_url: str, *arguments: Path | str) -> subprocess.CompletedProcess[str]:
+    """``scrapy restore arguments...`` (files and options); one still running after 60 s fails the test with
     where it waits (its Python stack) and what the database's sessions are doing."""
     env = crawl_env(None) | {"BACKLINKS_DATABASE_URL": database_url}
-    command = [sys.executable, "-m", "scrapy", "restore", *options, str(path)]
+    command = [sys.executable, "-m", "scrapy", "restore", *map(str, arguments)]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         stdout, stderr = process.communicate(timeout=60)
@@ -182,6 +182,26 @@ def test_a_loaded_file_loaded_again_stores_the_same_rows_and_keeps_its_name(tmp_
     assert again.stdout.strip() == (
         f"{loaded}: stored 1 backlink and 0 pages again (the file was loaded before); it keeps its name"
     )
+
+
+def test_a_file_stored_but_not_renamed_says_its_rows_are_stored_and_the_next_file_is_loaded(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    seen = datetime(2024, 5, 18, tzinfo=UTC)
+    first, second = tmp_path / "unsaved-backlinks-1.jsonl", tmp_path / "unsaved-backlinks-2.jsonl"
+    save_batch(first, 1, ["target.com"], [backlink_row(backlink(seen_at=seen), 1)], [], [])
+    other = backlink(anchor="Another", seen_at=seen)
+    save_batch(second, 2, ["target.com"], [backlink_row(other, 2)], [], [])
+    (tmp_path / "unsaved-backlinks-1.jsonl.loaded").mkdir()  # where the first file would go
+    load = restore(url, first, second)
+    assert load.returncode == 1
+    assert load.stderr.strip() == (
+        f"scrapy restore: error: {first}: stored 1 backlink and 0 pages, but the file could not be renamed"
+        f" {first}.loaded (Is a directory): move it aside so that it is not loaded again"
+    )
+    assert load.stdout.strip() == f"{second}: stored 1 backlink and 0 pages; the file is now {second}.loaded"
+    assert len(database_rows(url, "SELECT link_key FROM backlinks")) == 2
 
 
 @pytest.fixture

@@ -23,6 +23,10 @@ from pipelines.unsaved import UnsavedFileError, load_file
 LOADED = ".loaded"
 
 
+class NotRenamed(Exception):
+    """A file's rows are stored but the file could not be moved to its ``loaded_name``."""
+
+
 class Command(ScrapyCommand):
     requires_project = True
     default_settings = {"LOG_ENABLED": False}  # noqa: RUF012 - the shape Scrapy commands use
@@ -42,7 +46,11 @@ class Command(ScrapyCommand):
             with engine_at(url) as engine:
                 ensure_schema(engine, self.settings.getbool("BACKLINKS_AUTO_MIGRATE"))
                 for name in args:
-                    print(restore_file(engine, Path(name), self.settings.getfloat("BACKLINKS_DB_WRITE_TIMEOUT")))
+                    try:
+                        print(restore_file(engine, Path(name), self.settings.getfloat("BACKLINKS_DB_WRITE_TIMEOUT")))
+                    except NotRenamed as problem:  # its rows are stored: the next files are loaded too
+                        print(f"scrapy restore: error: {problem}", file=sys.stderr)
+                        self.exitcode = 1
         except (OSError, UnsavedFileError) as error:
             print(f"scrapy restore: error: {error}", file=sys.stderr)
             self.exitcode = 1
@@ -65,5 +73,11 @@ def restore_file(engine: Engine, path: Path, write_timeout: float) -> str:
     loaded = loaded_name(path)
     if loaded == path:
         return f"{done} again (the file was loaded before); it keeps its name"
-    path.rename(loaded)
+    try:
+        path.rename(loaded)
+    except OSError as error:
+        raise NotRenamed(
+            f"{done}, but the file could not be renamed {loaded} ({error.strerror}): move it aside so"
+            " that it is not loaded again"
+        ) from error
     return f"{done}; the file is now {loaded}"
