@@ -125,21 +125,36 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+_Ends = tuple[Any, Any]  # a socket's local and remote addresses
+
+
 class _Connections:
-    """The open PostgreSQL connections of an engine, for ``break_connections``: added by the
-    thread that opens one while another thread may be listing them."""
+    """The open PostgreSQL connections of an engine, each with its socket's two ends, for
+    ``break_connections``: added by the thread that opens one while another thread may be
+    listing them."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._connections: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._connections: weakref.WeakKeyDictionary[Any, _Ends] = weakref.WeakKeyDictionary()
 
     def add(self, dbapi_connection: Any, _record: Any) -> None:
+        with _socket_of(dbapi_connection) as connected:
+            ends = _ends(connected)
         with self._lock:
-            self._connections.add(dbapi_connection)
+            self._connections[dbapi_connection] = ends
 
-    def listed(self) -> list[Any]:
+    def listed(self) -> list[tuple[Any, _Ends]]:
         with self._lock:
-            return list(self._connections)
+            return list(self._connections.items())
+
+
+def _socket_of(dbapi_connection: Any) -> socket.socket:
+    """A socket of its own on ``dbapi_connection``'s socket (its file descriptor duplicated)."""
+    return socket.socket(fileno=os.dup(dbapi_connection.fileno()))
+
+
+def _ends(connected: socket.socket) -> _Ends:
+    return connected.getsockname(), connected.getpeername()
 
 
 _CONNECTIONS: weakref.WeakKeyDictionary[Engine, _Connections] = weakref.WeakKeyDictionary()
@@ -158,12 +173,15 @@ def break_connections(engine: Engine) -> int:
     and the kernel of a live host acknowledges every keepalive. A thread waiting on such a
     connection gets an error at once instead; the pool's pre-ping replaces the connections
     the next time they are checked out. Safe from any thread: the sockets stay open until
-    their connections are closed."""
+    their connections are closed, and a descriptor that a connection closed just now and
+    another socket took is told by its two ends and left alone."""
     broken = 0
     tracked = _CONNECTIONS.get(engine)
-    for connection in tracked.listed() if tracked is not None else ():
+    for connection, ends in tracked.listed() if tracked is not None else ():
         with contextlib.suppress(OSError, psycopg.Error):  # closed already: nothing waits on it
-            with socket.socket(fileno=os.dup(connection.fileno())) as duplicate:
+            with _socket_of(connection) as duplicate:
+                if _ends(duplicate) != ends:
+                    continue
                 duplicate.shutdown(socket.SHUT_RDWR)
             broken += 1
     return broken

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import signal
 import socket
@@ -20,9 +21,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import OperationalError
 
 from backlink_spider.localweb import LocalWeb, Resource
-from pipelines.database import POSTGRES_TIMEOUTS, open_engine
+from pipelines.database import POSTGRES_TIMEOUTS, break_connections, open_engine
 from pipelines.migrate import ensure_schema
 from pipelines.unsaved import save_batch
 from pipelines.writer import backlink_row
@@ -202,6 +204,29 @@ def test_a_file_stored_but_not_renamed_says_its_rows_are_stored_and_the_next_fil
     )
     assert load.stdout.strip() == f"{second}: stored 1 backlink and 0 pages; the file is now {second}.loaded"
     assert len(database_rows(url, "SELECT link_key FROM backlinks")) == 2
+
+
+def test_breaking_connections_leaves_alone_a_socket_that_took_a_closed_connection_s_descriptor() -> None:
+    """Between reading a connection's descriptor and duplicating it, libpq may close it and another
+    socket (a download's, Redis's) take its number: that socket is not shut down."""
+    with postgres_database() as url:
+        engine = open_engine(url)
+        try:
+            with engine.connect() as taken_over, engine.connect() as waiting:
+                number = taken_over.connection.dbapi_connection.fileno()  # type: ignore[union-attr]
+                ours, theirs = socket.socketpair()
+                with ours, theirs:
+                    os.dup2(ours.fileno(), number)  # the number now names another socket
+                    assert break_connections(engine) == 1
+                    theirs.sendall(b"still open")
+                    assert os.read(number, 100) == b"still open"
+                    os.close(number)
+                    os.dup2(theirs.fileno(), number)  # for libpq to close without a word to the server
+                    taken_over.invalidate()
+                with pytest.raises(OperationalError):
+                    waiting.execute(text("SELECT 1"))
+        finally:
+            engine.dispose()
 
 
 @pytest.fixture
