@@ -52,6 +52,13 @@ from pipelines.writer import (
 
 logger = logging.getLogger(__name__)
 
+
+class PageStored(DropItem):
+    """A page record ends in the storage pipeline: it is not an item a feed export writes. The
+    stats count it under its own name (``item_dropped_reasons_count/PageStored``), so that
+    ``item_dropped_count`` is not read as pages lost."""
+
+
 # Batches handed to the writer thread and not written yet, at most: the one being written and the
 # next, so that the thread never waits for the crawl; more would only wait in memory.
 WRITES_IN_FLIGHT = 2
@@ -216,7 +223,7 @@ class DatabasePipeline:
             if len(self.batch) >= self.batch_size:  # else another item's flush took it
                 self._start_flush()
         if isinstance(item, PageRecord):
-            raise DropItem("page record stored", log_level="DEBUG")
+            raise PageStored("page record stored", log_level="DEBUG")
         return item
 
     async def _writer_caught_up(self) -> None:

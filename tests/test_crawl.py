@@ -90,6 +90,10 @@ def test_pages_and_crawl_are_recorded(crawl: Crawl) -> None:
     assert (target, pages_count, reason) == ("target.com", len(pages), "finished")
     assert backlinks_count >= len(EXPECTED_BACKLINKS) and finished is not None
     assert f"Crawl 1 ended (finished): {len(pages)} pages, {backlinks_count} backlinks" in crawl.process.stderr
+    # Page records end in the storage pipeline, under a name an operator reading the stats understands.
+    ((stats,),) = crawl.rows("SELECT stats FROM crawls")
+    dropped = {key: value for key, value in json.loads(stats).items() if key.startswith("item_dropped_reasons")}
+    assert dropped == {"item_dropped_reasons_count/PageStored": len(pages)}
 
 
 def test_feed_export_writes_the_backlink_records(crawl: Crawl) -> None:
