@@ -185,12 +185,23 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime | date) else value
 
 
+# What a spreadsheet reads as the start of a formula, at the start of a cell.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    """``value`` for a CSV cell: page text a spreadsheet would run as a formula (an anchor
+    ``=HYPERLINK(...)``) starts with an apostrophe, which spreadsheets show as text."""
+    value = _plain(value)
+    return f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA_STARTS) else value
+
+
 def to_csv(report: Report) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=REPORT_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in report.backlinks:
-        writer.writerow({name: _plain(row[name]) for name in REPORT_COLUMNS})
+        writer.writerow({name: _cell(row[name]) for name in REPORT_COLUMNS})
     return buffer.getvalue()
 
 

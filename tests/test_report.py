@@ -23,7 +23,7 @@ from sqlalchemy import create_engine
 from backlink_spider.commands.report import print_summary
 from backlink_spider.quality import link_quality
 from backlink_spider.report_html import render_html
-from backlink_spider.reporting import CONTRACT_COLUMNS, FOLLOW_OVERLAP, Report
+from backlink_spider.reporting import CONTRACT_COLUMNS, FOLLOW_OVERLAP, Report, to_csv, to_json
 from pipelines.migrate import head_revision, upgrade
 from pipelines.schema import BacklinkRow
 from tests.conftest import ROOT, Crawl, crawl_env
@@ -141,6 +141,24 @@ def test_one_of_anything_is_counted_in_the_singular() -> None:
     assert "from 1 crawl by backlink_spider" in html
     assert '<b id="card-domains">1</b>referring domain</div>' in html
     assert '<b id="card-backlinks">1</b>backlink</div>' in html
+
+
+def test_page_text_is_shown_as_text_and_never_run() -> None:
+    """Anchors are the pages' words: Rich markup in them is printed, not applied (``[/b]`` ended the
+    report with a MarkupError), and a spreadsheet formula in them is not run when the CSV is opened."""
+    report_ = one_link_report()
+    anchors = ["[/b] closing", "[bold red]loud[/]", "[edit]", '=HYPERLINK("http://evil.com/","x")', "-1+2", "@SUM(1,2)"]
+    first = report_.backlinks[0]
+    report_.backlinks = [
+        first | {"source_url": f"http://blog.com/{n}", "anchor_text": a} for n, a in enumerate(anchors)
+    ]
+    console = Console(file=io.StringIO(), width=200)
+    print_summary(report_, console)
+    printed = console.file.getvalue()  # type: ignore[attr-defined]
+    assert all(anchor in printed for anchor in anchors[:3])
+    cells = [row["anchor_text"] for row in csv.DictReader(io.StringIO(to_csv(report_)))]
+    assert cells == anchors[:3] + [f"'{anchor}" for anchor in anchors[3:]]
+    assert [row["anchor_text"] for row in json.loads(to_json(report_))] == anchors
 
 
 def test_follow_status_says_its_flags_overlap_and_counts_the_links_apart() -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from sqlalchemy import inspect
@@ -113,13 +114,13 @@ def print_summary(report: Report, console: Console) -> None:
     for column in ("domain", "authority", "backlinks", "dofollow"):
         domains.add_column(column, justify="left" if column == "domain" else "right")
     for domain, authority, links, followed in report.referring_domains[:15]:
-        domains.add_row(domain, f"{authority:.1f}", str(links), str(followed))
+        domains.add_row(Text(domain), f"{authority:.1f}", str(links), str(followed))
     console.print(domains)
     anchors = Table(title="Top anchors")
     for column in ("anchor", "class", "backlinks"):
         anchors.add_column(column, justify="right" if column == "backlinks" else "left")
     for anchor, kind, count in report.top_anchors():
-        anchors.add_row(anchor[:60], kind, str(count))
+        anchors.add_row(Text(anchor[:60]), kind, str(count))  # page text, not markup
     console.print(anchors)
     live = summary["backlinks"]
     console.print(mix_table("Anchor classes", report.mix("anchor_class"), live))
