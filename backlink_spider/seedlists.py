@@ -9,12 +9,13 @@ Crawl discovery (``commoncrawl/candidates.py``) come first, wherever they stand,
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from backlink_spider.commoncrawl.candidates import is_candidates, read_candidates
+from backlink_spider.targets import comma_separated
 
 # Extra request priority of seeds read from candidates files: above any other seed, even
 # past a domain's page budget (the frontier lowers a domain's n-th page by n).
@@ -26,12 +27,15 @@ COMMENT = re.compile(r"\s#")
 def parse_seed_text(text: str) -> list[str]:
     """URLs of a seed file: one a line, blank lines and ``#`` comments skipped. A comment may end a
     line after whitespace (``http://a.org/  # dir``); a URL's own ``#fragment`` has none before it."""
-    urls = []
-    for line in text.splitlines():
+    return [url for _, url in _numbered_urls(text)]
+
+
+def _numbered_urls(text: str) -> Iterator[tuple[int, str]]:
+    """The URLs of a seed file with the numbers of their lines (from 1)."""
+    for number, line in enumerate(text.splitlines(), 1):
         line = COMMENT.split(line, maxsplit=1)[0].strip()
         if line and not line.startswith("#"):
-            urls.append(line)
-    return urls
+            yield number, line
 
 
 def shipped_lists() -> dict[str, str]:
@@ -77,20 +81,20 @@ def _parts(value: str) -> list[str]:
     """The comma-separated parts of ``value``; a path to a file that has a comma in it is one."""
     if "://" not in value and Path(value).expanduser().is_file():
         return [value]
-    return [part.strip() for part in value.split(",") if part.strip()]
+    return comma_separated(value)
 
 
 def _seed_file(path: Path, part: str) -> list[str]:
-    urls = parse_seed_text(path.read_text(encoding="utf-8", errors="replace"))
-    if not urls:
+    numbered = list(_numbered_urls(path.read_text(encoding="utf-8", errors="replace")))
+    if not numbered:
         raise ValueError(f"seed file {part!r} holds no URL")
-    for number, url in enumerate(urls, 1):
+    for number, url in numbered:
         try:
             check_url(url)
         except ValueError:
             # Say where, not what: the file may be one that should not be shown (/etc/shadow).
-            raise ValueError(f"seed file {part!r}: URL {number} is not an absolute http(s) URL") from None
-    return urls
+            raise ValueError(f"seed file {part!r}: line {number} is not an absolute http(s) URL") from None
+    return [url for _, url in numbered]
 
 
 def _read_part(part: str, lists: dict[str, str]) -> tuple[list[str], bool]:
@@ -118,7 +122,7 @@ def load_seeds(value: str | None, targets: list[str]) -> list[str]:
         urls = [url for text in shipped_lists().values() for url in parse_seed_text(text)]
         return list(dict.fromkeys(home_pages(targets) + urls))
     value = value.strip()
-    if not value:
+    if not value.strip(", "):
         # An empty -a seeds= is a variable that was not set, not a wish for the default lists.
         raise ValueError("is empty: leave it out to start from the shipped lists and the targets' home pages")
     lists = shipped_lists()

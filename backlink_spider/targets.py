@@ -68,16 +68,25 @@ def _check_scheme_and_port(text: str, value: str) -> None:
 
 def parse_targets(value: str) -> list[str]:
     """Parse a comma-separated list of targets; duplicates collapse, order is kept."""
+    parts = comma_separated(value)
     domains: list[str] = []
-    for part in value.split(","):
-        if not part.strip():
-            continue
+    for part in parts:
         domain = parse_target(part)
         if domain not in domains:
             domains.append(domain)
-    if not domains:
-        raise ValueError("is empty")
     return domains
+
+
+def comma_separated(value: str) -> list[str]:
+    """The stripped entries of a comma-separated argument; ValueError if it is empty or one
+    entry is: ``a.com,`` is most often ``$A,$B`` with a variable that was not set, and
+    reading it as ``a.com`` alone would crawl less than was asked without a word."""
+    parts = [part.strip() for part in value.split(",")]
+    if not any(parts):
+        raise ValueError("is empty")
+    if not all(parts):
+        raise ValueError(f"{value!r} has an empty entry (a variable that was not set?)")
+    return parts
 
 
 def parse_one_target(value: str) -> str:

@@ -124,7 +124,7 @@ def test_default_is_the_targets_home_pages_then_every_shipped_list() -> None:
     assert len(seeds) == len(set(seeds))
 
 
-@pytest.mark.parametrize("value", ["", "   "])
+@pytest.mark.parametrize("value", ["", "   ", ",", " , "])
 def test_an_empty_seeds_argument_is_an_error_not_the_default(value: str) -> None:
     with pytest.raises(ValueError, match="is empty"):
         load_seeds(value, ["example.com"])
@@ -166,7 +166,8 @@ def test_comma_separated_urls() -> None:
         "https://a.com/",
         "https://b.com/x",
     ]
-    assert load_seeds("http://a.com/ , ,http://b.com", ["example.com"]) == ["http://a.com/", "http://b.com"]
+    with pytest.raises(ValueError, match="has an empty entry"):
+        load_seeds("http://a.com/ , ,http://b.com", ["example.com"])
 
 
 def test_a_single_url_is_not_joined_with_the_defaults() -> None:
@@ -214,7 +215,15 @@ def test_a_file_that_is_not_a_seed_list_is_refused_without_showing_its_content(t
     with pytest.raises(ValueError) as error:
         load_seeds(str(secret), ["example.com"])
     assert "very-secret-hash" not in str(error.value)
-    assert str(error.value) == f"seed file {str(secret)!r}: URL 1 is not an absolute http(s) URL"
+    assert str(error.value) == f"seed file {str(secret)!r}: line 1 is not an absolute http(s) URL"
+
+
+def test_a_bad_url_in_a_seed_file_is_named_by_its_line(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds.txt"
+    seeds.write_text("# directories\nhttp://a.com/\n\n  # more\nhttp://b.com/  # b\n\nftp://x.org/\n")
+    with pytest.raises(ValueError) as error:
+        load_seeds(str(seeds), ["example.com"])
+    assert str(error.value) == f"seed file {str(seeds)!r}: line 7 is not an absolute http(s) URL"
 
 
 def test_a_comment_after_whitespace_ends_a_line_a_fragment_does_not() -> None:

@@ -151,8 +151,10 @@ def test_parse_targets_order_is_the_users_not_sorted() -> None:
 
 
 @pytest.mark.parametrize("value", ["example.com,", ",example.com", "example.com, ,", "example.com,,example.com"])
-def test_parse_targets_ignores_blank_items(value: str) -> None:
-    assert parse_targets(value) == ["example.com"]
+def test_parse_targets_refuses_an_empty_entry(value: str) -> None:
+    """``$A,$B`` with ``B`` unset: crawling ``A`` alone would do less than was asked without a word."""
+    with pytest.raises(ValueError, match=r"has an empty entry \(a variable that was not set\?\)"):
+        parse_targets(value)
 
 
 @pytest.mark.parametrize("value", ["", ",", " , ,"])
