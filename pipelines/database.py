@@ -81,13 +81,16 @@ def parse_database_url(url: str) -> URL:
     return parsed
 
 
-def missing_sqlite_file(url: str) -> Path | None:
-    """The file of a SQLite ``url`` when it does not exist (connecting would create it empty)."""
+def missing_sqlite_file(url: str) -> str | None:
+    """What is wrong with a SQLite ``url`` whose file does not exist, for the commands that
+    read a crawl's database (connecting would create it empty); None if nothing."""
     parsed = _parsed(url)
     if parsed is None or parsed.get_backend_name() != "sqlite" or _sqlite_in_memory(parsed):
         return None
     path = Path(str(parsed.database))
-    return None if path.exists() else path
+    if path.exists():
+        return None
+    return f"the database file {path} does not exist; crawl first, or set BACKLINKS_DATABASE_URL"
 
 
 def safe_url(url: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 from backlink_spider.authority import rank_domains
 from pipelines.schema import text_key
@@ -87,3 +88,18 @@ def test_the_authority_command_says_1_referring_domain(crawl: Crawl) -> None:
     lines = {line.split()[1]: line for line in output.splitlines()[1:]}
     for domain in ones:
         assert lines[domain].endswith(f"{domain}  (1 referring domain)")
+
+
+def test_the_authority_command_refuses_a_sqlite_file_that_does_not_exist(tmp_path: Path) -> None:
+    """A mistyped path is an error, not an empty database created there and 0 domains ranked."""
+    mistyped = tmp_path / "mistyped.sqlite3"
+    env = crawl_env(None) | {"BACKLINKS_DATABASE_URL": f"sqlite:///{mistyped}"}
+    process = subprocess.run(
+        [sys.executable, "-m", "scrapy", "authority"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert process.returncode == 1
+    assert process.stderr == (
+        f"scrapy authority: error: the database file {mistyped} does not exist; crawl first, or set"
+        " BACKLINKS_DATABASE_URL\n"
+    )
+    assert not mistyped.exists()

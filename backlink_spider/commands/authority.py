@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from backlink_spider.wording import count_of
-from pipelines.database import database_problem, database_url, engine_at
+from pipelines.database import database_problem, database_url, engine_at, missing_sqlite_file
 from pipelines.graph import compute_authority
 from pipelines.migrate import SchemaBehind, ensure_schema
 from pipelines.schema import DomainRow
@@ -33,6 +33,10 @@ class Command(ScrapyCommand):
             raise UsageError("scrapy authority takes no arguments; the database comes from BACKLINKS_DATABASE_URL")
         assert self.settings is not None
         url = database_url(self.settings)
+        if (missing := missing_sqlite_file(url)) is not None:
+            print(f"scrapy authority: error: {missing}", file=sys.stderr)
+            self.exitcode = 1
+            return
         try:
             with engine_at(url) as engine:
                 ensure_schema(engine, self.settings.getbool("BACKLINKS_AUTO_MIGRATE"))

@@ -61,7 +61,7 @@ class Command(ScrapyCommand):
         assert self.settings is not None
         url = database_url(self.settings)
         if (missing := missing_sqlite_file(url)) is not None:
-            self._fail(f"the database file {missing} does not exist; crawl first, or set BACKLINKS_DATABASE_URL")
+            self._fail(missing)
             return
         try:
             with engine_at(url) as engine:
