@@ -196,7 +196,7 @@ def test_the_log_says_each_failure_once_and_in_one_line(tmp_path: Path) -> None:
     def about(*words: str) -> list[str]:
         return [line.split("] ", 1)[1] for line in lines if all(word in line for word in words)]
 
-    assert about("blog.com/busy") == ["INFO: Could not fetch http://blog.com/busy: Ignoring non-200 response"]
+    assert about("blog.com/busy") == ["INFO: Could not fetch http://blog.com/busy: it answered 503"]
     assert about("down.com", "robots") == [
         "INFO: robots.txt of down.com answered 503: the host is disallowed (RFC 9309)"
     ]

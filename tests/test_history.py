@@ -104,7 +104,7 @@ def test_a_page_gone_or_moved_loses_its_links_and_one_that_failed_keeps_them(dat
     assert second.process.returncode == 0, second.process.stderr[-2000:]
     # A page gone is an answer, logged as one; a failure says why.
     assert "Gone (404): http://blog.com/gone404" in second.process.stderr
-    assert "Could not fetch http://blog.com/busy: Ignoring non-200 response" in second.process.stderr
+    assert "Could not fetch http://blog.com/busy: it answered 503" in second.process.stderr
     assert "Could not fetch http://blog.com/gone404" not in second.process.stderr
     rows = second.rows("SELECT source_url, lost_crawl_id FROM backlinks")
     assert {source.removeprefix("http://blog.com"): lost for source, lost in rows} == {

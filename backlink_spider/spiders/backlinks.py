@@ -147,9 +147,10 @@ class BacklinksSpider(scrapy.Spider):
         url = request.url if request else "?"
         if gone:
             self.logger.info("Gone (%d): %s", failure.value.response.status, url)
+        elif failure.check(HttpError):
+            self.logger.info("Could not fetch %s: it answered %d", url, failure.value.response.status)
         else:
-            reason = failure.getErrorMessage() or type(failure.value).__name__
-            self.logger.info("Could not fetch %s: %s", url, reason)
+            self.logger.info("Could not fetch %s: %s", url, failure.getErrorMessage() or type(failure.value).__name__)
         if not failure.check(HttpError):
             return left
         response: Response = failure.value.response
