@@ -103,13 +103,15 @@ class Frontier:
         # Every link asks for its domain's count: the domains met lately stay in the dict.
         self._domains = FingerprintCounter(buffer=DOMAINS_BUFFER, memory=seen_memory)
 
-    def admit(self, url: str, domain: str, depth: int) -> int | None:
+    def admit(self, url: str, domain: str, depth: int, probe: bool = False) -> int | None:
         """The priority to request ``url`` with, or None when it must not be requested.
 
         ``depth`` is the number of link hops from a seed; ``domain`` its registered domain.
-        ``url`` should already be free of session ids (``strip_session_ids``).
+        ``url`` should already be free of session ids (``strip_session_ids``). A ``probe`` (a
+        link's URL asked where it redirects) is part of reading the page that links to it, not
+        a hop deeper: the depth limit is not its, the budgets, traps and seen-set are.
         """
-        if depth > self.max_depth:
+        if depth > self.max_depth and not probe:
             return None
         domain_key = fingerprint(domain)
         scheduled = self._domains.count(domain_key)

@@ -23,7 +23,8 @@ BACKLINKS_ALLOW_PRIVATE_NETWORKS = False
 BACKLINKS_CHECK_PROXIED_NAMES = True
 # Total pages fetched in one crawl (robots.txt not counted); the max_pages argument wins.
 BACKLINKS_MAX_PAGES = 10000
-# Link hops from a seed; 0 fetches only the seeds; the max_depth argument wins.
+# Link hops from a seed; 0 fetches only the seeds (and asks their redirect links where they
+# lead); the max_depth argument wins.
 BACKLINKS_MAX_DEPTH = 3
 # Pages fetched per registered domain; the pages_per_domain argument wins.
 BACKLINKS_PAGES_PER_DOMAIN = 20

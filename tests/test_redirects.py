@@ -3,6 +3,7 @@ links to a target through a shortener and an affiliate link."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,53 @@ def test_a_page_of_thousands_of_short_links_does_not_spend_the_crawl_on_probes(t
         ("http://target.com/good",),
         ("http://target.com/good2",),
     }
+
+
+def test_a_page_at_the_last_depth_has_its_redirector_links_probed_and_their_pages_not_harvested(
+    database_url: str,
+) -> None:
+    """Asking where a link leads is part of reading its page: with ``max_depth=0`` the seed's
+    links through its own redirector are probed as its short links are; an answer that is a
+    page lies beyond the depth, and is neither recorded nor has its links followed."""
+    out = "/out?url=http%3A%2F%2Fwww.target.com%2Fpricing"
+    seed = html(
+        f"<article><p>{PROSE} <a href='{out}'>through out</a>, <a href='/go/x'>through go</a>, "
+        "<a href='http://bit.ly/abc'>short</a>, <a href='/go/page'>a page</a>, "
+        f"<a href='http://bit.ly/page'>a short page</a>, <a href='/plain'>plain</a>.</p></article>"
+    )
+    beyond = html(
+        f"<article><p>{PROSE} <a href='/after'>after</a> <a href='http://target.com/beyond'>Target</a> "
+        "<a href='/go/deeper'>deeper</a></p></article>"
+    )
+    web = {
+        "ref.net": {
+            "/": Resource(seed),
+            out: redirect("http://www.target.com/pricing", 302),
+            "/go/x": redirect("http://target.com/x", 302),
+            "/go/page": Resource(beyond),
+            "/plain": Resource(html("<p>plain</p>")),
+            "/after": Resource(html("<p>after</p>")),
+            "/go/deeper": redirect("http://target.com/deeper", 302),
+        },
+        "bit.ly": {"/abc": redirect("http://target.com/short"), "/page": Resource(beyond)},
+    }
+    arguments = ("-a", "target=target.com", "-a", "seeds=http://ref.net/", "-a", "max_depth=0")
+    with LocalWeb(web) as local:
+        crawl = run_crawl(database_url, *arguments, proxy=local.proxy_url)
+        fetched = [url for url in local.requests if not url.endswith("/robots.txt")]
+    assert crawl.process.returncode == 0, crawl.process.stderr[-2000:]
+    assert set(crawl.rows("SELECT source_url, target_url, anchor_text, link_type, via_url FROM backlinks")) == {
+        ("http://ref.net/", "http://www.target.com/pricing", "through out", "redirect", f"http://ref.net{out}"),
+        ("http://ref.net/", "http://target.com/x", "through go", "redirect", "http://ref.net/go/x"),
+        ("http://ref.net/", "http://target.com/short", "short", "redirect", "http://bit.ly/abc"),
+    }
+    # The links that answered a page were asked, once each; no page beyond the seed was read.
+    assert sorted(fetched) == sorted([
+        "http://ref.net/", f"http://ref.net{out}", "http://ref.net/go/x", "http://bit.ly/abc",
+        "http://ref.net/go/page", "http://bit.ly/page",
+    ])  # fmt: skip
+    pages = dict(crawl.rows("SELECT url, outlinks FROM pages"))
+    assert pages["http://ref.net/"] == 6
+    assert "http://ref.net/go/page" not in pages and "http://bit.ly/page" not in pages
+    ((stats,),) = crawl.rows("SELECT stats FROM crawls")
+    assert json.loads(stats)["backlinks/redirect/page_beyond_depth"] == 2

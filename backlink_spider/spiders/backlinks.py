@@ -326,12 +326,18 @@ class BacklinksSpider(scrapy.Spider):
     def probed(self, response: Response, origin: str) -> list[Backlink | PageRecord | scrapy.Request] | None:
         """A probe's answer for the links to ``origin``: a redirect to a target settles them as
         backlinks; one elsewhere is probed in turn (up to ``MAX_HOPS``); a page that is no
-        redirect settles them as none, and None says to harvest it as any page."""
+        redirect settles them as none, and None says to harvest it as any page, unless it lies
+        beyond the depth limit (a probe from a page at the last depth): that one is no page of
+        the crawl, and neither its links nor a record of it are kept (an empty record would
+        lose the backlinks a deeper crawl found on it)."""
         location = self.redirect_location(response)
         if location is None:
             self.redirects.settle(origin, None)
             if response.status not in REDIRECT_STATUSES:
-                return None  # a page: harvested, and its record ends its request
+                if int(response.meta.get("depth", 0)) <= self.frontier.max_depth:
+                    return None  # a page: harvested, and its record ends its request
+                assert self.crawler.stats is not None
+                self.crawler.stats.inc_value("backlinks/redirect/page_beyond_depth")
             self.crawler.signals.send_catch_log(request_finished, request=response.request)
             return []
         # Its request ends here: the record below has no id of it (a JOBDIR frontier must know).
@@ -388,7 +394,8 @@ class BacklinksSpider(scrapy.Spider):
         redirect are not lost with the page (``PageRecord``)."""
         output: list[Backlink | scrapy.Request] = []
         unsettled: list[tuple[str, str]] = []
-        admit = depth <= self.frontier.max_depth and (self.frontier_kept or not self.budget_spent())
+        spendable = self.frontier_kept or not self.budget_spent()
+        admit = depth <= self.frontier.max_depth and spendable
         targets, redirects = self.targets, self.redirects
         known = bool(redirects.landings or redirects.waiting or redirects.unanswered)
         for link in page.links:
@@ -403,16 +410,16 @@ class BacklinksSpider(scrapy.Spider):
             # A shortener's links are no pages (none counts against its domain's budget); a URL
             # probed before is not fetched again.
             seen = known and (url in redirects.landings or redirects.unsettled(url))
-            if domain in SHORTENERS or seen:
-                priority, candidate = None, True
-            else:
-                candidate = redirects.guess.cached(url, link.host, domain)
-                priority = self.frontier.admit(url, domain, depth) if admit else None
-                if not candidate:
+            if domain not in SHORTENERS and not seen:
+                if not redirects.guess.cached(url, link.host, domain):
+                    priority = self.frontier.admit(url, domain, depth) if admit else None
                     if priority is not None:
                         output.append(scrapy.Request(url, callback=self.parse, errback=self.failed, priority=priority))
                     continue
-                if priority is None:
+                # Asking where a link leads is part of reading its page, not a hop deeper: the
+                # links of a page at the last depth are probed too (and an answer that is a page
+                # is not harvested there: ``probed``).
+                if not spendable or self.frontier.admit(url, domain, depth, probe=True) is None:
                     # Not to be fetched (seen, over a budget): where it leads stays unknown.
                     unsettled.append((url, link.anchor))
                     continue
