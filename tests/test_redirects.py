@@ -230,3 +230,21 @@ def test_a_page_at_the_last_depth_has_its_redirector_links_probed_and_their_page
     assert "http://ref.net/go/page" not in pages and "http://bit.ly/page" not in pages
     ((stats,),) = crawl.rows("SELECT stats FROM crawls")
     assert json.loads(stats)["backlinks/redirect/page_beyond_depth"] == 2
+
+
+def test_a_page_reached_through_redirects_from_a_link_within_the_depth_is_harvested(tmp_path: Path) -> None:
+    """A link at the last depth that leads, through two redirects elsewhere, to a page: the page is
+    as deep as the link to it (each probe's hop is a request of its own, and one level deeper to Scrapy)."""
+    seed = html(f"<article><p>{PROSE} <a href='/go/hop'>a review</a>.</p></article>")
+    landing = html(f"<article><p>{PROSE} <a href='http://target.com/'>Target</a>.</p></article>")
+    web = {
+        "ref.net": {"/": Resource(seed), "/go/hop": redirect("http://other.org/mid", 302)},
+        "other.org": {"/mid": redirect("http://other.org/landing", 302), "/landing": Resource(landing)},
+    }
+    arguments = ("-a", "target=target.com", "-a", "seeds=http://ref.net/", "-a", "max_depth=1")
+    with LocalWeb(web) as local:
+        crawl = run_crawl(f"sqlite:///{tmp_path / 'db.sqlite3'}", *arguments, proxy=local.proxy_url)
+    assert crawl.process.returncode == 0, crawl.process.stderr[-2000:]
+    assert crawl.rows("SELECT source_url, target_url FROM backlinks") == [
+        ("http://other.org/landing", "http://target.com/")
+    ]

@@ -334,7 +334,8 @@ class BacklinksSpider(scrapy.Spider):
         if location is None:
             self.redirects.settle(origin, None)
             if response.status not in REDIRECT_STATUSES:
-                if int(response.meta.get("depth", 0)) <= self.frontier.max_depth:
+                # Scrapy counts each hop a level deeper; the page is as deep as the link to it.
+                if int(response.meta.get("depth", 0)) - int(response.meta.get(HOPS, 0)) <= self.frontier.max_depth:
                     return None  # a page: harvested, and its record ends its request
                 assert self.crawler.stats is not None
                 self.crawler.stats.inc_value("backlinks/redirect/page_beyond_depth")
