@@ -2,8 +2,8 @@
 
 Classes (see DESIGN.md): ``empty``, ``url`` (a naked URL or host), ``branded`` (names
 the target's brand), ``exact``/``partial`` (equals / contains one of the target's
-keywords), ``generic`` ("click here", "read more" ...), and ``other`` for descriptive
-text that is none of these.
+keywords, or half its words that are no stop words), ``generic`` ("click here", "read
+more" ...), and ``other`` for descriptive text that is none of these.
 """
 
 from __future__ import annotations
@@ -117,6 +117,24 @@ GENERIC_ANCHORS = frozenset(
 )
 
 
+# Words that give a keyword no topic, in the languages above: an anchor that shares only these
+# with a keyword ("the docs" and "the best widgets") is no partial match of it.
+STOP_WORDS = frozenset(
+    " ".join(
+        (
+            "a an and are as at be best by can do for free from get how i in is it its my new of on or our",
+            "the this to top vs what when where which who why will with you your",  # English
+            "als auf das dem den der des die ein eine für im in ist mit und von wie zu zum zur",  # German
+            "au aux avec comment dans de des du en est et la le les l pour sur un une",  # French
+            "como con de del el en es la las lo los para por que un una y",  # Spanish
+            "che come con da del della di e gli il la le per un una",  # Italian
+            "com da do dos e em na no o os um uma",  # Portuguese
+            "de een en het hoe in is met op van voor",  # Dutch
+        )
+    ).split()
+)
+
+
 def normalise_anchor(text: str) -> str:
     """Collapse whitespace runs to one space, trim, and drop NULs and lone surrogates."""
     # Whitespace as str.split() and re's \s read it (Py_UNICODE_ISSPACE); isascii() is a
@@ -167,6 +185,20 @@ def _names_brand(words: list[str], brand: str) -> bool:
     return False
 
 
+def _shares_keyword(words: str, key: str) -> bool:
+    """Whether an anchor's ``words`` hold the keyword ``key`` (both from ``_words``), or at least
+    half the words of the keyword that are no ``STOP_WORDS`` (``open source analytics`` shares
+    ``analytics`` with ``web analytics``; ``the website of my uncle`` shares too little of ``how
+    to track website visitors``)."""
+    if not key:
+        return False
+    if f" {key} " in f" {words} ":
+        return True
+    topical = set(key.split()) - STOP_WORDS
+    shared = topical.intersection(words.split())
+    return bool(shared) and 2 * len(shared) >= len(topical)
+
+
 def classify_anchor(anchor: str, target_domain: str, keywords: tuple[str, ...] = ()) -> str:
     """The anchor class of ``anchor`` for a link to ``target_domain``."""
     if not anchor:
@@ -181,10 +213,8 @@ def classify_anchor(anchor: str, target_domain: str, keywords: tuple[str, ...] =
         key = _words(keyword)
         if key and words == key:
             return "exact"
-    for keyword in keywords:
-        key = _words(keyword)
-        if key and (f" {key} " in f" {words} " or any(w in words.split() for w in key.split())):
-            return "partial"
+    if any(_shares_keyword(words, _words(keyword)) for keyword in keywords):
+        return "partial"
     if words in GENERIC_ANCHORS or lowered.strip(" .!>»›→") in GENERIC_ANCHORS:  # noqa: RUF001
         return "generic"
     return "other"

@@ -217,6 +217,24 @@ def test_partial(anchor: str) -> None:
     assert classify_anchor(anchor, "plausible.io", KEYWORDS) == "partial"
 
 
+@pytest.mark.parametrize(
+    ("anchor", "kind"),
+    [
+        ("track website visitors easily", "partial"),  # 3 of its 3 topical words
+        ("website visitors", "partial"),  # 2 of 3
+        ("How to track visitors", "partial"),
+        ("the docs", "other"),  # only stop words shared
+        ("how to cook pasta", "other"),
+        ("the website of my uncle", "other"),  # 1 of 3
+        ("track", "other"),
+        ("Comment suivre les visiteurs", "other"),
+    ],
+)
+def test_partial_takes_half_the_keyword_s_topical_words(anchor: str, kind: str) -> None:
+    keywords = ("how to track website visitors", "the best widgets")
+    assert classify_anchor(anchor, "example.com", keywords) == kind
+
+
 def test_keywords_do_not_apply_without_keywords() -> None:
     assert classify_anchor("web analytics", "plausible.io") == "other"
 
