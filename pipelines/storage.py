@@ -134,6 +134,7 @@ class DatabasePipeline:
         self._forced_exit: Any = None
         self._received_backlinks = self._received_pages = 0
         self.crawl_id = 0
+        self.started_at = datetime.now(UTC)  # the crawl row's, set by open_spider: the unsaved file names it
         self.writer: Writer | None = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="backlinks-db")
         self._pending: set[asyncio.Future[None]] = set()
@@ -194,11 +195,14 @@ class DatabasePipeline:
         saved = Path(jobdir, "crawl_id") if jobdir else None
         if saved is not None and saved.exists():
             crawl_id = int(saved.read_text())
-            if writer.resume_crawl(crawl_id):
+            started_at = writer.resume_crawl(crawl_id)
+            if started_at is not None:
                 logger.info("Resuming crawl %d", crawl_id)
                 self._resumed = True
+                self.started_at = started_at
                 return crawl_id
-        crawl_id = writer.start_crawl(targets, datetime.now(UTC))
+        self.started_at = datetime.now(UTC)
+        crawl_id = writer.start_crawl(targets, self.started_at)
         if saved is not None:
             saved.parent.mkdir(parents=True, exist_ok=True)
             saved.write_text(str(crawl_id))
@@ -369,6 +373,7 @@ class DatabasePipeline:
             path,
             self.crawl_id,
             self.writer.targets,
+            self.started_at,
             [backlink_row_of(values, self.crawl_id) for values in batch.backlinks],
             [page_row(page, self.crawl_id) for page in batch.pages],
             [row for page in batch.pages for row in domain_link_rows(page)],
@@ -426,7 +431,10 @@ class DatabasePipeline:
 
     def _save_crawl_end(self, finished_at: datetime, reason: str, error: str) -> None:
         path = self._unsaved_path()
-        save_crawl_end(path, self.crawl_id, finished_at, reason, self._stats_text())
+        assert self.writer is not None
+        save_crawl_end(
+            path, self.crawl_id, self.writer.targets, self.started_at, finished_at, reason, self._stats_text()
+        )
         self._crawl_ended = True
         logger.error(
             "Could not record the end of crawl %d in the database (%s); saved to %s: load it with `scrapy restore %s`",

@@ -388,13 +388,16 @@ class Writer:
             )
             return int(result.scalar_one())
 
-    def resume_crawl(self, crawl_id: int) -> bool:
-        """Reopen a crawl that was interrupted; False when the database does not know it."""
+    def resume_crawl(self, crawl_id: int) -> datetime | None:
+        """Reopen a crawl that was interrupted: when it started; None when the database does not know it."""
         with self.engine.begin() as connection:
             reopened = connection.execute(
-                update(CrawlRow).where(CrawlRow.id == crawl_id).values(finished_at=None, finish_reason=None)
+                update(CrawlRow)
+                .where(CrawlRow.id == crawl_id)
+                .values(finished_at=None, finish_reason=None)
+                .returning(CrawlRow.started_at)
             )
-            return reopened.rowcount == 1
+            return reopened.scalar_one_or_none()
 
     def finish_crawl(self, crawl_id: int, **values: Any) -> CrawlCounts:
         """Close the crawl's row with what the database holds for it (so a resumed crawl

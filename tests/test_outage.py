@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -26,8 +26,8 @@ from sqlalchemy.exc import OperationalError
 from backlink_spider.localweb import LocalWeb, Resource
 from pipelines.database import POSTGRES_TIMEOUTS, break_connections, open_engine
 from pipelines.migrate import ensure_schema
-from pipelines.unsaved import save_batch
-from pipelines.writer import backlink_row
+from pipelines.unsaved import save_batch, save_crawl_end
+from pipelines.writer import Writer, backlink_row
 from tests.conftest import ROOT, Crawl, crawl_env, database_rows, finish_crawl, run_crawl, start_crawl
 from tests.faultproxy import FaultProxy
 from tests.services import POSTGRES, postgres_database
@@ -112,6 +112,17 @@ def restore(database_url: str, *arguments: Path | str) -> subprocess.CompletedPr
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
+def crawl_in(database_url: str, started_at: datetime, target: str = "target.com") -> int:
+    """A crawl of ``target`` started at ``started_at`` in the database at ``database_url`` (its
+    schema created if need be), its row opened as a crawl opens it: its id."""
+    engine = open_engine(database_url)
+    try:
+        ensure_schema(engine, auto_upgrade=False)
+        return Writer(engine, [target]).start_crawl(target, started_at)
+    finally:
+        engine.dispose()
+
+
 def test_a_database_outage_loses_nothing(slow_web: LocalWeb, proxied_database: tuple[str, FaultProxy]) -> None:
     url, proxy = proxied_database
     process = start_crawl(url, *ARGUMENTS, proxy=slow_web.proxy_url, settings={"BACKLINKS_FLUSH_INTERVAL": "0.1"})
@@ -170,7 +181,8 @@ def test_a_loaded_file_loaded_again_stores_the_same_rows_and_keeps_its_name(tmp_
     url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     path = tmp_path / "unsaved-backlinks-1.jsonl"
     seen = datetime(2024, 5, 18, tzinfo=UTC)
-    save_batch(path, 1, ["target.com"], [backlink_row(backlink(seen_at=seen), 1)], [], [])
+    assert crawl_in(url, seen) == 1
+    save_batch(path, 1, ["target.com"], seen, [backlink_row(backlink(seen_at=seen), 1)], [], [])
     first = restore(url, path)
     assert first.returncode == 0, first.stderr
     loaded = tmp_path / "unsaved-backlinks-1.jsonl.loaded"
@@ -192,9 +204,10 @@ def test_a_file_stored_but_not_renamed_says_its_rows_are_stored_and_the_next_fil
     url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     seen = datetime(2024, 5, 18, tzinfo=UTC)
     first, second = tmp_path / "unsaved-backlinks-1.jsonl", tmp_path / "unsaved-backlinks-2.jsonl"
-    save_batch(first, 1, ["target.com"], [backlink_row(backlink(seen_at=seen), 1)], [], [])
+    assert [crawl_in(url, seen), crawl_in(url, seen)] == [1, 2]
+    save_batch(first, 1, ["target.com"], seen, [backlink_row(backlink(seen_at=seen), 1)], [], [])
     other = backlink(anchor="Another", seen_at=seen)
-    save_batch(second, 2, ["target.com"], [backlink_row(other, 2)], [], [])
+    save_batch(second, 2, ["target.com"], seen, [backlink_row(other, 2)], [], [])
     (tmp_path / "unsaved-backlinks-1.jsonl.loaded").mkdir()  # where the first file would go
     load = restore(url, first, second)
     assert load.returncode == 1
@@ -204,6 +217,100 @@ def test_a_file_stored_but_not_renamed_says_its_rows_are_stored_and_the_next_fil
     )
     assert load.stdout.strip() == f"{second}: stored 1 backlink and 0 pages; the file is now {second}.loaded"
     assert len(database_rows(url, "SELECT link_key FROM backlinks")) == 2
+
+
+STARTED = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+WRONG_DATABASE = "BACKLINKS_DATABASE_URL must name the database that crawl wrote to; nothing was stored"
+
+
+def unsaved_file(directory: Path, crawl_id: int, started_at: datetime) -> Path:
+    """The file a crawl of target.com started at ``started_at`` leaves when its database stays
+    away: a batch of one backlink, then the crawl's end."""
+    directory.mkdir(exist_ok=True)
+    path = directory / f"unsaved-backlinks-{crawl_id}.jsonl"
+    seen = started_at + timedelta(minutes=5)
+    save_batch(path, crawl_id, ["target.com"], started_at, [backlink_row(backlink(seen_at=seen), crawl_id)], [], [])
+    save_crawl_end(path, crawl_id, ["target.com"], started_at, seen, "database_unavailable", "{}")
+    return path
+
+
+def test_a_file_restored_into_a_database_whose_crawl_of_its_id_is_another_crawl_is_refused(tmp_path: Path) -> None:
+    """Two databases, each with its crawl 1 of target.com, started at other times: the file of the
+    one, loaded into the other, stores nothing there (that crawl's row and backlinks stay as they
+    were) and keeps its name; the file of this database's own crawl 1, given next, is loaded."""
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    ours = STARTED - timedelta(days=1)
+    assert crawl_in(url, ours) == 1
+    engine = open_engine(url)
+    try:
+        writer = Writer(engine, ["target.com"])
+        writer.write([backlink_row(backlink(anchor="Ours", seen_at=ours), 1)], [], 1)
+        writer.finish_crawl(1, finished_at=ours + timedelta(hours=1), finish_reason="finished", stats="{}")
+    finally:
+        engine.dispose()
+    tables = ("SELECT * FROM crawls", "SELECT * FROM backlinks")
+    before = [database_rows(url, query) for query in tables]
+    foreign = unsaved_file(tmp_path / "other", 1, STARTED)
+    load = restore(url, foreign)
+    assert load.returncode == 1 and load.stdout == ""
+    assert load.stderr.strip() == (
+        f"scrapy restore: error: {foreign}: crawl 1 of this file (target target.com, started 2026-12-07T10:00:00Z)"
+        f" is not in database {url}, whose crawl 1 is another crawl (target target.com, started 2026-12-06T10:00:00Z):"
+        f" {WRONG_DATABASE}"
+    )
+    assert [database_rows(url, query) for query in tables] == before
+    assert [file.name for file in foreign.parent.iterdir()] == [foreign.name]
+    own = unsaved_file(tmp_path / "ours", 1, ours)
+    both = restore(url, foreign, own)
+    assert both.returncode == 1 and both.stderr.strip() == load.stderr.strip()
+    assert both.stdout.strip() == (
+        f"{own}: stored 1 backlink and 0 pages, and the end of crawl 1; the file is now {own}.loaded"
+    )
+
+
+def test_a_file_restored_into_a_database_without_its_crawl_is_refused(tmp_path: Path) -> None:
+    """An empty database has no crawl 1: the file of crawl 1 stores nothing there (no backlinks of
+    a crawl the next crawl there would be numbered as) and keeps its name."""
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    path = unsaved_file(tmp_path, 1, STARTED)
+    load = restore(url, path)
+    assert load.returncode == 1 and load.stdout == ""
+    assert load.stderr.strip() == (
+        f"scrapy restore: error: {path}: crawl 1 of this file (target target.com, started 2026-12-07T10:00:00Z)"
+        f" is not in database {url}: {WRONG_DATABASE}"
+    )
+    assert [database_rows(url, f"SELECT count(*) FROM {table}") for table in ("crawls", "backlinks")] == [[(0,)]] * 2
+    assert [file.name for file in tmp_path.glob("unsaved-*")] == [path.name]
+
+
+@pytest.mark.parametrize("target", ["target.com", "other.com"])
+def test_a_file_of_the_previous_version_is_loaded_when_its_targets_are_those_of_its_crawl(
+    tmp_path: Path, target: str
+) -> None:
+    """A file written before the records named their crawl's start (and an end its targets): loaded
+    into a database whose crawl of its id has its targets, refused by one whose crawl has others."""
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    assert crawl_in(url, STARTED, target) == 1
+    path = unsaved_file(tmp_path, 1, STARTED)
+    old = [json.loads(line) for line in path.read_text().splitlines()]
+    for record in old:
+        del record["started_at"]
+        if "crawl_end" in record:
+            del record["targets"]
+    path.write_text("".join(json.dumps(record) + "\n" for record in old))
+    load = restore(url, path)
+    if target == "target.com":
+        assert load.returncode == 0, load.stderr
+        assert load.stdout.strip() == (
+            f"{path}: stored 1 backlink and 0 pages, and the end of crawl 1; the file is now {path}.loaded"
+        )
+    else:
+        assert load.returncode == 1
+        assert load.stderr.strip() == (
+            f"scrapy restore: error: {path}: crawl 1 of this file (target target.com) is not in database {url},"
+            f" whose crawl 1 is another crawl (target other.com, started 2026-12-07T10:00:00Z): {WRONG_DATABASE}"
+        )
+        assert database_rows(url, "SELECT count(*) FROM backlinks") == [(0,)] and path.exists()
 
 
 def test_breaking_connections_leaves_alone_a_socket_that_took_a_closed_connection_s_descriptor() -> None:
@@ -375,11 +482,12 @@ def test_a_restore_that_the_database_does_not_answer_is_a_clear_error_not_a_hang
     """A write that waits for ever (here on a lock a stuck session holds; as well on a server
     that stopped answering) fails after BACKLINKS_DB_WRITE_TIMEOUT, and the file is kept."""
     path = tmp_path / "unsaved-backlinks-1.jsonl"
-    save_batch(path, 1, ["target.com"], [backlink_row(backlink(), 1)], [], [])
+    started = datetime.now(UTC)
+    save_batch(path, 1, ["target.com"], started, [backlink_row(backlink(), 1)], [], [])
     with postgres_database() as url:
+        assert crawl_in(url, started) == 1
         engine = open_engine(url)
         try:
-            ensure_schema(engine, auto_upgrade=False)
             with engine.begin() as stuck:
                 stuck.execute(text("LOCK TABLE backlinks IN ACCESS EXCLUSIVE MODE"))
                 load = restore(url, path, "-s", "BACKLINKS_DB_WRITE_TIMEOUT=1")

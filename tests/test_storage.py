@@ -337,6 +337,45 @@ def test_a_crawl_forced_to_stop_saves_every_row_not_stored_in_order(database_url
     assert end["crawl_end"]["finish_reason"] == "shutdown"
 
 
+@pytest.mark.parametrize("resumed", [False, True])
+def test_the_unsaved_file_names_the_crawl_as_its_row_does_and_loads_into_its_database(
+    database_url: str, tmp_path: Path, resumed: bool
+) -> None:
+    """The file names its crawl by the row's targets and start, the first start of a crawl resumed
+    from its JOBDIR: ``scrapy restore`` into that database takes it for that crawl's file."""
+    started = datetime(2026, 12, 7, 10, 0, 0, 123456, tzinfo=UTC)
+    jobdir = tmp_path / "job"
+    if resumed:
+        engine = open_engine(database_url)
+        ensure_schema(engine, auto_upgrade=False)
+        jobdir.mkdir()
+        (jobdir / "crawl_id").write_text(str(Writer(engine).start_crawl("target.com", started)))
+        engine.dispose()
+
+    async def feed() -> DatabasePipeline:
+        pipeline, gate, _ = await slow_database_pipeline(
+            database_url, BACKLINKS_FLUSH_INTERVAL=600.0, BACKLINKS_UNSAVED_DIR=str(tmp_path), JOBDIR=str(jobdir)
+        )
+        await pipeline.process_item(backlink("Not handed"))
+        pipeline._save_at_forced_exit()
+        gate.set()
+        pipeline._thread.shutdown(wait=True)
+        assert pipeline.writer is not None
+        pipeline.writer.engine.dispose()
+        return pipeline
+
+    crawl_id = asyncio.run(feed()).crawl_id
+    (saved,) = tmp_path.glob("unsaved-backlinks-*.jsonl")
+    batch, end = [json.loads(line) for line in saved.read_text().splitlines()]
+    assert "crawl_end" in end and batch["targets"] == end["targets"] == ["target.com"]
+    assert batch["started_at"] == end["started_at"]
+    if resumed:
+        assert datetime.fromisoformat(end["started_at"]) == started
+    engine = open_engine(database_url)
+    assert load_file(engine, saved, 60.0) == (1, 0, [crawl_id])
+    engine.dispose()
+
+
 def test_the_periodic_flush_hands_a_slow_database_no_more_batches_than_it_is_writing(database_url: str) -> None:
     """Writing a batch can take longer than ``BACKLINKS_FLUSH_INTERVAL`` (a large SQLite file on a
     slow disk): the timer must not queue a batch a tick behind the writer, each holding its pages."""
@@ -441,17 +480,27 @@ def test_schema_has_the_contract_tables(tmp_path: Path) -> None:
     assert contract <= set(BacklinkRow.__table__.columns.keys())
 
 
-@pytest.mark.parametrize("damage", ['{"crawl_id": 1, "targets": ["target.com"], "backl', "[1, 2]", '{"crawl_id": 1}'])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        '{"crawl_id": 1, "targets": ["target.com"], "backl',
+        "[1, 2]",
+        '{"crawl_id": 1}',
+        '{"crawl_id": 1, "crawl_end": {}, "started_at": "yesterday"}',
+    ],
+)
 def test_a_damaged_unsaved_file_stores_nothing_and_names_its_line(
     database_url: str, tmp_path: Path, damage: str
 ) -> None:
     """``scrapy restore`` of a file cut short (a crash while it was written) or not one at all:
     nothing stored, the line named, the file left as it is to be mended and loaded again."""
-    path = tmp_path / "unsaved-backlinks-1.jsonl"
-    save_batch(path, 1, ["target.com"], [backlink_row(backlink(), 1)], [], [])
-    path.write_text(path.read_text() + "\n" + damage + "\n")
     engine = open_engine(database_url)
     ensure_schema(engine, auto_upgrade=False)
+    started = datetime.now(UTC)
+    crawl_id = Writer(engine, ["target.com"]).start_crawl("target.com", started)
+    path = tmp_path / f"unsaved-backlinks-{crawl_id}.jsonl"
+    save_batch(path, crawl_id, ["target.com"], started, [backlink_row(backlink(), crawl_id)], [], [])
+    path.write_text(path.read_text() + "\n" + damage + "\n")
     with pytest.raises(
         UnsavedFileError, match=rf"^{re.escape(str(path))}: line 3 is not a batch of unsaved rows; nothing"
     ):
@@ -473,11 +522,12 @@ def test_restoring_a_crawl_s_end_keeps_a_later_end_of_the_crawl_resumed_since(
     ensure_schema(engine, auto_upgrade=False)
     writer = Writer(engine, ["target.com"])
     saved_at = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
-    crawl_id = writer.start_crawl("target.com", saved_at - timedelta(hours=1))
+    started = saved_at - timedelta(hours=1)
+    crawl_id = writer.start_crawl("target.com", started)
     writer.finish_crawl(crawl_id, finished_at=saved_at + ended, finish_reason="finished", stats="{}")
     path = tmp_path / f"unsaved-backlinks-{crawl_id}.jsonl"
-    save_batch(path, crawl_id, ["target.com"], [backlink_row(backlink(), crawl_id)], [], [])
-    save_crawl_end(path, crawl_id, saved_at, "database_unavailable", "{}")
+    save_batch(path, crawl_id, ["target.com"], started, [backlink_row(backlink(), crawl_id)], [], [])
+    save_crawl_end(path, crawl_id, ["target.com"], started, saved_at, "database_unavailable", "{}")
     load_file(engine, path, 60.0)
     with engine.connect() as connection:
         reason, backlinks = connection.execute(select(CrawlRow.finish_reason, CrawlRow.backlinks)).one()

@@ -2,7 +2,8 @@
 was unavailable (see ``pipelines/unsaved.py``), then rename the file ``FILE.loaded``.
 
 Loading is idempotent (the crawl's upserts), so a ``.loaded`` file may be loaded again:
-it is stored as any other and keeps its name (no ``.loaded.loaded``)."""
+it is stored as any other and keeps its name (no ``.loaded.loaded``). A file of a crawl that
+the database does not hold (``NotThisDatabase``) is refused whole and keeps its name."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from backlink_spider.wording import count_of
 from pipelines.database import database_problem, database_url, engine_at
 from pipelines.migrate import SchemaBehind, ensure_schema
-from pipelines.unsaved import UnsavedFileError, load_file
+from pipelines.unsaved import NotThisDatabase, UnsavedFileError, load_file
 
 LOADED = ".loaded"
 
@@ -48,7 +49,8 @@ class Command(ScrapyCommand):
                 for name in args:
                     try:
                         print(restore_file(engine, Path(name), self.settings.getfloat("BACKLINKS_DB_WRITE_TIMEOUT")))
-                    except NotRenamed as problem:  # its rows are stored: the next files are loaded too
+                    except (NotRenamed, NotThisDatabase) as problem:
+                        # All its rows stored, or none (another database's file): the next files are loaded too.
                         print(f"scrapy restore: error: {problem}", file=sys.stderr)
                         self.exitcode = 1
         except (OSError, UnsavedFileError) as error:
