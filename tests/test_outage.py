@@ -272,6 +272,9 @@ def test_a_file_restored_into_a_database_without_its_crawl_is_refused(tmp_path: 
     """An empty database has no crawl 1: the file of crawl 1 stores nothing there (no backlinks of
     a crawl the next crawl there would be numbered as) and keeps its name."""
     url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    engine = open_engine(url)
+    ensure_schema(engine, auto_upgrade=False)
+    engine.dispose()
     path = unsaved_file(tmp_path, 1, STARTED)
     load = restore(url, path)
     assert load.returncode == 1 and load.stdout == ""
@@ -281,6 +284,18 @@ def test_a_file_restored_into_a_database_without_its_crawl_is_refused(tmp_path: 
     )
     assert [database_rows(url, f"SELECT count(*) FROM {table}") for table in ("crawls", "backlinks")] == [[(0,)]] * 2
     assert [file.name for file in tmp_path.glob("unsaved-*")] == [path.name]
+
+
+def test_a_restore_into_a_sqlite_file_that_does_not_exist_is_refused(tmp_path: Path) -> None:
+    mistyped = tmp_path / "mistyped.sqlite3"
+    path = unsaved_file(tmp_path, 1, STARTED)
+    load = restore(f"sqlite:///{mistyped}", path)
+    assert load.returncode == 1
+    assert load.stderr.strip() == (
+        f"scrapy restore: error: the database file {mistyped} does not exist; crawl first, or set"
+        " BACKLINKS_DATABASE_URL"
+    )
+    assert not mistyped.exists() and path.exists()
 
 
 @pytest.mark.parametrize("target", ["target.com", "other.com"])

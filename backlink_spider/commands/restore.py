@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from backlink_spider.wording import count_of
-from pipelines.database import database_problem, database_url, engine_at
+from pipelines.database import database_problem, database_url, engine_at, missing_sqlite_file
 from pipelines.migrate import SchemaBehind, ensure_schema
 from pipelines.unsaved import NotThisDatabase, UnsavedFileError, load_file
 
@@ -43,6 +43,10 @@ class Command(ScrapyCommand):
             raise UsageError("give the unsaved-backlinks-*.jsonl files to load")
         assert self.settings is not None
         url = database_url(self.settings)
+        if (missing := missing_sqlite_file(url)) is not None:
+            print(f"scrapy restore: error: {missing}", file=sys.stderr)
+            self.exitcode = 1
+            return
         try:
             with engine_at(url) as engine:
                 ensure_schema(engine, self.settings.getbool("BACKLINKS_AUTO_MIGRATE"))
