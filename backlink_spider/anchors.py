@@ -151,11 +151,14 @@ def brand_name(domain: str) -> str:
 
 
 def brand_names(domain: str) -> tuple[str, ...]:
-    """The ways an anchor may name the brand: the whole label, and for a hyphenated one
-    its distinctive first word (``plausible-analytics.com`` -> ``plausible``)."""
+    """The ways an anchor may name the brand: the whole label, and for a hyphenated one its
+    first word when that is distinctive (``plausible-analytics.com`` -> ``plausible``,
+    ``acme-widgets.com`` -> ``acme``): four letters or more, and no stop word or generic
+    anchor (``the-guardian.com``, ``best-buy.com``, ``open-data.org`` keep only their label)."""
     label = brand_name(domain)
     first = label.split("-", 1)[0]
-    return (label, first) if first != label and len(first) >= 5 else (label,)
+    distinctive = len(first) >= 4 and first not in STOP_WORDS and first not in GENERIC_ANCHORS
+    return (label, first) if first != label and distinctive else (label,)
 
 
 def _words(text: str) -> str:

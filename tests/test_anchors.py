@@ -335,3 +335,21 @@ def test_classify_anchor_property_always_a_known_class(anchor: str, target: str)
 )
 def test_a_hyphenated_brand_is_named_by_its_first_word(anchor: str, expected: str) -> None:
     assert classify_anchor(anchor, "plausible-analytics.com") == expected
+
+
+@pytest.mark.parametrize(
+    ("anchor", "target", "expected"),
+    [
+        ("Acme", "acme-widgets.com", "branded"),  # four letters are a name
+        ("from the acme team", "acme-widgets.com", "branded"),
+        ("The", "the-guardian.com", "other"),  # a stop word is none
+        ("best", "best-buy.com", "other"),
+        ("Open", "open-data.org", "generic"),  # nor is a generic anchor
+        ("my site", "my-site.com", "branded"),  # the whole label still is
+        ("web", "web-tools.com", "other"),  # nor three letters
+    ],
+)
+def test_a_hyphenated_brand_s_first_word_names_it_when_it_is_distinctive(
+    anchor: str, target: str, expected: str
+) -> None:
+    assert classify_anchor(anchor, target) == expected
