@@ -27,11 +27,17 @@ def failures(stats: dict[str, Any]) -> int:
 
 
 def summary(
-    crawl_id: int, reason: str, stats: dict[str, Any], new: int, lost: int, all_runs: tuple[int, int] | None = None
+    crawl_id: int,
+    reason: str,
+    stats: dict[str, Any],
+    new_and_lost: tuple[int, int] | None,
+    all_runs: tuple[int, int] | None = None,
 ) -> str:
     """One line: the crawl's outcome, its pages and links, its errors and its pace. A crawl
     resumed from its JOBDIR gives ``all_runs``, its pages and backlinks over every run: this
-    run's counts come first, then those, with the links new and lost, which are the whole crawl's."""
+    run's counts come first, then those, with the links new and lost, which are the whole crawl's.
+    ``new_and_lost`` is None when the database could not count them (its end was saved to the
+    unsaved file)."""
     unreachable = stats.get(STAT_ROBOTS_UNREACHABLE, 0)
     why = f" ({count_of(unreachable, 'host')} whose robots.txt could not be fetched)" if unreachable else ""
     found = (
@@ -40,8 +46,12 @@ def summary(
     )
     if all_runs is not None:
         found += f" in this run; {count_of(all_runs[0], 'page')}, {count_of(all_runs[1], 'backlink')} in all its runs"
+    if new_and_lost is None:
+        changes = "new and lost known once its unsaved rows are restored"
+    else:
+        changes = f"{new_and_lost[0]} new, {new_and_lost[1]} lost"
     return (
-        f"Crawl {crawl_id} ended ({reason}): {found} ({new} new, {lost} lost), "
+        f"Crawl {crawl_id} ended ({reason}): {found} ({changes}), "
         f"{count_of(failures(stats), 'page')} failed, {stats.get(STAT_GONE, 0)} gone (404, 410), "
         f"{stats.get('robotstxt/forbidden', 0)} denied by robots.txt{why}, "
         f"{stats.get('backlinks/guard/refused', 0)} refused by the network guard, "

@@ -394,7 +394,7 @@ class DatabasePipeline:
             reason = "max_pages"
         self.stats.set_value("backlinks/pages_per_minute", pages_per_minute(self.stats.get_stats()))
         stats = self.stats.get_stats()
-        counts = CrawlCounts(0, 0, 0, 0)
+        counts: CrawlCounts | None = None
         finished_at = datetime.now(UTC)
         try:
             if self._failing_since is not None and not self.crawler.crawling:
@@ -423,8 +423,11 @@ class DatabasePipeline:
                 from twisted.internet import reactor
 
                 reactor.removeSystemEventTrigger(self._forced_exit)
-        all_runs = (counts.pages, counts.backlinks) if self._resumed and self._crawl_ended else None
-        logger.info(summary(self.crawl_id, reason, stats, counts.new, counts.lost, all_runs))
+        if counts is None:  # its end is in the unsaved file
+            logger.info(summary(self.crawl_id, reason, stats, None))
+        else:
+            all_runs = (counts.pages, counts.backlinks) if self._resumed else None
+            logger.info(summary(self.crawl_id, reason, stats, (counts.new, counts.lost), all_runs))
 
     def _stats_text(self) -> str:
         return json.dumps(self.stats.get_stats(), default=str, sort_keys=True)

@@ -15,22 +15,29 @@ def test_summary_names_pages_links_errors_and_pace() -> None:
         "robotstxt/forbidden": 4,
         "elapsed_time_seconds": 90.0,
     }
-    assert summary(7, "finished", stats, new=5, lost=1) == (
+    assert summary(7, "finished", stats, (5, 1)) == (
         "Crawl 7 ended (finished): 30 pages, 12 backlinks (5 new, 1 lost), 3 pages failed, 6 gone (404, 410), "
         "4 denied by robots.txt, 0 refused by the network guard, 20.0 pages/min"
     )
     # Every host unreachable (DNS down): what robots.txt "denied" is that its file could not be fetched.
     unreachable = {"backlinks/stored/pages": 1, "robotstxt/forbidden": 301, "backlinks/robots/unreachable": 1}
-    assert summary(8, "finished", unreachable, new=0, lost=0) == (
+    assert summary(8, "finished", unreachable, (0, 0)) == (
         "Crawl 8 ended (finished): 1 page, 0 backlinks (0 new, 0 lost), 0 pages failed, 0 gone (404, 410), "
         "301 denied by robots.txt (1 host whose robots.txt could not be fetched), 0 refused by the network guard, "
         "0.0 pages/min"
     )
     # A crawl resumed from its JOBDIR: this run, then the whole crawl, whose are the new and lost.
-    assert summary(9, "finished", {"backlinks/stored/pages": 1, "backlinks/stored/backlinks": 2}, 40, 0, (41, 40)) == (
+    assert summary(
+        9, "finished", {"backlinks/stored/pages": 1, "backlinks/stored/backlinks": 2}, (40, 0), (41, 40)
+    ) == (
         "Crawl 9 ended (finished): 1 page, 2 backlinks in this run; 41 pages, 40 backlinks in all its runs "
         "(40 new, 0 lost), 0 pages failed, 0 gone (404, 410), 0 denied by robots.txt, 0 refused by the network guard, "
         "0.0 pages/min"
+    )
+    # The database went away before the crawl's end was recorded: it has not counted the changes.
+    assert summary(10, "database_unavailable", {"backlinks/stored/pages": 3}, None).startswith(
+        "Crawl 10 ended (database_unavailable): 3 pages, 0 backlinks (new and lost known once its unsaved rows are"
+        " restored), 0 pages failed"
     )
     assert pages_per_minute({"backlinks/stored/pages": 5}) == 0.0
 

@@ -155,6 +155,8 @@ def test_a_database_that_stays_away_stops_the_crawl_and_keeps_the_rows(
     assert process.returncode == 1
     assert "The crawl failed: " in stderr and "stopping the crawl" in stderr
     assert "Traceback" not in stderr
+    # The database did not count the crawl's new and lost links: the last line does not say 0.
+    assert "backlinks (new and lost known once its unsaved rows are restored), " in stderr
     saved = list(tmp_path.glob("unsaved-backlinks-*.jsonl"))
     assert len(saved) == 1
     proxy.restore()
