@@ -134,6 +134,8 @@ class Report:
             "dofollow_share": round(self.dofollow_share, 3),
             # Live backlinks on pages that are noindex or name another page canonical.
             "from_unindexed_pages": sum(1 for row in self.live if not row["indexable"]),
+            # Live backlinks read from Common Crawl data that no crawl has confirmed on the page yet.
+            "unconfirmed": sum(1 for row in self.live if row["discovered_via"] == "commoncrawl"),
             "new_in_last_crawl": new,
             "lost_in_last_crawl": lost,
             "crawls": len(self.crawls),

@@ -161,6 +161,23 @@ def test_page_text_is_shown_as_text_and_never_run() -> None:
     assert [row["anchor_text"] for row in json.loads(to_json(report_))] == anchors
 
 
+def test_backlinks_read_from_common_crawl_and_not_confirmed_live_are_counted_apart() -> None:
+    report_ = one_link_report()
+    first = report_.backlinks[0]
+    report_.backlinks.append(first | {"source_url": "http://blog.com/2024", "discovered_via": "commoncrawl"})
+    console = Console(file=io.StringIO(), width=300)
+    print_summary(report_, console)
+    totals = console.file.getvalue().splitlines()[1]  # type: ignore[attr-defined]
+    assert totals.startswith(
+        "1 referring domain, 2 backlinks (100% dofollow, 0 on unindexed pages, 1 from Common Crawl not yet confirmed"
+        " live), 0 lost"
+    )
+    assert '<b id="card-unconfirmed">1</b>from Common Crawl, not yet confirmed live' in render_html(report_)
+    # Once a crawl has confirmed them, nothing is said.
+    report_.backlinks.pop()
+    assert "card-unconfirmed" not in render_html(report_)
+
+
 def test_follow_status_says_its_flags_overlap_and_counts_the_links_apart() -> None:
     report_ = one_link_report()
     both = report_.backlinks[0] | {"source_url": "http://blog.com/2", "rel": "nofollow ugc", "dofollow": False}

@@ -105,7 +105,8 @@ def print_summary(report: Report, console: Console) -> None:
     console.print(f"[bold]Backlinks of {report.target}[/bold]")
     console.print(
         f"{count_of(summary['referring_domains'], 'referring domain')}, {count_of(summary['backlinks'], 'backlink')} "
-        f"({summary['dofollow_share']:.0%} dofollow, {summary['from_unindexed_pages']} on unindexed pages), "
+        f"({summary['dofollow_share']:.0%} dofollow, {summary['from_unindexed_pages']} on unindexed pages"
+        f"{unconfirmed_note(summary['unconfirmed'])}), "
         f"{summary['lost_backlinks']} lost; "
         f"last crawl: +{summary['new_in_last_crawl']} new, -{summary['lost_in_last_crawl']} lost "
         f"({count_of(summary['crawls'], 'crawl')})"
@@ -127,6 +128,11 @@ def print_summary(report: Report, console: Console) -> None:
     console.print(mix_table("Placement", report.mix("placement"), live))
     console.print(mix_table("Follow status", report.follow_mix(), live))
     console.print(FOLLOW_OVERLAP, markup=False)
+
+
+def unconfirmed_note(unconfirmed: int) -> str:
+    """What the totals say of the backlinks read from Common Crawl and not confirmed live yet."""
+    return f", {unconfirmed} from Common Crawl not yet confirmed live" if unconfirmed else ""
 
 
 def mix_table(title: str, pairs: list[tuple[str, int]], live: int) -> Table:
