@@ -288,6 +288,26 @@ def test_a_file_restored_into_a_database_without_its_crawl_is_refused(tmp_path: 
     assert [file.name for file in tmp_path.glob("unsaved-*")] == [path.name]
 
 
+def test_a_damaged_or_missing_file_stores_nothing_and_the_next_file_is_loaded(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    assert crawl_in(url, STARTED) == 1
+    damaged = tmp_path / "damaged" / "unsaved-backlinks-1.jsonl"
+    damaged.parent.mkdir()
+    damaged.write_text("cut short by a full disk\n")
+    good = unsaved_file(tmp_path / "good", 1, STARTED)
+    missing = tmp_path / "unsaved-backlinks-7.jsonl"
+    load = restore(url, damaged, missing, good)
+    assert load.returncode == 1
+    assert load.stderr.splitlines() == [
+        f"scrapy restore: error: {damaged}: line 1 is not a batch of unsaved rows; nothing was stored",
+        f"scrapy restore: error: [Errno 2] No such file or directory: '{missing}'",
+    ]
+    assert load.stdout.strip() == (
+        f"{good}: stored 1 backlink and 0 pages, and the end of crawl 1; the file is now {good}.loaded"
+    )
+    assert damaged.exists()
+
+
 def test_a_restore_into_a_sqlite_file_that_does_not_exist_is_refused(tmp_path: Path) -> None:
     mistyped = tmp_path / "mistyped.sqlite3"
     path = unsaved_file(tmp_path, 1, STARTED)

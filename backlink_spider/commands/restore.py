@@ -53,13 +53,11 @@ class Command(ScrapyCommand):
                 for name in args:
                     try:
                         print(restore_file(engine, Path(name), self.settings.getfloat("BACKLINKS_DB_WRITE_TIMEOUT")))
-                    except (NotRenamed, NotThisDatabase) as problem:
-                        # All its rows stored, or none (another database's file): the next files are loaded too.
+                    except (NotRenamed, NotThisDatabase, UnsavedFileError, OSError) as problem:
+                        # All its rows stored, or none (unreadable, damaged, another database's): the
+                        # next files are loaded too.
                         print(f"scrapy restore: error: {problem}", file=sys.stderr)
                         self.exitcode = 1
-        except (OSError, UnsavedFileError) as error:
-            print(f"scrapy restore: error: {error}", file=sys.stderr)
-            self.exitcode = 1
         except (SQLAlchemyError, SchemaBehind) as error:
             print(f"scrapy restore: error: {database_problem(url, error)}", file=sys.stderr)
             self.exitcode = 1
