@@ -109,9 +109,10 @@ class Frontier:
         ``depth`` is the number of link hops from a seed; ``domain`` its registered domain.
         ``url`` should already be free of session ids (``strip_session_ids``). A ``probe`` (a
         link's URL asked where it redirects) is part of reading the page that links to it, not
-        a hop deeper: the depth limit is not its, the budgets, traps and seen-set are.
+        a hop deeper: it may be one link past the depth limit, and the budgets, traps and seen-set
+        are its as any page's.
         """
-        if depth > self.max_depth and not probe:
+        if depth > self.max_depth + probe:
             return None
         domain_key = fingerprint(domain)
         scheduled = self._domains.count(domain_key)

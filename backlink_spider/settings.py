@@ -146,6 +146,12 @@ DOWNLOADER_MIDDLEWARES = {
     "backlink_spider.htmlonly.HtmlOnly": 580,
 }
 
+SPIDER_MIDDLEWARES = {
+    # A probe's hops keep the depth of the link asked about (hopdepth.py), as redirects do.
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    "backlink_spider.hopdepth.HopDepthMiddleware": 900,
+}
+
 # Add-ons: passwords in URLs masked in every log line (redaction.py); with JOBDIR set, a
 # frontier that survives kill -9 (scheduler.py); with BACKLINKS_DISTRIBUTED, the Redis
 # scheduler (distributed.py, after the former so it wins); the browser's download

@@ -34,9 +34,10 @@ def test_a_url_refused_for_depth_spends_no_budget_and_is_not_marked_seen() -> No
     assert frontier.admit("https://a.com/x", "a.com", 1) == 0
 
 
-def test_a_probe_beyond_the_depth_is_admitted_within_the_budgets_traps_and_seen_set() -> None:
+def test_a_probe_one_link_beyond_the_depth_is_admitted_within_the_budgets_traps_and_seen_set() -> None:
     frontier = Frontier(max_depth=0, pages_per_domain=2)
     assert frontier.admit("https://a.com/go/x", "a.com", 1) is None
+    assert frontier.admit("https://a.com/go/w", "a.com", 2, probe=True) is None  # two links beyond
     assert frontier.admit("https://a.com/go/x", "a.com", 1, probe=True) == 0
     assert frontier.admit("https://a.com/go/x", "a.com", 1, probe=True) is None  # seen
     assert frontier.admit("https://a.com/" + "a/" * 30, "a.com", 1, probe=True) is None  # a trap

@@ -3,7 +3,6 @@ links to a target through a shortener and an affiliate link."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -182,12 +181,14 @@ def test_a_page_of_thousands_of_short_links_does_not_spend_the_crawl_on_probes(t
     }
 
 
-def test_a_page_at_the_last_depth_has_its_redirector_links_probed_and_their_pages_not_harvested(
+def test_a_page_at_the_last_depth_has_its_redirector_links_probed_and_their_pages_read_as_leaves(
     database_url: str,
 ) -> None:
     """Asking where a link leads is part of reading its page: with ``max_depth=0`` the seed's
     links through its own redirector are probed as its short links are; an answer that is a
-    page lies beyond the depth, and is neither recorded nor has its links followed."""
+    page is read (it is fetched: its backlinks are kept, and a page not read would be lost to a
+    link to it found later nearer a seed), and its links, one more link away, are not followed
+    nor asked where they lead."""
     out = "/out?url=http%3A%2F%2Fwww.target.com%2Fpricing"
     seed = html(
         f"<article><p>{PROSE} <a href='{out}'>through out</a>, <a href='/go/x'>through go</a>, "
@@ -219,32 +220,64 @@ def test_a_page_at_the_last_depth_has_its_redirector_links_probed_and_their_page
         ("http://ref.net/", "http://www.target.com/pricing", "through out", "redirect", f"http://ref.net{out}"),
         ("http://ref.net/", "http://target.com/x", "through go", "redirect", "http://ref.net/go/x"),
         ("http://ref.net/", "http://target.com/short", "short", "redirect", "http://bit.ly/abc"),
+        ("http://ref.net/go/page", "http://target.com/beyond", "Target", "text", None),
+        ("http://bit.ly/page", "http://target.com/beyond", "Target", "text", None),
     }
-    # The links that answered a page were asked, once each; no page beyond the seed was read.
+    # The links that answered a page were asked, once each; nothing on those pages was.
     assert sorted(fetched) == sorted([
         "http://ref.net/", f"http://ref.net{out}", "http://ref.net/go/x", "http://bit.ly/abc",
         "http://ref.net/go/page", "http://bit.ly/page",
     ])  # fmt: skip
-    pages = dict(crawl.rows("SELECT url, outlinks FROM pages"))
-    assert pages["http://ref.net/"] == 6
-    assert "http://ref.net/go/page" not in pages and "http://bit.ly/page" not in pages
-    ((stats,),) = crawl.rows("SELECT stats FROM crawls")
-    assert json.loads(stats)["backlinks/redirect/page_beyond_depth"] == 2
+    pages = dict(crawl.rows("SELECT url, depth FROM pages WHERE status = 200"))
+    assert pages == {"http://ref.net/": 0, "http://ref.net/go/page": 1, "http://bit.ly/page": 1}
 
 
-def test_a_page_reached_through_redirects_from_a_link_within_the_depth_is_harvested(tmp_path: Path) -> None:
-    """A link at the last depth that leads, through two redirects elsewhere, to a page: the page is
-    as deep as the link to it (each probe's hop is a request of its own, and one level deeper to Scrapy)."""
+def test_a_page_reached_through_redirects_is_as_deep_as_the_link_to_it(tmp_path: Path) -> None:
+    """A link that leads, through two redirects elsewhere, to a page: the page is as deep as the link
+    to it, and so are the links on it (each of a probe's hops is a request of its own, which Scrapy
+    counted a level deeper: the page was at depth 3 and its links were not followed)."""
     seed = html(f"<article><p>{PROSE} <a href='/go/hop'>a review</a>.</p></article>")
-    landing = html(f"<article><p>{PROSE} <a href='http://target.com/'>Target</a>.</p></article>")
+    landing = html(f"<article><p>{PROSE} <a href='/next'>next</a>.</p></article>")
+    following = html(f"<article><p>{PROSE} <a href='http://target.com/'>Target</a>.</p></article>")
     web = {
         "ref.net": {"/": Resource(seed), "/go/hop": redirect("http://other.org/mid", 302)},
-        "other.org": {"/mid": redirect("http://other.org/landing", 302), "/landing": Resource(landing)},
+        "other.org": {
+            "/mid": redirect("http://other.org/landing", 302),
+            "/landing": Resource(landing),
+            "/next": Resource(following),
+        },
     }
-    arguments = ("-a", "target=target.com", "-a", "seeds=http://ref.net/", "-a", "max_depth=1")
+    arguments = ("-a", "target=target.com", "-a", "seeds=http://ref.net/", "-a", "max_depth=2")
     with LocalWeb(web) as local:
         crawl = run_crawl(f"sqlite:///{tmp_path / 'db.sqlite3'}", *arguments, proxy=local.proxy_url)
     assert crawl.process.returncode == 0, crawl.process.stderr[-2000:]
     assert crawl.rows("SELECT source_url, target_url FROM backlinks") == [
-        ("http://other.org/landing", "http://target.com/")
+        ("http://other.org/next", "http://target.com/")
+    ]
+    depths = dict(crawl.rows("SELECT url, depth FROM pages WHERE status = 200"))
+    assert depths == {"http://ref.net/": 0, "http://other.org/landing": 1, "http://other.org/next": 2}
+
+
+def test_a_page_asked_from_the_last_depth_is_read_when_a_nearer_link_to_it_comes_later(tmp_path: Path) -> None:
+    """A page a redirector link on the last depth leads to is read there: found first one link
+    beyond the depth, it is fetched once and is not lost to the nearer link found later."""
+    linking = html(f"<article><p>{PROSE} <a href='http://ref.net/go/page'>go</a>.</p></article>")
+    web = {
+        "fast.net": {
+            "/": Resource(html(f"<article><p>{PROSE} <a href='/a'>a</a>.</p></article>")),
+            "/a": Resource(linking),
+        },
+        "slow.net": {"/": Resource(linking, delay=3)},
+        "ref.net": {
+            "/go/page": Resource(html(f"<article><p>{PROSE} <a href='http://target.com/'>T</a>.</p></article>"))
+        },
+    }
+    arguments = ("-a", "target=target.com", "-a", "seeds=http://fast.net/,http://slow.net/", "-a", "max_depth=1")
+    with LocalWeb(web) as local:
+        crawl = run_crawl(f"sqlite:///{tmp_path / 'db.sqlite3'}", *arguments, proxy=local.proxy_url)
+        fetched = [url for url in local.requests if url == "http://ref.net/go/page"]
+    assert crawl.process.returncode == 0, crawl.process.stderr[-2000:]
+    assert fetched == ["http://ref.net/go/page"]
+    assert crawl.rows("SELECT source_url, target_url FROM backlinks") == [
+        ("http://ref.net/go/page", "http://target.com/")
     ]

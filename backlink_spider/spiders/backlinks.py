@@ -326,19 +326,13 @@ class BacklinksSpider(scrapy.Spider):
     def probed(self, response: Response, origin: str) -> list[Backlink | PageRecord | scrapy.Request] | None:
         """A probe's answer for the links to ``origin``: a redirect to a target settles them as
         backlinks; one elsewhere is probed in turn (up to ``MAX_HOPS``); a page that is no
-        redirect settles them as none, and None says to harvest it as any page, unless it lies
-        beyond the depth limit (a probe from a page at the last depth): that one is no page of
-        the crawl, and neither its links nor a record of it are kept (an empty record would
-        lose the backlinks a deeper crawl found on it)."""
+        redirect settles them as none, and None says to harvest it as any page (one a link on a
+        page at the last depth leads to is read, and its links are not followed: ``follow``)."""
         location = self.redirect_location(response)
         if location is None:
             self.redirects.settle(origin, None)
             if response.status not in REDIRECT_STATUSES:
-                # Scrapy counts each hop a level deeper; the page is as deep as the link to it.
-                if int(response.meta.get("depth", 0)) - int(response.meta.get(HOPS, 0)) <= self.frontier.max_depth:
-                    return None  # a page: harvested, and its record ends its request
-                assert self.crawler.stats is not None
-                self.crawler.stats.inc_value("backlinks/redirect/page_beyond_depth")
+                return None  # a page: harvested, and its record ends its request
             self.crawler.signals.send_catch_log(request_finished, request=response.request)
             return []
         # Its request ends here: the record below has no id of it (a JOBDIR frontier must know).
@@ -397,6 +391,9 @@ class BacklinksSpider(scrapy.Spider):
         unsettled: list[tuple[str, str]] = []
         spendable = self.frontier_kept or not self.budget_spent()
         admit = depth <= self.frontier.max_depth and spendable
+        # Asking where a link leads is part of reading its page, not a hop deeper: the links of a
+        # page at the last depth are asked too, and a page an answer leads to is read, its links not.
+        probing = depth <= self.frontier.max_depth + 1
         targets, redirects = self.targets, self.redirects
         known = bool(redirects.landings or redirects.waiting or redirects.unanswered)
         for link in page.links:
@@ -411,17 +408,18 @@ class BacklinksSpider(scrapy.Spider):
             # A shortener's links are no pages (none counts against its domain's budget); a URL
             # probed before is not fetched again.
             seen = known and (url in redirects.landings or redirects.unsettled(url))
-            if domain not in SHORTENERS and not seen:
-                if not redirects.guess.cached(url, link.host, domain):
+            if not seen:
+                if domain in SHORTENERS:
+                    asked = probing
+                elif not redirects.guess.cached(url, link.host, domain):
                     priority = self.frontier.admit(url, domain, depth) if admit else None
                     if priority is not None:
                         output.append(scrapy.Request(url, callback=self.parse, errback=self.failed, priority=priority))
                     continue
-                # Asking where a link leads is part of reading its page, not a hop deeper: the
-                # links of a page at the last depth are probed too (and an answer that is a page
-                # is not harvested there: ``probed``).
-                if not spendable or self.frontier.admit(url, domain, depth, probe=True) is None:
-                    # Not to be fetched (seen, over a budget): where it leads stays unknown.
+                else:
+                    asked = spendable and self.frontier.admit(url, domain, depth, probe=True) is not None
+                if not asked:
+                    # Not to be fetched (seen, over a budget, too deep): where it leads stays unknown.
                     unsettled.append((url, link.anchor))
                     continue
             via = (page.url, link.anchor, link.rel.text, link.placement, link.snippet, page.nofollow, indexable, url)
