@@ -423,7 +423,8 @@ class DatabasePipeline:
                 from twisted.internet import reactor
 
                 reactor.removeSystemEventTrigger(self._forced_exit)
-        if counts is None:  # its end is in the unsaved file
+        if counts is None or self.stats.get_value("backlinks/db/unsaved"):
+            # Its end, or rows it has not counted, are in the unsaved file.
             logger.info(summary(self.crawl_id, reason, stats, None))
         else:
             all_runs = (counts.pages, counts.backlinks) if self._resumed else None

@@ -144,10 +144,12 @@ def load_file(engine: Engine, path: Path, write_timeout: float) -> Loaded:
     _check_crawls(engine, path, claims, write_timeout)
     backlinks = pages = 0
     ends: dict[int, dict[str, Any]] = {}
+    stored: set[int] = set()
     for record, _ in _records(path):
         if "crawl_end" in record:
             ends[record["crawl_id"]] = record["crawl_end"]
             continue
+        stored.add(record["crawl_id"])
         writer = Writer(engine, record["targets"])
         with answer_within(engine, write_timeout):
             writer.write(
@@ -165,6 +167,10 @@ def load_file(engine: Engine, path: Path, write_timeout: float) -> Loaded:
         values = {"finished_at": saved_at, "finish_reason": end["finish_reason"], "stats": end["stats"]}
         with answer_within(engine, write_timeout):
             Writer(engine).finish_crawl(crawl_id, **({} if _ended_since(engine, crawl_id, saved_at) else values))
+    for crawl_id in stored - ends.keys():
+        # A crawl whose end was stored, its last batches not: its counts taken again with them.
+        with answer_within(engine, write_timeout):
+            Writer(engine).finish_crawl(crawl_id)
     return Loaded(backlinks, pages, list(ends))
 
 

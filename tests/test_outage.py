@@ -308,6 +308,23 @@ def test_a_damaged_or_missing_file_stores_nothing_and_the_next_file_is_loaded(tm
     assert damaged.exists()
 
 
+def test_a_crawl_ended_in_the_database_with_rows_in_the_file_is_counted_again_on_restore(tmp_path: Path) -> None:
+    """The database came back in time for the crawl's end but not for its last batch: once the
+    batch is restored, the crawl's counts are those of all its rows."""
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    assert crawl_in(url, STARTED) == 1
+    engine = open_engine(url)
+    Writer(engine).finish_crawl(1, finished_at=STARTED + timedelta(hours=1), finish_reason="database_unavailable")
+    engine.dispose()
+    path = tmp_path / "unsaved-backlinks-1.jsonl"
+    save_batch(path, 1, ["target.com"], STARTED, [backlink_row(backlink(seen_at=STARTED), 1)], [], [])
+    load = restore(url, path)
+    assert load.returncode == 0, load.stderr
+    assert database_rows(url, "SELECT backlinks, new_backlinks, finish_reason FROM crawls") == [
+        (1, 1, "database_unavailable")
+    ]
+
+
 def test_a_restore_into_a_sqlite_file_that_does_not_exist_is_refused(tmp_path: Path) -> None:
     mistyped = tmp_path / "mistyped.sqlite3"
     path = unsaved_file(tmp_path, 1, STARTED)
