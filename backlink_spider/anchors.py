@@ -152,12 +152,12 @@ def brand_name(domain: str) -> str:
 
 def brand_names(domain: str) -> tuple[str, ...]:
     """The ways an anchor may name the brand: the whole label, and for a hyphenated one its
-    first word when that is distinctive (``plausible-analytics.com`` -> ``plausible``,
-    ``acme-widgets.com`` -> ``acme``): four letters or more, and no stop word or generic
-    anchor (``the-guardian.com``, ``best-buy.com``, ``open-data.org`` keep only their label)."""
+    first word when that is distinctive (``plausible-analytics.com`` -> ``plausible``): five
+    letters or more (shorter ones are mostly common words: ``data-dog``, ``blog-xyz``,
+    ``news-corp``), and no stop word or generic anchor (``website-builder.com``)."""
     label = brand_name(domain)
     first = label.split("-", 1)[0]
-    distinctive = len(first) >= 4 and first not in STOP_WORDS and first not in GENERIC_ANCHORS
+    distinctive = len(first) >= 5 and first not in STOP_WORDS and first not in GENERIC_ANCHORS
     return (label, first) if first != label and distinctive else (label,)
 
 

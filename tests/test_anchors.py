@@ -340,13 +340,14 @@ def test_a_hyphenated_brand_is_named_by_its_first_word(anchor: str, expected: st
 @pytest.mark.parametrize(
     ("anchor", "target", "expected"),
     [
-        ("Acme", "acme-widgets.com", "branded"),  # four letters are a name
-        ("from the acme team", "acme-widgets.com", "branded"),
-        ("The", "the-guardian.com", "other"),  # a stop word is none
-        ("best", "best-buy.com", "other"),
-        ("Open", "open-data.org", "generic"),  # nor is a generic anchor
-        ("my site", "my-site.com", "branded"),  # the whole label still is
-        ("web", "web-tools.com", "other"),  # nor three letters
+        ("Acme Widgets", "acme-widgets.com", "branded"),  # the whole label
+        ("my site", "my-site.com", "branded"),
+        ("Acme", "acme-widgets.com", "other"),  # four letters are mostly a common word:
+        ("big data analytics", "data-dog.com", "other"),
+        ("news", "news-corp.com", "other"),
+        ("Website", "website-builder.com", "generic"),  # a generic anchor is no name
+        ("Comment", "comment-box.com", "other"),  # nor a stop word (French "how")
+        ("Plausible", "plausible-analytics.com", "branded"),
     ],
 )
 def test_a_hyphenated_brand_s_first_word_names_it_when_it_is_distinctive(
