@@ -128,36 +128,31 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-_Ends = tuple[Any, Any]  # a socket's local and remote addresses
+_Socket = tuple[int, int]  # a socket's device and inode: which socket a descriptor names
+
+
+def _socket_named(descriptor: int) -> _Socket:
+    status = os.fstat(descriptor)
+    return status.st_dev, status.st_ino
 
 
 class _Connections:
-    """The open PostgreSQL connections of an engine, each with its socket's two ends, for
-    ``break_connections``: added by the thread that opens one while another thread may be
-    listing them."""
+    """The open PostgreSQL connections of an engine, each with the socket it was opened on,
+    for ``break_connections``: added by the thread that opens one while another thread may
+    be listing them."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._connections: weakref.WeakKeyDictionary[Any, _Ends] = weakref.WeakKeyDictionary()
+        self._connections: weakref.WeakKeyDictionary[Any, _Socket] = weakref.WeakKeyDictionary()
 
     def add(self, dbapi_connection: Any, _record: Any) -> None:
-        with _socket_of(dbapi_connection) as connected:
-            ends = _ends(connected)
+        opened_on = _socket_named(dbapi_connection.fileno())
         with self._lock:
-            self._connections[dbapi_connection] = ends
+            self._connections[dbapi_connection] = opened_on
 
-    def listed(self) -> list[tuple[Any, _Ends]]:
+    def listed(self) -> list[tuple[Any, _Socket]]:
         with self._lock:
             return list(self._connections.items())
-
-
-def _socket_of(dbapi_connection: Any) -> socket.socket:
-    """A socket of its own on ``dbapi_connection``'s socket (its file descriptor duplicated)."""
-    return socket.socket(fileno=os.dup(dbapi_connection.fileno()))
-
-
-def _ends(connected: socket.socket) -> _Ends:
-    return connected.getsockname(), connected.getpeername()
 
 
 _CONNECTIONS: weakref.WeakKeyDictionary[Engine, _Connections] = weakref.WeakKeyDictionary()
@@ -177,13 +172,14 @@ def break_connections(engine: Engine) -> int:
     connection gets an error at once instead; the pool's pre-ping replaces the connections
     the next time they are checked out. Safe from any thread: the sockets stay open until
     their connections are closed, and a descriptor that a connection closed just now and
-    another socket took is told by its two ends and left alone."""
+    another socket took (a download's, Redis's, another connection's to the same server) is
+    told by the socket it names and left alone."""
     broken = 0
     tracked = _CONNECTIONS.get(engine)
-    for connection, ends in tracked.listed() if tracked is not None else ():
+    for connection, opened_on in tracked.listed() if tracked is not None else ():
         with contextlib.suppress(OSError, psycopg.Error):  # closed already: nothing waits on it
-            with _socket_of(connection) as duplicate:
-                if _ends(duplicate) != ends:
+            with socket.socket(fileno=os.dup(connection.fileno())) as duplicate:
+                if _socket_named(duplicate.fileno()) != opened_on:
                     continue
                 duplicate.shutdown(socket.SHUT_RDWR)
             broken += 1
