@@ -54,9 +54,9 @@ logger = logging.getLogger(__name__)
 
 
 class PageStored(DropItem):
-    """A page record ends in the storage pipeline: it is not an item a feed export writes. The
-    stats count it under its own name (``item_dropped_reasons_count/PageStored``), so that
-    ``item_dropped_count`` is not read as pages lost."""
+    """A page record ends in the storage pipeline: it is not an item a feed export writes.
+    Scrapy counts it in ``item_dropped_count``; the reason it gives is this name
+    (``item_dropped_reasons_count/PageStored``), which says that nothing was lost."""
 
 
 # Batches handed to the writer thread and not written yet, at most: the one being written and the
