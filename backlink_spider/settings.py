@@ -47,7 +47,7 @@ BACKLINKS_KEYWORDS: list[str] = []
 # crawl stops and saves what it could not store to a file (scrapy restore).
 BACKLINKS_DB_OUTAGE_TIMEOUT = 300.0
 # Seconds one database call of a crawl (a batch, the crawl's end, the ranking of domains) or of
-# scrapy restore (a batch) may wait for the server before it counts as failed (the database
+# scrapy restore (a batch, the check of its crawl) may wait for the server before it counts as failed (the database
 # unavailable): a server that stops answering without going away would otherwise hang it for ever.
 BACKLINKS_DB_WRITE_TIMEOUT = 60.0
 # Where files of rows that could not be stored are written.
