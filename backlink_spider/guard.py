@@ -26,6 +26,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.datatypes import LocalCache
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.error import DNSLookupError
 
 from backlink_spider.addresses import is_public_ip, parse_ip_literal, refusal_reason
 from backlink_spider.resolver import proxy_hosts
@@ -41,15 +42,17 @@ _LOOKUPS = ThreadPoolExecutor(max_workers=32, thread_name_prefix="guard-dns")
 
 async def resolved_refusal(host: str, timeout: float) -> str | None:
     """Why ``host`` must not be fetched by the addresses it resolves to here (any one that
-    is not public, or none within ``timeout`` seconds: a name whose answer is held back
-    until the crawler has given up must not go to the proxy unchecked), or None; None too
-    when the name does not exist here."""
+    is not public), or None; None too when the name does not exist here. A name that gives
+    no answer within ``timeout`` seconds raises ``DNSLookupError``: one whose answer is held
+    back until the crawler has given up must not go to the proxy unchecked, but a slow
+    resolver says nothing of the host, so its fetch fails as a lookup that timed out does
+    (retried), and no verdict is kept."""
     loop = asyncio.get_running_loop()
     lookup = loop.run_in_executor(_LOOKUPS, partial(socket.getaddrinfo, host, None, proto=socket.IPPROTO_TCP))
     try:
         answers = await asyncio.wait_for(lookup, timeout)
     except TimeoutError:
-        return f"{host} did not resolve within {timeout:g} s (DNS_TIMEOUT): its address cannot be checked"
+        raise DNSLookupError(f"{host} did not resolve within {timeout:g} s (DNS_TIMEOUT)") from None
     except (OSError, UnicodeError):
         return None
     for *_, sockaddr in answers:
@@ -100,7 +103,8 @@ class PrivateNetworkGuard:
         raise IgnoreRequest(f"private network: {reason}")
 
     async def _resolved(self, host: str) -> str | None:
-        """``resolved_refusal(host)``, remembered for ``DNSCACHE_SIZE`` hosts."""
+        """``resolved_refusal(host)``, remembered for ``DNSCACHE_SIZE`` hosts (a lookup that
+        timed out is not: ``DNSLookupError`` fails this fetch only)."""
         if host not in self._verdicts:
             self._verdicts[host] = await resolved_refusal(host, self.timeout)
         return self._verdicts[host]

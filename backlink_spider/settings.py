@@ -98,8 +98,9 @@ DOWNLOADER = "backlink_spider.downloader.Downloader"
 BACKLINKS_SLOT_IDLE_TIME = 15.0
 # Seconds before a download is abandoned (Scrapy's default is 180).
 DOWNLOAD_TIMEOUT = 20
-# Seconds a host name may take to resolve (Scrapy's default: 60); beyond, the host is not
-# fetched (through a proxy too: the guard could not check its address).
+# Seconds a host name may take to resolve (Scrapy's default: 60); beyond, the fetch fails as a
+# lookup that timed out (retried; through a proxy too: the guard could not check its address),
+# and the host is looked up again for its next page.
 DNS_TIMEOUT = 10
 # Largest body read, after decompression (Scrapy's default is 1 GiB).
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024

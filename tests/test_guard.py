@@ -13,10 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from scrapy import Request
+from scrapy.utils.test import get_crawler
 from twisted.internet.error import DNSLookupError
 
 from backlink_spider.addresses import is_public_ip
-from backlink_spider.guard import resolved_refusal
+from backlink_spider.guard import PrivateNetworkGuard, resolved_refusal
 from backlink_spider.localweb import LocalWeb, Resource, redirect
 from backlink_spider.resolver import PublicAddressResolver, proxy_hosts
 from tests.conftest import run_crawl
@@ -136,7 +138,7 @@ def test_resolver_refuses_private_answers_and_trusts_proxies(monkeypatch: pytest
     assert {"proxy.internal", "squid.lan"} <= proxy_hosts()
 
 
-def test_a_name_is_judged_by_every_address_it_resolves_to_and_one_held_back_is_refused(
+def test_a_name_is_judged_by_every_address_it_resolves_to_and_one_held_back_fails_its_lookup(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     answers = {
@@ -155,11 +157,38 @@ def test_a_name_is_judged_by_every_address_it_resolves_to_and_one_held_back_is_r
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
     async def verdicts() -> list[str | None]:
-        hosts = ("public.com", "metadata.internal", "mixed.com", "unknown.com", "slow.com")
+        hosts = ("public.com", "metadata.internal", "mixed.com", "unknown.com")
         return [await resolved_refusal(host, 0.3) for host in hosts]
 
-    public, metadata, mixed, unknown, slow = asyncio.run(verdicts())
+    public, metadata, mixed, unknown = asyncio.run(verdicts())
     assert public is None and unknown is None  # a name unknown here is the proxy's to resolve
     assert metadata == "metadata.internal resolves to non-public address 169.254.169.254"
     assert mixed == "mixed.com resolves to non-public address 10.0.0.1"
-    assert slow is not None and "did not resolve within 0.3 s" in slow
+    with pytest.raises(DNSLookupError, match=r"slow\.com did not resolve within 0\.3 s \(DNS_TIMEOUT\)"):
+        asyncio.run(resolved_refusal("slow.com", 0.3))
+
+
+def test_a_lookup_that_timed_out_fails_that_fetch_only_and_the_host_is_looked_up_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A resolver slow once says nothing of the host: its pages are fetched once it answers (a
+    timeout remembered as a refusal dropped every page of the host until the crawl ended)."""
+    lookups: list[str] = []
+
+    def getaddrinfo(host: str, *_: object, **__: object) -> list[tuple[object, ...]]:
+        lookups.append(host)
+        if len(lookups) == 1:
+            time.sleep(0.5)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", 0))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    guard = PrivateNetworkGuard(get_crawler(), proxied=True, check_names=True, cache_size=100, timeout=0.2)
+
+    async def fetch_twice() -> None:
+        with pytest.raises(DNSLookupError):  # retried by RetryMiddleware, counted as a failed fetch
+            await guard.process_request(Request("http://hub.com/p0"))
+        assert await guard.process_request(Request("http://hub.com/p1")) is None
+        assert await guard.process_request(Request("http://hub.com/p2")) is None  # remembered now
+
+    asyncio.run(fetch_twice())
+    assert lookups == ["hub.com", "hub.com"]
