@@ -65,13 +65,19 @@ def _sqlite_in_memory(parsed: URL) -> bool:
 
 
 def parse_database_url(url: str) -> URL:
-    """``url`` parsed; ``DatabaseUrlError`` when it is no URL, or names a SQLite database
-    in memory, whose rows would be gone when the crawl ends."""
+    """``url`` parsed; ``DatabaseUrlError`` when it is no URL, has an unescaped ``@`` in its
+    password, or names a SQLite database in memory, whose rows would be gone when the crawl ends."""
     parsed = _parsed(url)
     if parsed is None:
         # Not echoed: a URL that does not parse may hold a password that cannot be hidden.
         raise DatabaseUrlError(
             f"{ENV_NAME} is not a database URL, e.g. sqlite:///backlinks.sqlite3 or postgresql://user@host/database"
+        )
+    if parsed.host is not None and "@" in parsed.host:
+        # Its password ended at the first "@" and the rest of it became the host, which a
+        # connection error would print: not echoed either.
+        raise DatabaseUrlError(
+            f"{ENV_NAME} has an @ in its user or password: write it %40 (an unescaped @ ends the password)"
         )
     if _sqlite_in_memory(parsed):
         raise DatabaseUrlError(

@@ -111,6 +111,10 @@ def test_an_unreachable_database_is_one_line_and_exit_code_1() -> None:
     [
         ("garbage", "BACKLINKS_DATABASE_URL is not a database URL, e.g. sqlite:///backlinks.sqlite3"),
         ("postgresql://u:secret@h:abc/db", "BACKLINKS_DATABASE_URL is not a database URL"),
+        (
+            "postgresql://u:sec@secret@127.0.0.1:1/db",  # its password was cut at its @, the rest printed as a host
+            "BACKLINKS_DATABASE_URL has an @ in its user or password: write it %40 (an unescaped @ ends the password)",
+        ),
         ("postgresql+psycopg2://nobody@127.0.0.1:1/none", "the driver of postgresql+psycopg2:// is not installed"),
         ("sqlite:///", "BACKLINKS_DATABASE_URL 'sqlite:///' is a SQLite database in memory"),
         (
