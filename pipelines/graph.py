@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text
 
 from backlink_spider.authority import rank_domains
 from pipelines.schema import DomainLinkRow, DomainRow, PageDomainLinkRow
@@ -27,6 +27,16 @@ class AuthorityRun:
     seconds: float
 
 
+def _replace_all(connection: Connection, table: type[DomainLinkRow] | type[DomainRow]) -> None:
+    """Empty ``table`` to fill it again in this transaction. Crawls that end together (the workers
+    of a distributed crawl, scrapyd jobs) each replace the whole table: on PostgreSQL the second
+    waits for the first to commit, where its delete, blind to the rows the first inserts, would
+    let its insert collide with them. (SQLite lets one writer in at a time.)"""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(f"LOCK TABLE {table.__tablename__} IN EXCLUSIVE MODE"))
+    connection.execute(delete(table))
+
+
 def rebuild_domain_links(engine: Engine) -> int:
     """Aggregate every page's links into the domain graph; returns its number of edges."""
     links = PageDomainLinkRow
@@ -37,7 +47,7 @@ def rebuild_domain_links(engine: Engine) -> int:
         func.max(links.followable_links) > 0,
     ).group_by(links.source_domain, links.target_domain)
     with engine.begin() as connection:
-        connection.execute(delete(DomainLinkRow))
+        _replace_all(connection, DomainLinkRow)
         connection.execute(
             insert(DomainLinkRow).from_select(["source_domain", "target_domain", "links", "followable"], aggregate)
         )
@@ -67,7 +77,7 @@ def compute_authority(engine: Engine) -> AuthorityRun:
         for domain, rank in ranks.items()
     ]
     with engine.begin() as connection:
-        connection.execute(delete(DomainRow))
+        _replace_all(connection, DomainRow)
         if rows:
             connection.execute(insert(DomainRow), rows)
     run = AuthorityRun(domains=len(rows), edges=edges, seconds=round(time.perf_counter() - started, 3))

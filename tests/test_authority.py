@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from sqlalchemy import func, insert, select
+
 from backlink_spider.authority import rank_domains
-from pipelines.schema import text_key
+from pipelines.database import open_engine
+from pipelines.graph import compute_authority
+from pipelines.migrate import ensure_schema
+from pipelines.schema import DomainRow, PageDomainLinkRow, text_key
 from tests.conftest import ROOT, Crawl, crawl_env
+from tests.services import postgres_database
 
 
 def star(hub: str, sources: list[str]) -> list[tuple[str, str, bool]]:
@@ -103,3 +110,29 @@ def test_the_authority_command_refuses_a_sqlite_file_that_does_not_exist(tmp_pat
         " BACKLINKS_DATABASE_URL\n"
     )
     assert not mistyped.exists()
+
+
+def test_crawls_ending_together_each_rank_the_domains() -> None:
+    """The workers of a distributed crawl end at the same moment, each ranking the domains: on
+    PostgreSQL the one that lost the race failed with a duplicate key in domain_links."""
+    with postgres_database() as url:
+        engine = open_engine(url)
+        try:
+            ensure_schema(engine, auto_upgrade=False)
+            with engine.begin() as connection:
+                connection.execute(
+                    insert(PageDomainLinkRow),
+                    [
+                        {"page_key": f"{n}", "source_domain": f"s{n % 40}.com", "target_domain": f"t{n % 7}.com",
+                         "links": 1, "followable_links": 1}
+                        for n in range(400)
+                    ],
+                )  # fmt: skip
+            for _ in range(5):
+                with ThreadPoolExecutor(2) as pool:
+                    runs = list(pool.map(lambda _: compute_authority(engine), range(2)))
+                assert [run.edges for run in runs] == [280, 280]
+            with engine.connect() as connection:
+                assert connection.execute(select(func.count()).select_from(DomainRow)).scalar_one() == 47
+        finally:
+            engine.dispose()
