@@ -51,6 +51,8 @@ logger = logging.getLogger(__name__)
 DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
 # Hosts whose robots.txt could not be fetched (a 5xx, a timeout): disallowed, as RFC 9309 says.
 STAT_ROBOTS_UNREACHABLE = "backlinks/robots/unreachable"
+# The reason of the IgnoreRequest that Scrapy's redirect middleware raises past REDIRECT_MAX_TIMES.
+ENDLESS_REDIRECTS = "max redirections reached"
 
 
 def is_robots_request(request: Request) -> bool:
@@ -148,10 +150,16 @@ class RobotsPolicy(RobotsTxtMiddleware):
         self._settle(netloc, shared)
 
     def _robots_error(self, exc: Exception, netloc: str) -> None:
+        self._fetched[netloc] = time.monotonic()
+        if isinstance(exc, IgnoreRequest) and str(exc) == ENDLESS_REDIRECTS:
+            # Redirects past REDIRECT_MAX_TIMES: unavailable, as a 4xx (RFC 9309, 2.3.1.2).
+            self._stats.inc_value("backlinks/robots/endless_redirects")
+            logger.info("robots.txt of %s redirects without end: no rules, everything is allowed (RFC 9309)", netloc)
+            self._settle(netloc, self._allow_all)
+            return
         if not isinstance(exc, IgnoreRequest):  # refused by a middleware, which said why
             reason = str(exc) or type(exc).__name__
             logger.info("robots.txt of %s could not be fetched (%s): the host is disallowed (RFC 9309)", netloc, reason)
-        self._fetched[netloc] = time.monotonic()
         self._stats.inc_value(STAT_ROBOTS_UNREACHABLE)
         self._stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
         self._settle(netloc, self._disallow_all)

@@ -44,6 +44,8 @@ def robots_web() -> Iterator[LocalWeb]:
         "rules.com": site(Resource(GROUPS, headers=TEXT), "/page", "/only-for-others", "/x.php", "/x.php?y=1"),
         "moved.com": site(redirect("http://moved.com/real-robots.txt"), "/secret", "/open"),
         "big.com": site(Resource("# padding\n" * 60_000 + "User-agent: *\nDisallow: /late\n", headers=TEXT), "/late"),
+        # Redirects without end: robots.txt unavailable, as a 4xx (everything allowed).
+        "loop.com": site(redirect("http://loop.com/robots.txt"), "/page"),
     }
     sites["moved.com"]["/real-robots.txt"] = Resource("User-agent: *\nDisallow: /secret\n", headers=TEXT)
     with LocalWeb(sites) as web:
@@ -51,7 +53,8 @@ def robots_web() -> Iterator[LocalWeb]:
 
 
 def test_robots_rules_as_rfc_9309_says(robots_web: LocalWeb, tmp_path: Path) -> None:
-    seeds = ",".join(f"http://{host}/" for host in ("down.com", "missing.com", "rules.com", "moved.com", "big.com"))
+    hosts = ("down.com", "missing.com", "rules.com", "moved.com", "big.com", "loop.com")
+    seeds = ",".join(f"http://{host}/" for host in hosts)
     url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     crawl: Crawl = run_crawl(url, "-a", "target=target.com", "-a", f"seeds={seeds}", proxy=robots_web.proxy_url)
     assert crawl.process.returncode == 0, crawl.process.stderr[-2000:]
@@ -61,11 +64,13 @@ def test_robots_rules_as_rfc_9309_says(robots_web: LocalWeb, tmp_path: Path) -> 
         "http://rules.com/", "http://rules.com/page", "http://rules.com/x.php?y=1",
         "http://moved.com/", "http://moved.com/open",
         "http://big.com/",
+        "http://loop.com/", "http://loop.com/page",
     }  # fmt: skip
     assert "http://moved.com/real-robots.txt" in robots_web.requests
     assert "Traceback" not in crawl.process.stderr
     stats = crawl.rows("SELECT stats FROM crawls")[0][0]
     assert '"backlinks/robots/unreachable": 1' in stats
+    assert "INFO: robots.txt of loop.com redirects without end: no rules, everything is allowed" in crawl.process.stderr
 
 
 def test_robots_rules_are_fetched_again_when_older_than_the_max_age(tmp_path: Path) -> None:
