@@ -211,6 +211,12 @@ def redis_problem(settings: BaseSettings) -> str | None:
     None when it answers or distributed mode is off."""
     if not settings.getbool("BACKLINKS_DISTRIBUTED"):
         return None
+    url = redis_url(settings)
+    parts = urlsplit(url)
+    database = parts.path.strip("/")
+    if parts.scheme in ("redis", "rediss") and database and not database.isdigit():
+        # redis-py would take database 0, and the crawl's keys would sit among others'.
+        return f"Redis {redact(url)} of distributed mode is not usable: its database {database!r} is not a number"
     try:
         client = connect(settings)
         try:
@@ -218,7 +224,7 @@ def redis_problem(settings: BaseSettings) -> str | None:
         finally:
             client.close()
     except (redis.RedisError, ValueError) as error:
-        return f"Redis {redact(redis_url(settings))} of distributed mode is not usable: {error}"
+        return f"Redis {redact(url)} of distributed mode is not usable: {error}"
     return None
 
 

@@ -289,6 +289,11 @@ def _closed_port() -> int:
             "Redis redis://:***@127.0.0.1:{port}/13 of distributed mode is not usable: ",
         ),
         ("notaurl", "Redis notaurl of distributed mode is not usable: Redis URL must specify"),
+        (
+            "redis://127.0.0.1:{port}/nine",  # not database 0
+            "Redis redis://127.0.0.1:{port}/nine of distributed mode is not usable: its database 'nine' is not a"
+            " number",
+        ),
     ],
 )
 def test_a_redis_that_cannot_be_used_is_one_line_before_the_crawl_starts(
