@@ -66,8 +66,11 @@ def problems(stats: dict[str, Any]) -> list[str]:
     # A resumed run may have had only probes left to answer: what they found counts.
     parsed = stats.get("backlinks/stored/pages", 0) - stats.get(STAT_LEFT, 0)
     backlinks = stats.get("backlinks/stored/backlinks", 0)
-    # One that joined a crawl its other workers had all the work of has not failed either.
-    idle_worker = not stats.get(STAT_FETCHES) and stats.get(STAT_CRAWL_FETCHES)
+    # One that joined a crawl its other workers had all the work of has not failed either, nor
+    # one whose share, while the others fetched, was pages gone or moved (a dead worker's
+    # requests it took over): its fetches were answered. One whose fetches all failed has.
+    others_fetched = stats.get(STAT_CRAWL_FETCHES, 0) > stats.get(STAT_FETCHES, 0)
+    idle_worker = others_fetched and (not stats.get(STAT_FETCHES) or stats.get(STAT_LEFT, 0) > 0)
     if parsed <= 0 and not backlinks and not stats.get("backlinks/budget/exhausted") and not idle_worker:
         found.append("no page was fetched and parsed (are the seeds reachable?)")
     if stats.get("backlinks/db/unsaved"):

@@ -57,6 +57,11 @@ def test_problems_of_a_failed_crawl() -> None:
     assert problems({"backlinks/distributed/crawl_fetches": 40}) == []
     worker_failed = {"backlinks/distributed/crawl_fetches": 40, "backlinks/budget/fetches": 5}
     assert problems(worker_failed) == ["no page was fetched and parsed (are the seeds reachable?)"]
+    # One whose share was a dead worker's pages, all gone: answered, not failed; alone, it has.
+    took_over_gone = {**worker_failed, "backlinks/stored/pages": 5, "backlinks/pages/gone_or_moved": 5}
+    assert problems(took_over_gone) == []
+    alone = {**took_over_gone, "backlinks/distributed/crawl_fetches": 5}
+    assert problems(alone) == ["no page was fetched and parsed (are the seeds reachable?)"]
     assert problems({"backlinks/stored/pages": 3, "backlinks/db/unsaved": 9, "log_count/CRITICAL": 1}) == [
         "9 rows could not be stored (see unsaved-backlinks-*.jsonl)",
         "1 critical errors were logged",
