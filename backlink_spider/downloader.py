@@ -27,27 +27,49 @@ is forgotten that politeness needs, since its last request is older than its del
 the slot made again starts at the same delay or a longer one. A slot whose delay
 AutoThrottle raised above that (a slow server) is dropped by Scrapy's rule only, a minute
 past its delay, as before.
+
+**Stopping.** A graceful stop (SIGTERM, Ctrl-C) waits for every request the downloader holds,
+and those queued in a slot wait out its delay one by one: behind a Crawl-delay of 30 s, ten
+of them held the stop for five minutes, past systemd's stop timeout. Once the crawl is
+stopping, requests still waiting for their turn in a slot are not fetched
+(``StoppedBeforeFetch``): they are not finished either, so a crawl resumed from its
+``JOBDIR`` (or another worker of a distributed crawl) fetches them. Downloads under way end
+as usual.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Coroutine
 from time import monotonic
 from typing import Any
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.core.downloader import Downloader as ScrapyDownloader
 from scrapy.core.downloader import Slot
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
-from scrapy.utils.asyncio import call_later
+from scrapy.utils.asyncio import AsyncioLoopingCall, call_later, create_looping_call
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
+from twisted.internet.task import LoopingCall
+from twisted.python.failure import Failure
 
 from backlink_spider.domains import domain_of
+from backlink_spider.wording import count_of
+
+logger = logging.getLogger(__name__)
 
 # Scrapy's own rule: idle seconds past its delay after which any slot is dropped.
 SCRAPY_SLOT_AGE = 60.0
+# Seconds between looks at whether the crawl is stopping.
+STOP_CHECK_INTERVAL = 0.5
+
+
+class StoppedBeforeFetch(IgnoreRequest):
+    """A request still waiting for its turn in its slot when the crawl was stopped: not
+    fetched, and not finished (a resumed crawl fetches it)."""
 
 
 class Downloader(ScrapyDownloader):
@@ -60,6 +82,35 @@ class Downloader(ScrapyDownloader):
         # The Crawl-delay under a slot's delay, by the slot's id (Scrapy's slots take no weak
         # references): dropped with the slot in _slot_gc.
         self._floors: dict[int, float] = {}
+        self._stop_watch: AsyncioLoopingCall | LoopingCall | None = None
+        crawler.signals.connect(self._watch_for_stop, signal=signals.engine_started)
+
+    def _watch_for_stop(self) -> None:
+        self._stop_watch = create_looping_call(self._drop_queued_once_stopping)
+        self._stop_watch.start(STOP_CHECK_INTERVAL, now=False)
+
+    def _drop_queued_once_stopping(self) -> None:
+        """Once the crawl is stopping, fail the requests waiting in the slots' queues."""
+        if self.crawler.crawling:
+            return
+        dropped = 0
+        for slot in self.slots.values():
+            if slot.latercall:
+                slot.latercall.cancel()
+                slot.latercall = None
+            while slot.queue:
+                _, queued = slot.queue.popleft()
+                queued.errback(Failure(StoppedBeforeFetch("the crawl stopped before its turn")))
+                dropped += 1
+        if dropped:
+            logger.info(
+                "Stopping: %s waiting for their turn on their site are not fetched", count_of(dropped, "request")
+            )
+
+    def close(self) -> None:
+        if self._stop_watch is not None and self._stop_watch.running:
+            self._stop_watch.stop()
+        super().close()
 
     def get_slot_key(self, request: Request) -> str:
         if self.DOWNLOAD_SLOT in request.meta or self.ip_concurrency:

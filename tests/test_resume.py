@@ -15,7 +15,7 @@ import pytest
 
 from backlink_spider.localweb import LocalWeb, Resource
 from backlink_spider.scheduler import _SCHEMA, DONE, PENDING, SKIPPED, ended_frontier
-from tests.conftest import Crawl, run_crawl, start_crawl
+from tests.conftest import Crawl, finish_crawl, run_crawl, start_crawl
 from tests.web import html
 
 PAGES = 40
@@ -180,3 +180,41 @@ def test_a_job_directory_has_ended_when_every_request_in_it_has(
     with closing(sqlite3.connect("job/frontier.sqlite3")) as db, db:
         db.execute("UPDATE frontier SET state = ? WHERE state = ?", (DONE, PENDING))
     assert ended_frontier("job") == 3
+
+
+def test_a_stop_does_not_wait_out_a_crawl_delay_and_the_resumed_crawl_fetches_what_waited(tmp_path: Path) -> None:
+    """Requests queued behind a site's Crawl-delay are not fetched once the crawl is stopping (a
+    graceful stop waited out the delay for each of them: ten behind 30 s held it five minutes, past
+    systemd's stop timeout); they stay in the job directory, and the resumed crawl fetches them."""
+    database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    settings = {"JOBDIR": str(tmp_path / "job"), "BACKLINKS_FLUSH_INTERVAL": "0.1"}
+    pages = {f"/p{n}": Resource(html(f'<p><a href="http://target.com/{n}">t</a></p>')) for n in range(10)}
+    pages["/"] = Resource(html("".join(f'<a href="/p{n}">{n}</a> ' for n in range(10))))
+    pages["/robots.txt"] = Resource("User-agent: *\nCrawl-delay: 10\n", headers={"Content-Type": "text/plain"})
+    arguments = ("-a", "target=target.com", "-a", "seeds=http://polite.com/")
+    with LocalWeb({"polite.com": pages}) as web:
+        process = start_crawl(database_url, *arguments, proxy=web.proxy_url, settings=settings)
+        crawl = Crawl(process, database_url)  # type: ignore[arg-type]
+        deadline = time.monotonic() + 60
+        while "http://polite.com/" not in web.requests and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(2)  # its ten links are queued behind the delay
+        stopped_at = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        stderr = finish_crawl(process, 60)
+        took = time.monotonic() - stopped_at
+        assert process.returncode == 0, stderr[-2000:]
+        assert took < 20, f"the stop took {took:.0f} s"
+        assert "Stopping: 10 requests waiting for their turn on their site are not fetched" in stderr
+        assert "Traceback" not in stderr
+        assert not [url for url in web.requests if re.search(r"/p\d$", url)]
+        first_run = len(web.requests)
+        resumed = run_crawl(database_url, *arguments, proxy=web.proxy_url, settings=settings | {
+            "BACKLINKS_MAX_CRAWL_DELAY": "0"})  # fmt: skip
+        assert resumed.process.returncode == 0, resumed.process.stderr[-2000:]
+        again = web.requests[first_run:]
+    pages_again = sorted(url for url in again if re.search(r"/p\d$", url))
+    assert pages_again == sorted(f"http://polite.com/p{n}" for n in range(10))
+    assert {row[0] for row in crawl.rows("SELECT target_url FROM backlinks")} == {
+        f"http://target.com/{n}" for n in range(10)
+    }

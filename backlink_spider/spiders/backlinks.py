@@ -28,6 +28,7 @@ from backlink_spider.budget import STAT_COUNTED
 from backlink_spider.directives import Rel
 from backlink_spider.distributed import claim_seeds, seeds_pushed
 from backlink_spider.domains import domain_of, unicode_host
+from backlink_spider.downloader import StoppedBeforeFetch
 from backlink_spider.extraction import Link, Page, request_url
 from backlink_spider.frontier import Frontier, strip_session_ids
 from backlink_spider.items import Backlink, PageRecord, backlink_of
@@ -129,6 +130,8 @@ class BacklinksSpider(scrapy.Spider):
     def failed(self, failure: Failure) -> list[Backlink | PageRecord]:
         """A page that could not be fetched: one log line and a stat, never a traceback; and
         the records of what its fetch left behind, when the server answered."""
+        if failure.check(StoppedBeforeFetch):
+            return []  # not fetched and not finished: a resumed crawl fetches it
         request = getattr(failure, "request", None)
         # Where redirects led tells whether a link reached a target, whether or not it could be
         # fetched there (robots.txt may forbid the target's page).
