@@ -14,6 +14,8 @@ from backlink_spider.wording import count_of
 STAT_LEFT = "backlinks/pages/gone_or_moved"
 # Fetches answered 404 or 410: pages gone, not failures.
 STAT_GONE = "backlinks/fetch_gone"
+# Set when the crawl's end went to the unsaved file instead of its row in crawls.
+STAT_END_UNSAVED = "backlinks/db/end_unsaved"
 
 
 def pages_per_minute(stats: dict[str, Any]) -> float:
@@ -75,6 +77,8 @@ def problems(stats: dict[str, Any]) -> list[str]:
         found.append("no page was fetched and parsed (are the seeds reachable?)")
     if stats.get("backlinks/db/unsaved"):
         found.append(f"{stats['backlinks/db/unsaved']} rows could not be stored (see unsaved-backlinks-*.jsonl)")
+    if stats.get(STAT_END_UNSAVED):
+        found.append("the crawl's end could not be recorded (see unsaved-backlinks-*.jsonl)")
     if stats.get("backlinks/db/gave_up"):
         found.append("the database was unavailable for longer than BACKLINKS_DB_OUTAGE_TIMEOUT")
     if stats.get("log_count/CRITICAL"):

@@ -35,7 +35,7 @@ from scrapy.utils.reactor import is_reactor_installed
 from backlink_spider import signals as backlink_signals
 from backlink_spider.budget import STAT_EXHAUSTED
 from backlink_spider.items import Backlink, PageRecord
-from backlink_spider.monitoring import pages_per_minute, summary
+from backlink_spider.monitoring import STAT_END_UNSAVED, pages_per_minute, summary
 from pipelines.database import NoAnswer, break_connections, database_url, first_line, open_engine, safe_url
 from pipelines.graph import compute_authority
 from pipelines.migrate import ensure_schema
@@ -440,6 +440,7 @@ class DatabasePipeline:
             path, self.crawl_id, self.writer.targets, self.started_at, finished_at, reason, self._stats_text()
         )
         self._crawl_ended = True
+        self.stats.set_value(STAT_END_UNSAVED, True)
         logger.error(
             "Could not record the end of crawl %d in the database (%s); saved to %s: load it with `scrapy restore %s`",
             self.crawl_id, error, path, path,

@@ -66,3 +66,10 @@ def test_problems_of_a_failed_crawl() -> None:
         "9 rows could not be stored (see unsaved-backlinks-*.jsonl)",
         "1 critical errors were logged",
     ]
+    assert problems({"backlinks/stored/pages": 3, "backlinks/db/end_unsaved": True}) == [
+        "the crawl's end could not be recorded (see unsaved-backlinks-*.jsonl)"
+    ]
+    assert problems({"backlinks/stored/pages": 3, "backlinks/db/unsaved": 9, "log_count/CRITICAL": 1}) == [
+        "9 rows could not be stored (see unsaved-backlinks-*.jsonl)",
+        "1 critical errors were logged",
+    ]

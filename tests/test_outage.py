@@ -507,6 +507,7 @@ def test_stopping_a_crawl_while_the_database_is_away_saves_its_rows_at_once(
     assert "rows could not be stored; saved to" in stderr and "Traceback" not in stderr
     # Its end too, without asking the database once more.
     assert "Could not record the end of crawl 1 in the database (it is unavailable and the crawl was stopped)" in stderr
+    assert process.returncode == 1
     proxy.restore()
     crawl = restore_what_was_saved(process, url, tmp_path)
     ((reason, stats),) = crawl.rows("SELECT finish_reason, stats FROM crawls")
@@ -526,6 +527,9 @@ def test_a_crawl_stopped_twice_while_the_database_hangs_saves_its_rows_and_its_e
     process.send_signal(signal.SIGTERM)  # ...and its user will not: the process stops now
     stderr = finish_crawl(process, 30)
     assert "forcing unclean shutdown" in stderr and "Traceback" not in stderr
+    # What it found is in the unsaved file, to restore: a failed crawl, as the README says.
+    assert process.returncode == 1
+    assert "The crawl failed: the crawl's end could not be recorded (see unsaved-backlinks-*.jsonl)" in stderr
     proxy.thaw()
     crawl = restore_what_was_saved(process, url, tmp_path)
     ((reason, finished_at),) = crawl.rows("SELECT finish_reason, finished_at FROM crawls")
