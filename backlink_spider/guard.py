@@ -33,6 +33,9 @@ from backlink_spider.resolver import proxy_hosts
 
 logger = logging.getLogger(__name__)
 
+# Requests refused for a private address: by the guard, or by robots.py for a host the resolver refused.
+STAT_GUARD_REFUSED = "backlinks/guard/refused"
+
 
 # Lookups run in threads of their own: most take a millisecond, but a resolver that does not
 # answer holds a thread for seconds, and asyncio's default pool of six would make every new
@@ -96,7 +99,7 @@ class PrivateNetworkGuard:
         if reason is None:
             return
         assert self.stats is not None
-        self.stats.inc_value("backlinks/guard/refused")
+        self.stats.inc_value(STAT_GUARD_REFUSED)
         if host not in self._logged:
             self._logged.add(host)
             logger.warning("Refused %s: %s (set BACKLINKS_ALLOW_PRIVATE_NETWORKS to allow)", request.url, reason)

@@ -7,6 +7,7 @@ from typing import Any
 
 from backlink_spider.budget import STAT_FETCHES
 from backlink_spider.distributed import STAT_CRAWL_FETCHES
+from backlink_spider.guard import STAT_GUARD_REFUSED
 from backlink_spider.robots import STAT_ROBOTS_UNREACHABLE
 from backlink_spider.wording import count_of
 
@@ -56,7 +57,7 @@ def summary(
         f"Crawl {crawl_id} ended ({reason}): {found} ({changes}), "
         f"{count_of(failures(stats), 'page')} failed, {stats.get(STAT_GONE, 0)} gone (404, 410), "
         f"{stats.get('robotstxt/forbidden', 0)} denied by robots.txt{why}, "
-        f"{stats.get('backlinks/guard/refused', 0)} refused by the network guard, "
+        f"{stats.get(STAT_GUARD_REFUSED, 0)} refused by the network guard, "
         f"{pages_per_minute(stats)} pages/min"
     )
 

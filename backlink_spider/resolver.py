@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from urllib.request import getproxies
 
 from scrapy.resolver import CachingThreadedResolver
+from scrapy.utils.datatypes import LocalCache
 from twisted.internet.base import ReactorBase
 from twisted.internet.defer import Deferred
 from twisted.internet.error import DNSLookupError
@@ -25,7 +26,14 @@ from twisted.internet.error import DNSLookupError
 from backlink_spider.addresses import is_public_ip
 
 logger = logging.getLogger(__name__)
-_refused: set[str] = set()
+# Why each name refused lately was (the latest 10,000): Twisted hands a refusal on as "no
+# results", so robots.py asks here whether a robots.txt that could not be fetched was refused.
+_refused: LocalCache[str, str] = LocalCache(limit=10_000)
+
+
+def refusal_of(name: str) -> str | None:
+    """Why the resolver refused ``name``, if it did."""
+    return _refused.get(name)
 
 
 def proxy_hosts() -> frozenset[str]:
@@ -65,7 +73,7 @@ class PublicAddressResolver(CachingThreadedResolver):
         if not is_public_ip(ipaddress.ip_address(address)):
             # Twisted reports a refused name as "no results"; say why here, once a name.
             if name not in _refused:
-                _refused.add(name)
+                _refused[name] = f"{name} resolves to non-public address {address}"
                 logger.warning("Refused %s: resolves to non-public address %s", name, address)
             raise DNSLookupError(f"{name} resolves to non-public address {address}: refused")
         return address

@@ -30,6 +30,7 @@ import hashlib
 import logging
 import time
 import weakref
+from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -39,12 +40,15 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.http.request import NO_CALLBACK
 from scrapy.robotstxt import RobotParser
+from scrapy.utils.datatypes import LocalCache
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
 
 from backlink_spider.downloader import Downloader
+from backlink_spider.guard import STAT_GUARD_REFUSED
+from backlink_spider.resolver import refusal_of
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +90,8 @@ class RobotsPolicy(RobotsTxtMiddleware):
         self._shared: weakref.WeakValueDictionary[bytes, RobotParser] = weakref.WeakValueDictionary()
         self._disallow_all: RobotParser = build_from_crawler(self._parserimpl, crawler, DISALLOW_ALL)
         self._allow_all: RobotParser = build_from_crawler(self._parserimpl, crawler, b"")
+        # Why the hosts whose robots.txt the resolver refused are refused (the latest ones).
+        self._refused: LocalCache[str, str] = LocalCache(limit=self.cache_hosts)
         if not any(isinstance(f, _OwnLine) for f in scrapy_robots_logger.filters):
             scrapy_robots_logger.addFilter(_OwnLine())
 
@@ -105,6 +111,10 @@ class RobotsPolicy(RobotsTxtMiddleware):
         return await super().robot_parser(request)
 
     def process_request_2(self, rp: RobotParser | None, request: Request) -> None:
+        refused = self._refused.get(urlparse_cached(request).netloc)
+        if refused is not None:
+            self._stats.inc_value(STAT_GUARD_REFUSED)
+            raise IgnoreRequest(f"private network: {refused}")
         super().process_request_2(rp, request)
         if rp is None:
             return
@@ -151,6 +161,14 @@ class RobotsPolicy(RobotsTxtMiddleware):
 
     def _robots_error(self, exc: Exception, netloc: str) -> None:
         self._fetched[netloc] = time.monotonic()
+        refused = refusal_of(urlsplit(f"//{netloc}").hostname or "")
+        if refused is not None:
+            # The resolver refused the host (and said so): its pages are the network guard's
+            # refusals, not pages robots.txt denied, nor is its robots.txt unreachable.
+            self._stats.inc_value(STAT_GUARD_REFUSED)
+            self._refused[netloc] = refused
+            self._settle(netloc, self._disallow_all)
+            return
         if isinstance(exc, IgnoreRequest) and str(exc) == ENDLESS_REDIRECTS:
             # Redirects past REDIRECT_MAX_TIMES: unavailable, as a 4xx (RFC 9309, 2.3.1.2).
             self._stats.inc_value("backlinks/robots/endless_redirects")

@@ -97,6 +97,24 @@ def test_a_name_resolving_to_a_private_address_is_refused_at_connect_time(tmp_pa
             assert "resolves to non-public address" in crawl.process.stderr
 
 
+def test_a_host_refused_at_connect_time_is_counted_as_refused_not_as_denied_by_robots_txt(tmp_path: Path) -> None:
+    """Without a proxy the first request to a name is for its robots.txt, which the resolver refuses:
+    its pages are the network guard's refusals, not pages robots.txt denied (the summary said "3 denied
+    by robots.txt (1 host whose robots.txt could not be fetched), 0 refused by the network guard")."""
+    name = loopback_name()
+    with LocalWeb({name: {"/": Resource(html("<p>hello</p>"))}}) as web:
+        port = web.server.server_address[1]
+        url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+        seeds = ",".join(f"http://{name}:{port}/{page}" for page in ("a", "b", "c"))
+        crawl = run_crawl(url, "-a", "target=target.com", "-a", f"seeds={seeds}")
+        assert web.requests == []
+    stats = crawl_stats(url, crawl)
+    assert stats["backlinks/guard/refused"] == 4  # its robots.txt and its three pages
+    assert "robotstxt/forbidden" not in stats and "backlinks/robots/unreachable" not in stats
+    assert "0 denied by robots.txt, 4 refused by the network guard" in crawl.process.stderr
+    assert f"Refused {name}: resolves to non-public address" in crawl.process.stderr
+
+
 def test_through_a_proxy_every_name_is_checked_on_what_it_resolves_to_here(tmp_path: Path) -> None:
     """Through a proxy, the resolver only looks up the proxy's name: a name pointing at a private
     address must be refused before the request goes to the proxy, and a direct request to the
